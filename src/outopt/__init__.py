@@ -1,0 +1,35 @@
+"""outopt: decide which business functions to keep in-house and which to give to vendors.
+
+The public API an analyst uses from a notebook::
+
+    import outopt
+    inst = outopt.load("instances/small_business.yaml")
+    sol = outopt.solve(inst, time_limit=30)
+    sol.status, sol.objective, sol.assignments
+    outopt.verify(inst, sol.plan)
+"""
+
+from outopt.errors import InputError, OutoptError, Problem, SolverError
+from outopt.io import load, save
+from outopt.schema import (
+    INHOUSE,
+    Budget,
+    Function,
+    InHouse,
+    Instance,
+    Offer,
+    Resource,
+    Rules,
+    Vendor,
+)
+from outopt.solution import Solution, Status
+from outopt.solver import Model, SolveOptions, build, solve
+from outopt.validation import check_instance
+from outopt.verify import Verification, status_quo, verify
+
+__all__ = [
+    "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
+    "InputError", "OutoptError", "Problem", "SolverError",
+    "Model", "SolveOptions", "Solution", "Status", "Verification",
+    "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
+]

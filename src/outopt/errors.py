@@ -1,0 +1,43 @@
+"""Exceptions outopt raises on purpose, each carrying a message a planner can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where it is (``offers[3].vendor``) and what is wrong."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class OutoptError(Exception):
+    """Base class of outopt's own errors."""
+
+
+class InputError(OutoptError, ValueError):
+    """An input file or object is invalid; ``problems`` lists every problem found.
+
+    ``str(err)`` gives one line per problem, each prefixed by the source file when known.
+    """
+
+    def __init__(self, problems: list[Problem], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        prefix = f"{self.source}: " if self.source else ""
+        return "\n".join(f"{prefix}{p}" for p in self.problems)
+
+    def with_source(self, source: str) -> "InputError":
+        return InputError(self.problems, source)
+
+
+class SolverError(OutoptError, RuntimeError):
+    """The solver failed in a way that is not a property of the instance."""

@@ -1,0 +1,159 @@
+"""The typed result of a solve: status, objective, bound, gap, times and tables keyed by ids."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+
+import pandas as pd
+
+from outopt.schema import INHOUSE, Instance
+from outopt.verify import Verification, status_quo, verify
+
+
+class Status(str, Enum):
+    """How a solve ended, as the JSON spells it."""
+
+    OPTIMAL = "optimal"  # proven optimal within the relative gap asked for
+    FEASIBLE = "feasible"  # a limit was reached with a plan; bound and gap say how good it is
+    INFEASIBLE = "infeasible"  # no plan satisfies every rule
+    TIMEOUT = "timeout"  # no plan found within the limit
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def has_plan(self) -> bool:
+        return self in (Status.OPTIMAL, Status.FEASIBLE)
+
+    @property
+    def exit_code(self) -> int:
+        return {Status.OPTIMAL: 0, Status.FEASIBLE: 0, Status.INFEASIBLE: 3, Status.TIMEOUT: 4}[self]
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|bound - objective| / max(1, |objective|), HiGHS's definition; None without a plan or bound."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(bound - objective) / max(1.0, abs(objective))
+
+
+@dataclass
+class Solution:
+    """A plan and how it was found.
+
+    ``objective`` is the verifier's recomputation of the plan's net yearly benefit
+    against keeping every function in-house; ``bound`` is the solver's proven upper
+    bound on it. ``assignments`` has one row per function.
+    """
+
+    instance: Instance
+    status: Status
+    plan: dict[str, str] | None = None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    solve_time: float = 0.0  # seconds in the solver
+    total_time: float = 0.0  # seconds for the whole call: build, solve, verify
+    interrupted: bool = False
+    message: str = ""
+    verification: Verification | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_plan(cls, instance: Instance, plan: dict[str, str], status: Status, **kw) -> "Solution":
+        """A solution for a plan, verified; raises if the plan breaks a rule."""
+        check = verify(instance, plan)
+        if not check.feasible:
+            raise AssertionError("plan failed verification: " + "; ".join(check.violations))
+        kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
+        return cls(instance=instance, status=status, plan=dict(plan), objective=check.objective,
+                   verification=check, **kw)
+
+    # --- tables ---------------------------------------------------------------------
+    @property
+    def assignments(self) -> pd.DataFrame:
+        """One row per function: provider, yearly cost, one-off cost, yearly benefit, current provider, changed."""
+        cols = ["function", "name", "provider", "yearly_cost", "one_off", "benefit", "current", "changed"]
+        if self.verification is None:
+            return pd.DataFrame(columns=cols)
+        quo = status_quo(self.instance) or {}
+        names = {f.id: f.name or f.id for f in self.instance.functions}
+        rows = []
+        for r in self.verification.rows:
+            cur = quo.get(r["function"])
+            rows.append({**r, "name": names[r["function"]], "current": cur, "changed": cur is not None and cur != r["provider"]})
+        return pd.DataFrame(rows, columns=cols)
+
+    @property
+    def vendor_spend(self) -> pd.DataFrame:
+        """Yearly spend and load per engaged vendor."""
+        v = self.verification
+        if v is None:
+            return pd.DataFrame(columns=["vendor", "spend", "load", "functions"])
+        counts = {p: sum(1 for q in self.plan.values() if q == p) for p in v.engaged}
+        return pd.DataFrame(
+            [{"vendor": k, "spend": v.spend[k], "load": v.vendor_load[k], "functions": counts[k]} for k in v.engaged],
+            columns=["vendor", "spend", "load", "functions"],
+        )
+
+    def totals(self) -> dict:
+        """The plan against all in-house and against the status quo."""
+        if self.verification is None:
+            return {}
+        inst = self.instance
+        all_inhouse_cost = sum(f.inhouse.cost for f in inst.functions if f.inhouse)
+        out = {
+            "operating_cost": self.verification.operating_cost,
+            "transition_cost": self.verification.transition_cost,
+            "all_inhouse_operating_cost": all_inhouse_cost,
+            "net_benefit_vs_all_inhouse": self.objective,
+            "vendors_engaged": len(self.verification.engaged),
+            "functions_outsourced": sum(1 for p in self.plan.values() if p != INHOUSE),
+        }
+        quo = status_quo(inst)
+        if quo is not None:
+            base = verify(inst, quo)
+            out["status_quo_operating_cost"] = base.operating_cost
+            out["status_quo_net_benefit"] = base.objective
+            out["net_benefit_vs_status_quo"] = self.objective - base.objective
+            out["status_quo_feasible"] = base.feasible
+            out["functions_changed"] = sum(1 for f, p in self.plan.items() if quo.get(f) != p)
+        return out
+
+    # --- output ---------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        assignments = []
+        if self.verification is not None:
+            for row in self.assignments.to_dict("records"):
+                assignments.append({k: row[k] for k in ("function", "provider", "yearly_cost", "one_off", "benefit", "changed")})
+        return {
+            "instance": self.instance.name,
+            "currency": self.instance.currency,
+            "status": self.status.value,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "solve_time": round(self.solve_time, 4),
+            "total_time": round(self.total_time, 4),
+            "interrupted": self.interrupted,
+            "message": self.message,
+            "assignments": assignments,
+            "totals": self.totals(),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=_json_default)
+
+    def __repr__(self) -> str:
+        obj = "-" if self.objective is None else f"{self.objective:,.2f} {self.instance.currency}/yr"
+        gap = "" if self.gap is None else f", gap {self.gap:.3%}"
+        n = "" if self.plan is None else f", {sum(p != INHOUSE for p in self.plan.values())} of {len(self.plan)} outsourced"
+        return f"<Solution {self.instance.name!r}: {self.status.value}, net benefit {obj}{gap}{n}, {self.total_time:.2f}s>"
+
+
+def _json_default(obj):
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
