@@ -114,7 +114,7 @@ def verify(instance: Instance, plan) -> Verification:
         one_off = 0.0 if f.current == provider else offer.transition
         freed = sum(u * resources[r].redeploy_value for r, u in f.inhouse.uses.items()) if f.inhouse else 0.0
         v_in = f.inhouse.value if f.inhouse else 0.0
-        benefit = c_in + v_in + freed - yearly - one_off / H + offer.value
+        benefit = c_in - v_in + freed - yearly - one_off / H + offer.value
         operating += yearly
         transition += one_off
         objective += benefit

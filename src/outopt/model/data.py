@@ -67,7 +67,7 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
         op_delta[p] = s - c_in
         trans[p] = t
         load[p] = o.load
-        benefit[p] = c_in + v_in + freed - s - t / H + o.value
+        benefit[p] = c_in - v_in + freed - s - t / H + o.value
 
     by_f: dict[str, list[Pair]] = {f.id: [] for f in inst.functions}
     by_v: dict[str, list[Pair]] = {v.id: [] for v in inst.vendors}

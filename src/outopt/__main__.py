@@ -1,0 +1,3 @@
+from outopt.cli import app
+
+app(prog_name="outopt")

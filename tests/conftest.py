@@ -1,0 +1,30 @@
+import os
+from pathlib import Path
+
+import pytest
+
+import outopt
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTANCES = ROOT / "instances"
+GAP_DIR = Path(os.environ.get("OUTOPT_GAP_DIR", ROOT.parent / "shared" / "gap"))
+
+
+def make(**kw) -> outopt.Instance:
+    """A validated instance from keyword data (lists of dicts), as an analyst would write it."""
+    from outopt.validation import instance_from_data
+
+    kw.setdefault("name", "test")
+    return instance_from_data(kw)
+
+
+@pytest.fixture
+def small():
+    return outopt.load(INSTANCES / "small_business.yaml")
+
+
+@pytest.fixture(scope="session")
+def gap_dir():
+    if not (GAP_DIR / "values.csv").exists():
+        pytest.skip(f"OR-Library GAP files not found at {GAP_DIR}")
+    return GAP_DIR
