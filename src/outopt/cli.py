@@ -57,7 +57,8 @@ def write_output(target: str, text: str) -> None:
         atomic_write_text(target, text if text.endswith("\n") else text + "\n")
 
 
-FileArg = Annotated[Path, typer.Argument(help="Instance file (.yaml, .yml or .json).", show_default=False)]
+FileArg = Annotated[Path, typer.Argument(help="Instance: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
+                                         show_default=False)]
 JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write JSON to this path ('-' for stdout).")]
 
 
@@ -70,6 +71,8 @@ def solve(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the solver.")] = 0,
     json_out: JsonOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Show the solver log on stderr.")] = False,
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", help="Also write the results: .xlsx workbook, .csv decisions, .json or .html report.")] = None,
 ) -> None:
     """Solve an instance: print the plan, totals, status and time."""
     instance = load_or_exit(file)
@@ -80,6 +83,8 @@ def solve(
         raise fail(str(e), EXIT_ERROR)
     if json_out is not None:
         write_output(json_out, sol.to_json())
+    if out_file is not None:
+        write_results_or_exit(sol, out_file)
     if json_out != "-":
         print_solution(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
@@ -97,6 +102,54 @@ def validate(file: FileArg) -> None:
         f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)",
         markup=False,
     )
+
+
+def write_results_or_exit(sol, path: Path) -> None:
+    from outopt.io.results import write_results
+
+    try:
+        write_results(sol, path)
+    except InputError as e:
+        raise fail(str(e), EXIT_INVALID)
+    except OSError as e:
+        raise fail(f"{path}: cannot write: {e.strerror}", EXIT_ERROR)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Instance to read (.yaml, .yml, .json, .xlsx or a CSV folder).")],
+    target: Annotated[Path, typer.Argument(help="Where to write it; format by extension, a folder for CSV files.")],
+) -> None:
+    """Convert an instance between YAML, JSON, Excel and a folder of CSV files, losslessly."""
+    from outopt.io import save
+
+    instance = load_or_exit(source)
+    try:
+        save(instance, target)
+    except InputError as e:
+        raise fail(str(e), EXIT_INVALID)
+    out.print(f"{source} -> {target}", markup=False)
+
+
+@app.command()
+def template(
+    file: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+) -> None:
+    """Write an empty instance workbook: headers, a note per column, data validation."""
+    from outopt.io.excel import write_template
+
+    if file.suffix.lower() != ".xlsx":
+        raise fail(f"{file}: the template is an Excel workbook; name it *.xlsx", EXIT_INVALID)
+    write_template(file)
+    out.print(f"{file}: template written", markup=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the instance format (for editors validating YAML and JSON)."""
+    from outopt.io.text import json_schema
+
+    write_output("-", json_schema())
 
 
 def main() -> None:  # pragma: no cover - console entry point

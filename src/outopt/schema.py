@@ -153,3 +153,18 @@ class Instance(_Frozen):
 
     def vendor(self, vid: str) -> Vendor:
         return next(v for v in self.vendors if v.id == vid)
+
+    # The notebook API: tables laid out like the workbook's sheets (see outopt.io.frames).
+    @classmethod
+    def from_frames(cls, **frames) -> "Instance":
+        """Build a validated instance from DataFrames: ``functions=``, ``vendors=``, ``offers=``, ``resources=``,
+        optional ``rules=``/``settings=`` and top-level fields (``name=``, ``budget=``)."""
+        from outopt.io.frames import instance_from_frames
+
+        return instance_from_frames(**frames)
+
+    def to_frames(self) -> dict:
+        """The instance as DataFrames by table: settings, resources, functions, vendors, offers, rules."""
+        from outopt.io.frames import instance_to_frames
+
+        return instance_to_frames(self)
