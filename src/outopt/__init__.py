@@ -7,10 +7,12 @@ The public API an analyst uses from a notebook::
     sol = outopt.solve(inst, time_limit=30)
     sol.status, sol.objective, sol.assignments
     outopt.verify(inst, sol.plan)
+    outopt.write_results(sol, "report.html")   # or .xlsx, .csv, .json
 """
 
 from outopt.errors import InputError, OutoptError, Problem, SolverError
 from outopt.io import load, save
+from outopt.io.results import write_results
 from outopt.schema import (
     INHOUSE,
     Budget,
@@ -31,5 +33,5 @@ __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
     "InputError", "OutoptError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
-    "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
+    "build", "check_instance", "load", "save", "solve", "status_quo", "verify", "write_results",
 ]

@@ -1,31 +1,35 @@
 """Charts of a solution (matplotlib): spend by vendor, the cost waterfall, resource use, a frontier.
 
-Each function draws on an Axes (a new figure when none is given) and returns it, so a
-notebook can compose them; :func:`svg` turns a figure into inline SVG for the HTML report.
+Each function draws on an Axes (a new pyplot figure when none is given, so notebooks show
+it inline) and returns it; :func:`detached` makes an Axes outside pyplot (no GUI backend is
+touched) and :func:`svg` turns a chart into inline SVG for the HTML report.
 """
 
 from __future__ import annotations
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")  # no display needed; notebooks still show returned figures inline
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from outopt import results  # noqa: E402
-from outopt.solution import Solution  # noqa: E402
+from outopt import results
+from outopt.solution import Solution
 
 BLUE, GREEN, RED, GREY = "#2b6cb0", "#2f855a", "#c53030", "#718096"
+SIZES = {"spend": (7, 3.6), "waterfall": (7, 4), "resources": (7, 2.8), "frontier": (7, 3.6)}
 
 
 def _axes(ax, size=(7, 3.6)):
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+def detached(kind: str):
+    """An Axes on a figure that pyplot does not track (for files: no display, nothing to close)."""
+    return Figure(figsize=SIZES[kind], layout="constrained").add_subplot()
 
 
 def _money_axis(axis, currency: str) -> None:
@@ -48,7 +52,7 @@ def spend(sol: Solution, ax=None):
 
 def waterfall(sol: Solution, ax=None, top: int = 10):
     """From the all-in-house recurring cost to the plan's: saving steps green, added cost red."""
-    ax = _axes(ax, (7, 4))
+    ax = _axes(ax, SIZES["waterfall"])
     w = results.waterfall(sol, top=top)
     level, levels = 0.0, []
     for i, row in enumerate(w.itertuples()):
@@ -71,7 +75,7 @@ def waterfall(sol: Solution, ax=None, top: int = 10):
 
 def resources(sol: Solution, ax=None):
     """Units of each internal resource: used by the plan, freed, against capacity."""
-    ax = _axes(ax, (7, 2.8))
+    ax = _axes(ax, SIZES["resources"])
     r = results.resource_use(sol).iloc[::-1]
     ax.barh(r["name"], r["used"], color=BLUE, label="used by the plan")
     ax.barh(r["name"], r["freed"].clip(lower=0), left=r["used"], color=GREEN, alpha=0.6, label="freed for other work")
@@ -96,11 +100,40 @@ def frontier(frame: pd.DataFrame, ax=None, x: str | None = None, y: str | None =
     return ax
 
 
+class SolutionPlots:
+    """``Solution.plot``: call it for every chart in one figure, or a method for one chart."""
+
+    KINDS = ("spend", "waterfall", "resources")
+
+    def __init__(self, sol: Solution):
+        self._sol = sol
+
+    def __call__(self, kind: str | None = None, ax=None, **kw):
+        if kind is not None:
+            if kind not in self.KINDS:
+                raise ValueError(f"unknown chart '{kind}'; use one of {', '.join(self.KINDS)}")
+            return getattr(self, kind)(ax=ax, **kw)
+        fig, axes = plt.subplots(3, 1, figsize=(7, 10.5), layout="constrained")
+        for k, a in zip(self.KINDS, axes):
+            getattr(self, k)(ax=a)
+        return fig
+
+    def spend(self, ax=None):
+        return spend(self._sol, ax)
+
+    def waterfall(self, ax=None, top: int = 10):
+        return waterfall(self._sol, ax, top)
+
+    def resources(self, ax=None):
+        return resources(self._sol, ax)
+
+
 def svg(ax_or_fig) -> str:
     """Inline SVG of a chart (no external references), and close its figure."""
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    plt.close(fig)
+    if plt.fignum_exists(getattr(fig, "number", -1)):
+        plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]

@@ -115,6 +115,17 @@ def _cards(sol: Solution) -> str:
     ) + "</div>"
 
 
+def notebook_html(sol: Solution) -> str:
+    """The rich display of a solution in Jupyter: a status line and the decision table."""
+    cur = sol.instance.currency
+    head = (f"<p><b>{html.escape(sol.instance.name)}</b>: <b>{sol.status.value}</b>, net benefit "
+            f"{_money(sol.objective, cur)} per year" + (f", gap {sol.gap:.3%}" if sol.gap else "") + "</p>")
+    if sol.plan is None:
+        return head + f"<p>{html.escape(sol.message)}</p>"
+    d = results.decisions(sol)[["function", "provider", "yearly_cost", "one_off", "benefit", "changed"]]
+    return head + table_html(d, highlight="changed")
+
+
 def render(sol: Solution, explanation: pd.DataFrame | None = None, frontier: pd.DataFrame | None = None,
            sections: Mapping[str, pd.DataFrame] | None = None) -> str:
     """The report as one HTML string."""
@@ -142,17 +153,17 @@ def render(sol: Solution, explanation: pd.DataFrame | None = None, frontier: pd.
         vs = results.vendor_spend(sol)
         out += ["<h2 id='spend'>Spend by vendor</h2>"]
         if not vs.empty:
-            out += [f"<div class='chart'>{charts.svg(charts.spend(sol))}</div>", table_html(vs, percent=("share",))]
+            out += [f"<div class='chart'>{charts.svg(charts.spend(sol, charts.detached('spend')))}</div>", table_html(vs, percent=("share",))]
         else:
             out += ["<p>No vendor is engaged: everything stays in-house.</p>"]
         out += ["<h2 id='waterfall'>From all in-house to the plan</h2>",
                 "<p>Each step is one outsourced function's change in recurring cost (vendor fee and commission "
                 "minus the in-house cost saved); retainers are added at the end.</p>",
-                f"<div class='chart'>{charts.svg(charts.waterfall(sol))}</div>"]
+                f"<div class='chart'>{charts.svg(charts.waterfall(sol, charts.detached('waterfall')))}</div>"]
         ru = results.resource_use(sol)
         if not ru.empty:
             out += ["<h2 id='resources'>Internal resources</h2>",
-                    f"<div class='chart'>{charts.svg(charts.resources(sol))}</div>",
+                    f"<div class='chart'>{charts.svg(charts.resources(sol, charts.detached('resources')))}</div>",
                     table_html(ru, percent=("utilisation",))]
         lim = results.limits(sol)
         if not lim.empty:
@@ -162,7 +173,7 @@ def render(sol: Solution, explanation: pd.DataFrame | None = None, frontier: pd.
         out += ["<h2 id='explanation'>Why this plan</h2>", table_html(explanation)]
     if frontier is not None:
         out += ["<h2 id='frontier'>Frontier</h2>",
-                f"<div class='chart'>{charts.svg(charts.frontier(frontier, currency=inst.currency))}</div>",
+                f"<div class='chart'>{charts.svg(charts.frontier(frontier, charts.detached('frontier'), currency=inst.currency))}</div>",
                 table_html(frontier)]
     for title, frame in (sections or {}).items():
         out += [f"<h2>{html.escape(title)}</h2>", table_html(frame)]
