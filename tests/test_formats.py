@@ -219,3 +219,87 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
     wb.save(tmp_path / "filled.xlsx")
     inst = outopt.load(tmp_path / "filled.xlsx")
     assert outopt.solve(inst).plan == {"billing": "acme"}
+
+
+def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
+    """New fields (a nested list, a new rule model, a new table, a new setting) map without code changes."""
+    from pydantic import Field
+
+    from outopt.io import frames
+    from outopt.schema import Id, Rules, Vendor, _Frozen
+
+    class Tier(_Frozen):
+        threshold: float = Field(description="spend above which the discount applies")
+        discount: float = Field(0.0, description="share off")
+
+    class Requires(_Frozen):
+        functions: list[Id] = Field(description="if the first is outsourced, so are the others")
+        reason: str | None = Field(None, description="why")
+        soft: bool = Field(False, description="may be broken at a penalty")
+
+    class Group(_Frozen):
+        id: Id = Field(description="group id")
+        vendors: list[Id] = Field(default_factory=list, description="members")
+        min_share: float | None = Field(None, description="min share")
+
+    class Switching(_Frozen):
+        max_changes: int | None = Field(None, description="cap on changes")
+
+    class BigVendor(Vendor):
+        tiers: list[Tier] = Field(default_factory=list, description="volume discounts")
+
+    class BigRules(Rules):
+        requires: list[Requires] = Field(default_factory=list, description="dependencies")
+        exclusive: list[list[Id]] = Field(default_factory=list, description="at most one outsourced")
+
+    class Big(outopt.Instance):
+        vendors: list[BigVendor] = Field(default_factory=list, description="vendors")
+        vendor_groups: list[Group] = Field(default_factory=list, description="groups")
+        switching: Switching = Field(default_factory=Switching, description="switching")
+        rules: BigRules = Field(default_factory=BigRules, description="rules")
+
+    monkeypatch.setattr(frames, "Instance", Big)
+    def validate(data):
+        from pydantic import ValidationError
+
+        from outopt.validation import problems_from_validation_error
+
+        try:
+            return Big.model_validate(data)
+        except ValidationError as err:
+            raise outopt.InputError(problems_from_validation_error(err)) from None
+
+    monkeypatch.setattr(frames, "instance_from_data", validate)
+    data = outopt.load(INSTANCES / "small_business.yaml").model_dump(mode="json")
+    data["vendors"][0]["tiers"] = [{"threshold": 50000, "discount": 0.05}, {"threshold": 90000, "discount": 0.1}]
+    data["vendor_groups"] = [{"id": "local", "vendors": ["numera", "techdesk"], "min_share": 0.2}]
+    data["switching"] = {"max_changes": 3}
+    data["rules"]["requires"] = [{"functions": ["payables", "bookkeeping"], "reason": "one ledger", "soft": True}]
+    data["rules"]["exclusive"] = [["sales", "it_support"]]
+    big = Big.model_validate(data)
+    tables = frames.instance_to_tables(big)
+    assert list(tables) == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "rules"]
+    assert tables["vendors"].columns[-1] == "tiers" and tables["vendor_groups"].rows == [["local", "numera, techdesk", 0.2]]
+    assert ["switching.max_changes", 3] in tables["settings"].rows
+    assert tables["rules"].columns == ["rule", "value", "functions", "reason", "soft"]
+    assert ["requires", None, "payables, bookkeeping", "one ledger", True] in tables["rules"].rows
+    assert frames.instance_from_tables(tables) == big
+    from outopt.io.excel import ExcelLocator, read_tables, write_workbook
+
+    (tmp_path / "big.xlsx").write_bytes(write_workbook(tables))
+    assert frames.instance_from_tables(read_tables(tmp_path / "big.xlsx"), ExcelLocator()) == big
+    # problems in the new places still name their cells
+    tables["vendors"].rows[0][-1] = '[{"threshold": -1, "discount": "x"}'
+    tables["rules"].rows[3][4] = "maybe"  # requires: soft
+    tables["rules"].rows[4][3] = "why"  # exclusive has no reason
+    with pytest.raises(outopt.InputError) as info:
+        frames.instance_from_tables(tables, ExcelLocator())
+    assert [str(p) for p in info.value.problems] == [
+        "vendors!G2: not valid JSON (Expecting ',' delimiter at character 36)",
+        "rules!D6: column 'reason' does not apply to rule 'exclusive'",
+    ]
+    tables["rules"].rows[4][3] = None
+    tables["vendors"].rows[0][-1] = '[{"threshold": 1, "discount": "x"}]'
+    with pytest.raises(outopt.InputError) as info:
+        frames.instance_from_tables(tables, ExcelLocator())
+    assert [p.where for p in info.value.problems] == ["vendors!G2", "rules!E5"]

@@ -30,12 +30,12 @@ from outopt.io.frames import (
     Table,
     instance_from_tables,
     instance_to_tables,
-    list_item_model,
     model_columns,
     rule_item_columns,
     rule_kinds,
     settings_rows,
     table_fields,
+    table_model,
 )
 from outopt.schema import Instance
 
@@ -93,7 +93,7 @@ def _descriptions(name: str) -> dict[str, str]:
         }
         notes.update({c.name: c.description for c in rule_item_columns()})
         return notes
-    model = list_item_model(Instance.model_fields[name].annotation)
+    model = table_model(name)
     notes = {c.name: c.description for c in model_columns(model)}
     if name == "functions":
         notes["inhouse.cost"] += (
@@ -144,7 +144,7 @@ def _validate_columns(ws, name: str, columns: list[str]) -> None:
         return
     if name == SETTINGS:
         return
-    model = list_item_model(Instance.model_fields[name].annotation)
+    model = table_model(name)
     cols = {c.name: c for c in model_columns(model)}
     for j, h in enumerate(columns, start=1):
         col: Column | None = cols.get(h)
@@ -184,7 +184,7 @@ def template_tables() -> dict[str, Table]:
     """Empty tables with every header; the settings sheet lists every setting to fill in."""
     tables = {SETTINGS: Table(["field", "value"], [[c.name, None] for c in settings_rows()])}
     for name in table_fields():
-        model = list_item_model(Instance.model_fields[name].annotation)
+        model = table_model(name)
         tables[name] = Table([c.name for c in model_columns(model)])
     tables[RULES] = Table(["rule", "value"] + [c.name for c in rule_item_columns()])
     return tables

@@ -106,9 +106,15 @@ def list_item_model(ann: Any) -> type[BaseModel] | None:
     return None
 
 
-def table_fields(model: type[BaseModel] = Instance) -> list[str]:
+def table_fields(model: type[BaseModel] | None = None) -> list[str]:
     """Top-level fields that get a table of their own (lists of models), in schema order."""
+    model = model or Instance
     return [n for n, f in model.model_fields.items() if n != RULES and list_item_model(f.annotation)]
+
+
+def table_model(name: str) -> type[BaseModel]:
+    """The model of one row of a table (``offers`` -> Offer)."""
+    return list_item_model(Instance.model_fields[name].annotation)
 
 
 def sheet_names() -> list[str]:
@@ -178,8 +184,9 @@ def dict_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tu
     return out
 
 
-def settings_rows(model: type[BaseModel] = Instance, prefix: tuple[str, ...] = ()) -> list[Column]:
+def settings_rows(model: type[BaseModel] | None = None, prefix: tuple[str, ...] = ()) -> list[Column]:
     """The settings table's rows: every top-level field that is neither a table nor the rules."""
+    model = model or Instance
     skip = set(table_fields()) | {RULES} if not prefix else set()
     cols = []
     for name, info in model.model_fields.items():
@@ -423,7 +430,7 @@ class _Reader:
                 _set(data, col.path, self.value(SETTINGS, key, at["value"], raw, col.layout, col.info))
 
     def read_rows(self, name: str, table: Table) -> list[dict]:
-        model = list_item_model(Instance.model_fields[name].annotation)
+        model = table_model(name)
         dicts = dict_fields(model)
         resolved: dict[int, Column] = {}
 
@@ -475,10 +482,15 @@ class _Reader:
             info, layout, item_model = kinds[name]
             raw = row[at["value"]] if "value" in at else None
             vcol = at.get("value", at["rule"])
+            fields = item_model.model_fields if item_model else {}
+            for h, j in at.items():
+                applies = h == "rule" or (h == "value" and layout != "items") or (h in extra and extra[h].path[0] in fields)
+                if not applies and not is_blank(row[j]):
+                    self.problem(self.loc.cell(RULES, key, j), f"column '{h}' does not apply to rule '{name}'")
             if layout == "items":
                 item: dict = {}
                 for h, j in at.items():
-                    if h in extra and not is_blank(row[j]) and extra[h].path[0] in item_model.model_fields:
+                    if h in extra and not is_blank(row[j]) and extra[h].path[0] in fields:
                         c = extra[h]
                         _set(item, c.path, self.value(RULES, key, j, row[j], c.layout, c.info))
                 self.rules_at[(name, len(out.setdefault(name, [])))] = key
@@ -571,7 +583,7 @@ def instance_to_tables(instance: Instance) -> dict[str, Table]:
         if v is not None:
             tables[SETTINGS].rows.append([c.name, to_cell(v, c.layout)])
     for name in table_fields():
-        model = list_item_model(Instance.model_fields[name].annotation)
+        model = table_model(name)
         items = dumped[name]
         keys = {path: _keys(items, path) for path in dict_fields(model)}
         cols = model_columns(model, keys=keys)
