@@ -10,7 +10,7 @@ The public API an analyst uses from a notebook::
     outopt.write_results(sol, "report.html")   # or .xlsx, .csv, .json
 """
 
-from outopt.errors import InputError, OutoptError, Problem, SolverError
+from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.io import load, save
 from outopt.io.results import write_results
 from outopt.schema import (
@@ -31,7 +31,7 @@ from outopt.verify import Verification, status_quo, verify
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
-    "InputError", "OutoptError", "Problem", "SolverError",
+    "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify", "write_results",
 ]
