@@ -201,7 +201,7 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
 
     write_template(tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    assert wb.sheetnames == ["settings", "resources", "functions", "vendors", "offers", "rules"]
+    assert wb.sheetnames == ["settings", "resources", "functions", "vendors", "offers", "rules", "_lists"]
     offers = wb["offers"]
     assert [c.value for c in offers[1]] == ["function", "vendor", "cost", "commission", "value", "transition", "load"]
     assert offers["C1"].comment.text == "Recurring fee (currency/year)."
@@ -210,9 +210,12 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
     assert rules["B2:B501"].formula1 == "=vendors!$A$2:$A$501"
     assert (rules["C2:C501"].operator, rules["C2:C501"].formula1) == ("greaterThanOrEqual", "0")
     assert (rules["D2:D501"].operator, rules["D2:D501"].formula1, rules["D2:D501"].formula2) == ("between", "0", "1")
+    current = {str(dv.sqref): dv for dv in wb["functions"].data_validations.dataValidation}["E2:E501"]
+    assert current.formula1 == "=_lists!$A$1:$A$501" and wb["_lists"].sheet_state == "hidden"
+    assert wb["_lists"]["A1"].value == "inhouse" and wb["_lists"]["A2"].value == '=IF(vendors!A2="","",vendors!A2)'
     # a planner fills it in
     wb["settings"]["B2"] = "Filled"
-    wb["functions"].append(["billing", None, None, "FALSE", None, 50])
+    wb["functions"].append(["billing", None, None, "FALSE", "inhouse", 50])
     wb["vendors"].append(["acme"])
     wb["offers"].append(["billing", "acme", 30])
     wb["rules"].append(["max_vendors", 1])
@@ -303,3 +306,19 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     with pytest.raises(outopt.InputError) as info:
         frames.instance_from_tables(tables, ExcelLocator())
     assert [p.where for p in info.value.problems] == ["vendors!G2", "rules!E5"]
+
+
+def test_unreadable_workbooks_and_folders(tmp_path):
+    (tmp_path / "fake.xlsx").write_text("not a zip")
+    with pytest.raises(outopt.InputError) as info:
+        outopt.load(tmp_path / "fake.xlsx")
+    assert str(info.value).startswith(f"{tmp_path / 'fake.xlsx'}: not a readable Excel workbook (.xlsx): ")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(outopt.InputError) as info:
+        outopt.load(tmp_path / "empty")
+    assert str(info.value) == f"{tmp_path / 'empty'}: the folder has no .csv files (settings.csv, functions.csv, ...)"
+    with pytest.raises(outopt.InputError) as info:
+        outopt.load(tmp_path / "missing")
+    assert str(info.value) == f"{tmp_path / 'missing'}: file not found"
+    r = runner.invoke(app, ["solve", str(tmp_path / "empty"), "--json", "-"])
+    assert r.exit_code == 2 and r.stdout == ""

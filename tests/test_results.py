@@ -112,6 +112,9 @@ def test_solve_out_infeasible_and_bad_extension(tmp_path):
     r = runner.invoke(app, ["solve", str(INSTANCES / "infeasible.yaml"), "--out", str(tmp_path / "r.html")])
     assert r.exit_code == 3
     assert "<b class='status-bad' id='status'>infeasible</b>" in (tmp_path / "r.html").read_text()
+    infeasible = outopt.solve(outopt.load(INSTANCES / "infeasible.yaml"))
+    with pytest.raises(ValueError, match="no plan to plot: the solve ended infeasible"):
+        infeasible.plot()
     r = runner.invoke(app, ["solve", str(INSTANCES / "small_business.yaml"), "--out", str(tmp_path / "r.pdf")])
     assert r.exit_code == 2 and "unsupported results type '.pdf'" in r.output
 

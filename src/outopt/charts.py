@@ -106,6 +106,8 @@ class SolutionPlots:
     KINDS = ("spend", "waterfall", "resources")
 
     def __init__(self, sol: Solution):
+        if sol.plan is None:
+            raise ValueError(f"no plan to plot: the solve ended {sol.status.value}")
         self._sol = sol
 
     def __call__(self, kind: str | None = None, ax=None, **kw):

@@ -37,7 +37,7 @@ from outopt.io.frames import (
     table_fields,
     table_model,
 )
-from outopt.schema import Instance
+from outopt.schema import INHOUSE, Instance
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
@@ -129,9 +129,21 @@ def write_workbook(tables: dict[str, Table], *, template: bool = False) -> bytes
         ws.freeze_panes = "A2"
         if template:
             _validate_columns(ws, name, columns)
+    if template:
+        _providers_list(wb)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _providers_list(wb) -> None:
+    """A hidden sheet listing 'inhouse' and every vendor id, for the functions' ``current`` drop-down.
+    Sheets starting with '_' are ignored when the workbook is read."""
+    ws = wb.create_sheet("_lists")
+    ws["A1"] = INHOUSE
+    for i in range(2, TEMPLATE_ROWS + 2):
+        ws.cell(row=i, column=1, value=f'=IF(vendors!A{i}="","",vendors!A{i})')
+    ws.sheet_state = "hidden"
 
 
 def _validate_columns(ws, name: str, columns: list[str]) -> None:
@@ -153,7 +165,10 @@ def _validate_columns(ws, name: str, columns: list[str]) -> None:
         rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
         dv = None
         ref = REFERENCES.get(col.path[-1])
-        if ref and ref != name and col.layout == "scalar":
+        if col.path == ("current",):  # 'inhouse' or a vendor id, listed on the hidden _lists sheet
+            dv = DataValidation(type="list", formula1=f"=_lists!$A$1:$A${last}", allow_blank=True)
+            dv.error, dv.errorTitle = "Pick 'inhouse' or an id from the vendors sheet.", "Unknown provider"
+        elif ref and ref != name and col.layout == "scalar":
             dv = DataValidation(type="list", formula1=f"={ref}!$A$2:$A${last}", allow_blank=True)
             dv.error, dv.errorTitle = f"Pick an id from the {ref} sheet.", "Unknown id"
         elif col.number_type() is not None:
