@@ -174,7 +174,7 @@ def test_frames_round_trip_and_problems_name_the_frame_cell():
     assert str(info.value) == "offers.loc[1, 'vendor']: vendor 'w' is not in vendors"
     offers.loc[1, "vendor"] = "v"
     built = instance_from_frames(functions=functions, vendors=vendors, offers=offers, resources=resources,
-                                 name="x", budget={"operating": 100}, rules={"max_vendors": 1})
+                                 name="x", budget={"operating": 100}, rules=outopt.Rules(max_vendors=1))
     assert built.function("a").inhouse.uses == {"staff": 1.0} and built.function("b").inhouse.uses == {}
     assert built.budget.operating == 100 and built.rules.max_vendors == 1
 
@@ -317,6 +317,16 @@ def test_unreadable_workbooks_and_folders(tmp_path):
     with pytest.raises(outopt.InputError) as info:
         outopt.load(tmp_path / "empty")
     assert str(info.value) == f"{tmp_path / 'empty'}: the folder has no .csv files (settings.csv, functions.csv, ...)"
+    (tmp_path / "nameless").mkdir()
+    (tmp_path / "nameless" / "functions.csv").write_text("id,inhouse.cost,,x\na,1,2\n")
+    with pytest.raises(outopt.InputError) as info:
+        outopt.load(tmp_path / "nameless")
+    assert [str(p) for p in info.value.problems] == [
+        "functions.csv:2:3: a value under a column with no header", "functions.csv:1:4: unknown column 'x'"]
+    (tmp_path / "nameless" / "functions.csv").write_text("id,inhouse.cost\na,1\n")
+    with pytest.raises(outopt.InputError) as info:
+        outopt.load(tmp_path / "nameless")
+    assert [str(p) for p in info.value.problems] == ["settings.csv: name: required field is missing"]
     with pytest.raises(outopt.InputError) as info:
         outopt.load(tmp_path / "missing")
     assert str(info.value) == f"{tmp_path / 'missing'}: file not found"

@@ -369,8 +369,9 @@ class _Reader:
         for j, h in enumerate(table.columns):
             h = "" if is_blank(h) else str(h).strip()
             if not h:
-                if any(not is_blank(r[j]) for r in table.rows):
-                    self.problem(self.loc.cell(name, table.keys[0], j), "a value under a column with no header")
+                first = next((k for k, r in zip(table.keys, table.rows) if not is_blank(r[j])), None)
+                if first is not None:
+                    self.problem(self.loc.cell(name, first, j), "a value under a column with no header")
                 continue
             if h in usable.values():
                 self.problem(self.loc.cell(name, "header", j), f"column '{h}' appears twice")
@@ -537,13 +538,15 @@ class _Reader:
             if j is None:
                 j = cols.index("value") if "value" in cols else cols.index("rule")
             return self.loc.cell(RULES, key, j)
+        path = f"{top}.{rest}" if rest else top
+        if top in Instance.model_fields and top not in sheet_names() and SETTINGS not in self.cols:
+            return f"{self.loc.table(SETTINGS)}: {path}"
         if SETTINGS in self.cols:
-            path = f"{top}.{rest}" if rest else top
             for name in sorted(self.settings_at, key=len, reverse=True):
                 if path == name or path.startswith(name + ".") or path.startswith(name + "["):
                     cols = self.cols[SETTINGS]
                     return self.loc.cell(SETTINGS, self.settings_at[name], cols.index("value"))
-            return self.loc.table(SETTINGS) if path in {c.name for c in settings_rows()} or top in Instance.model_fields else where
+            return f"{self.loc.table(SETTINGS)}: {path}" if top in Instance.model_fields else where
         return self.loc.table(top) if top in sheet_names() else where
 
     @staticmethod
@@ -671,6 +674,8 @@ def instance_from_frames(*, functions, vendors=None, offers=None, resources=None
     extra_tables = {k: fields.pop(k) for k in list(fields) if k in table_fields()}
     frames.update(extra_tables)
     tables = {k: _frame_table(v) for k, v in frames.items() if v is not None}
+    if isinstance(rules, BaseModel):
+        rules = rules.model_dump(mode="json")
     if isinstance(rules, Mapping):
         rules = _frame_of(rules_table(dict(rules)))
     if rules is not None:
