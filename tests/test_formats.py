@@ -204,7 +204,8 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
     assert wb.sheetnames == ["settings", "resources", "functions", "vendors", "offers", "rules", "_lists"]
     offers = wb["offers"]
     assert [c.value for c in offers[1]] == ["function", "vendor", "cost", "commission", "value", "transition", "load"]
-    assert offers["C1"].comment.text == "Recurring fee (currency/year)."
+    assert offers["C1"].comment.text == "Recurring fee (currency/year). Blank = 0.0."
+    assert offers["A1"].comment.text == "Function id. Required."
     rules = {str(dv.sqref): dv for dv in offers.data_validations.dataValidation}
     assert rules["A2:A501"].formula1 == "=functions!$A$2:$A$501"
     assert rules["B2:B501"].formula1 == "=vendors!$A$2:$A$501"

@@ -133,7 +133,14 @@ class Column:
 
     @property
     def description(self) -> str:
-        return self.info.description or ""
+        """The field's description and, when it has a plain default, the default (a blank cell)."""
+        text = self.info.description or ""
+        if self.layout == "dict-key" or self.info.is_required():
+            return text + (" Required." if self.info.is_required() else "")
+        default = self.info.get_default(call_default_factory=False)
+        if isinstance(default, (str, int, float, bool)):
+            return f"{text} Blank = {default}."
+        return text
 
     def bounds(self) -> dict[str, float]:
         """Numeric bounds from the schema (ge/gt/le/lt), for the template's data validation."""
