@@ -169,6 +169,9 @@ def render(sol: Solution, explanation: pd.DataFrame | None = None, frontier: pd.
         if not lim.empty:
             out += ["<h2 id='limits'>Limits and how close the plan is</h2>",
                     table_html(lim, percent=("closeness",))]
+        soft = results.soft_rules(sol)
+        if soft is not None:
+            out += ["<h2 id='soft'>Soft rules the plan breaks</h2>", table_html(soft)]
     if explanation is not None:
         out += ["<h2 id='explanation'>Why this plan</h2>", table_html(explanation)]
     if frontier is not None:

@@ -123,11 +123,25 @@ def waterfall(sol: Solution, top: int = 10) -> pd.DataFrame:
     retainers = sum(inst.vendor(k).retainer for k in sol.verification.engaged)
     if retainers:
         rows.append(("vendor retainers", retainers, "step"))
-    rows.append(("plan", sol.verification.operating_cost, "total"))
+    end = sol.verification.operating_cost
+    rest_of_it = end - start - sum(a for _, a, kind in rows if kind == "step")
+    if abs(rest_of_it) > 1e-6 * max(1.0, abs(end)):  # terms priced on the whole plan (e.g. discounts)
+        rows.append(("discounts and other terms", rest_of_it, "step"))
+    rows.append(("plan", end, "total"))
     return pd.DataFrame(rows, columns=cols)
+
+
+def soft_rules(sol: Solution) -> pd.DataFrame | None:
+    """The soft rules the plan breaks, when the solution reports them (None otherwise)."""
+    frame = getattr(sol, "soft_violations", None)
+    return frame if isinstance(frame, pd.DataFrame) and not frame.empty else None
 
 
 def tables(sol: Solution) -> dict[str, pd.DataFrame]:
     """All result tables by name, in the order the workbook shows them."""
-    return {"decisions": decisions(sol), "totals": totals(sol), "vendors": vendor_spend(sol),
-            "resources": resource_use(sol), "limits": limits(sol)}
+    out = {"decisions": decisions(sol), "totals": totals(sol), "vendors": vendor_spend(sol),
+           "resources": resource_use(sol), "limits": limits(sol)}
+    soft = soft_rules(sol)
+    if soft is not None:
+        out["soft_rules"] = soft
+    return out

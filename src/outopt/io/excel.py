@@ -165,7 +165,7 @@ def _validate_columns(ws, name: str, columns: list[str]) -> None:
         rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
         dv = None
         ref = REFERENCES.get(col.path[-1])
-        if col.path == ("current",):  # 'inhouse' or a vendor id, listed on the hidden _lists sheet
+        if col.path[-1] in ("current", "provider"):  # inhouse or a vendor id, from the hidden _lists sheet
             dv = DataValidation(type="list", formula1=f"=_lists!$A$1:$A${last}", allow_blank=True)
             dv.error, dv.errorTitle = "Pick 'inhouse' or an id from the vendors sheet.", "Unknown provider"
         elif ref and ref != name and col.layout == "scalar":

@@ -8,6 +8,7 @@ neutralised in CSV and Excel output (see :mod:`outopt.io.cells`).
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +27,8 @@ RESULT_FORMATS = (".xlsx", ".csv", ".json", ".html", ".htm")
 def _value(v):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
+    if isinstance(v, (list, dict, tuple)):
+        return json.dumps(v, default=str)
     return v.item() if hasattr(v, "item") else v
 
 
