@@ -93,7 +93,14 @@ def test_html_report_hooks_for_explanation_and_frontier(sol):
 
     frontier = pd.DataFrame({"operating_budget": [1.0e6, 1.1e6, 1.2e6], "net_benefit": [1.0e5, 3.0e5, 3.4e5]})
     explanation = pd.DataFrame({"function": ["invoicing"], "reason": ["saves 47,000 a year"]})
-    page = render(sol, explanation=explanation, frontier=frontier, sections={"Notes": pd.DataFrame({"a": [1]})})
+    explanation.attrs["limits"] = pd.DataFrame({"limit": ["budget.transition"], "binding": [True]})
+
+    class Frontier:  # what the frontier analysis returns: a result with .table()
+        def table(self):
+            return frontier
+
+    page = render(sol, explanation=explanation, frontier=Frontier(), sections={"Notes": pd.DataFrame({"a": [1]})})
+    assert "<h3>limits</h3>" in page
     assert "<h2 id='explanation'>Why this plan</h2>" in page and "saves 47,000 a year" in page
     assert "<h2 id='frontier'>Frontier</h2>" in page and page.count("<svg") == 4
     assert "<h2>Notes</h2>" in page

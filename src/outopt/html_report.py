@@ -126,9 +126,16 @@ def notebook_html(sol: Solution) -> str:
     return head + table_html(d, highlight="changed")
 
 
-def render(sol: Solution, explanation: pd.DataFrame | None = None, frontier: pd.DataFrame | None = None,
-           sections: Mapping[str, pd.DataFrame] | None = None) -> str:
-    """The report as one HTML string."""
+def as_frame(obj, method: str) -> pd.DataFrame | None:
+    """A DataFrame, or an analysis result that gives one (``Explanation.frame()``, ``Frontier.table()``)."""
+    if obj is None or isinstance(obj, pd.DataFrame):
+        return obj
+    return getattr(obj, method)()
+
+
+def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str, pd.DataFrame] | None = None) -> str:
+    """The report as one HTML string. ``explanation`` and ``frontier`` are DataFrames or the
+    explain/frontier analyses' results (anything with ``.frame()`` / ``.table()``)."""
     inst = sol.instance
     ok = sol.status.has_plan
     out = [
@@ -172,8 +179,12 @@ def render(sol: Solution, explanation: pd.DataFrame | None = None, frontier: pd.
         soft = results.soft_rules(sol)
         if soft is not None:
             out += ["<h2 id='soft'>Soft rules the plan breaks</h2>", table_html(soft)]
+    explanation, frontier = as_frame(explanation, "frame"), as_frame(frontier, "table")
     if explanation is not None:
         out += ["<h2 id='explanation'>Why this plan</h2>", table_html(explanation)]
+        for key, frame in explanation.attrs.items():  # e.g. the offers not chosen, the limits
+            if isinstance(frame, pd.DataFrame) and not frame.empty:
+                out += [f"<h3>{html.escape(str(key))}</h3>", table_html(frame)]
     if frontier is not None:
         out += ["<h2 id='frontier'>Frontier</h2>",
                 f"<div class='chart'>{charts.svg(charts.frontier(frontier, charts.detached('frontier'), currency=inst.currency))}</div>",

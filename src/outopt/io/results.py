@@ -63,10 +63,9 @@ def decisions_csv(sol: Solution) -> str:
     return table_csv(list(d.columns), [[_value(v) for v in r] for r in d.itertuples(index=False)])
 
 
-def write_results(sol: Solution, path: str | Path, explanation: pd.DataFrame | None = None,
-                  frontier: pd.DataFrame | None = None) -> None:
+def write_results(sol: Solution, path: str | Path, explanation=None, frontier=None) -> None:
     """Write a solution to a file, format by extension; the explanation and frontier go into the
-    workbook and the report when given."""
+    workbook and the report when given (DataFrames, or results with ``.frame()`` / ``.table()``)."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext == ".json":
@@ -74,7 +73,10 @@ def write_results(sol: Solution, path: str | Path, explanation: pd.DataFrame | N
     elif ext == ".csv":
         atomic_write_text(path, decisions_csv(sol))
     elif ext == ".xlsx":
-        extra = {k: v for k, v in (("explanation", explanation), ("frontier", frontier)) if v is not None}
+        from outopt.html_report import as_frame
+
+        extra = {k: v for k, v in (("explanation", as_frame(explanation, "frame")),
+                                   ("frontier", as_frame(frontier, "table"))) if v is not None}
         atomic_write_bytes(path, results_workbook(sol, extra))
     elif ext in (".html", ".htm"):
         from outopt.html_report import render
