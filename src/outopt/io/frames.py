@@ -307,9 +307,6 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     keys: list[Any] = field(default_factory=list)  # source row number (or DataFrame label) per row
 
-    def records(self) -> list[dict]:
-        return [dict(zip(self.columns, r)) for r in self.rows]
-
 
 class Locator:
     """Names a place in a source: a cell, a row or a whole table. Readers subclass it."""
