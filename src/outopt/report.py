@@ -41,6 +41,17 @@ def print_solution(sol: Solution, console: Console) -> None:
         totals.add_row("functions outsourced", f"{t['functions_outsourced']} of {len(sol.plan)}")
         totals.add_row("vendors engaged", str(t["vendors_engaged"]))
         console.print(totals)
+        soft = sol.soft_violations
+        if len(soft):
+            broken = Table(title="soft rules broken", title_justify="left")
+            for col, just in [("rule", "left"), ("by", "right"), ("unit", "left"), ("cost/yr", "right"),
+                              ("priority", "right"), ("detail", "left")]:
+                broken.add_column(col, justify=just)
+            for row in soft.itertuples():
+                broken.add_row(row.rule, f"{row.amount:,.4g}", row.unit, money(row.cost, cur),
+                               "-" if row.priority is None or row.priority != row.priority else str(int(row.priority)),
+                               row.detail)
+            console.print(broken)
     line = f"status: [bold]{sol.status.value}[/bold]"
     if sol.gap is not None:
         line += f"  bound {money(sol.bound, cur)}  gap {sol.gap:.4%}"
