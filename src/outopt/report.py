@@ -38,6 +38,10 @@ def print_solution(sol: Solution, console: Console) -> None:
         totals.add_row("net benefit per year vs all in-house", money(t["net_benefit_vs_all_inhouse"], cur))
         if "net_benefit_vs_status_quo" in t:
             totals.add_row("net benefit per year vs status quo", money(t["net_benefit_vs_status_quo"], cur))
+        for key, label in (("volume_discounts", "volume discounts per year"), ("bundle_savings", "bundle savings per year"),
+                           ("soft_penalty", "soft-rule penalties per year (in the net benefit)")):
+            if key in t:
+                totals.add_row(label, money(t[key], cur))
         totals.add_row("functions outsourced", f"{t['functions_outsourced']} of {len(sol.plan)}")
         totals.add_row("vendors engaged", str(t["vendors_engaged"]))
         console.print(totals)

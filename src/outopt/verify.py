@@ -125,7 +125,9 @@ def verify(instance: Instance, plan) -> Verification:
             operating += c_in
             transition += exit_fee
             objective -= exit_fee / H
-            row.update(yearly_cost=c_in, one_off=exit_fee, benefit=-exit_fee / H)
+            row["yearly_cost"] = c_in
+            if exit_fee:
+                row.update(one_off=exit_fee, benefit=-exit_fee / H)
             for r, u in f.inhouse.uses.items():
                 use[r] += u
             continue
