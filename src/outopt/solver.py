@@ -184,6 +184,10 @@ class Model:
                     return results, interrupted
                 best = max(0.0, results.incumbent_objective)
                 m.priority_level_limit[p] = best + 1e-6 * max(1.0, best)
+                # the stage's plan meets every level so far: start the next stage from it
+                results.solution_loader.load_vars()
+                idx, val = self._start_vector(self.plan_from_values())
+                highs.setSolution(len(idx), idx, val)
         finally:
             m.priority_objective.deactivate()
             m.net_benefit.activate()
