@@ -28,7 +28,7 @@ def test_yaml_to_xlsx_to_csv_to_yaml_gives_an_equal_instance(tmp_path, path):
     back = outopt.load(tmp_path / "b.yaml")
     assert from_xlsx == original and from_csv == original and back == original
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
-        "functions.csv", "offers.csv", "resources.csv", "rules.csv", "settings.csv", "vendors.csv"]
+        "functions.csv", "offers.csv", "resources.csv", "rules.csv", "settings.csv", "vendor_groups.csv", "vendors.csv"]
 
 
 def test_awkward_text_survives_every_format(tmp_path):
@@ -122,11 +122,13 @@ def test_workbook_header_and_table_problems(tmp_path):
 
     problems, _ = _workbook(tmp_path, edit)
     assert problems == [
-        "sheet offer: unknown table 'offer'; the tables are settings, resources, functions, vendors, offers, rules",
+        "sheet offer: unknown table 'offer'; the tables are settings, resources, functions, vendors, offers, "
+        "vendor_groups, rules",
         "settings!A8: unknown setting 'budgett.operating'; the settings are name, currency, horizon, "
-        "budget.operating, budget.transition",
+        "budget.operating, budget.transition, budget.soft",
         "vendors!G1: unknown column 'retainr'",
-        "rules!A5: unknown rule 'max_vendor'; the rules are max_vendors, separate, together",
+        "rules!A5: unknown rule 'max_vendor'; the rules are max_vendors, separate, together, locks, forbid, "
+        "requires, exclusive, max_changes, soft",
     ]
 
 
@@ -163,7 +165,7 @@ def test_yaml_and_json_problems_name_the_place(tmp_path):
 def test_frames_round_trip_and_problems_name_the_frame_cell():
     inst = outopt.load(INSTANCES / "midsize.yaml")
     frames = inst.to_frames()
-    assert list(frames) == ["settings", "resources", "functions", "vendors", "offers", "rules"]
+    assert list(frames) == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "rules"]
     assert outopt.Instance.from_frames(**frames) == inst
     functions = pd.DataFrame({"id": ["a", "b"], "inhouse.cost": [10.0, 20.0], "inhouse.uses.staff": [1.0, None]})
     vendors = pd.DataFrame({"id": ["v"], "retainer": [1.0]})
@@ -201,9 +203,10 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
 
     write_template(tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    assert wb.sheetnames == ["settings", "resources", "functions", "vendors", "offers", "rules", "_lists"]
+    assert wb.sheetnames == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "rules", "_lists"]
     offers = wb["offers"]
-    assert [c.value for c in offers[1]] == ["function", "vendor", "cost", "commission", "value", "transition", "load"]
+    assert [c.value for c in offers[1]] == ["function", "vendor", "cost", "commission", "value", "transition", "load",
+                                            "stay_discount"]
     assert offers["C1"].comment.text == "Recurring fee (currency/year). Blank = 0.0."
     assert offers["A1"].comment.text == "Function id. Required."
     rules = {str(dv.sqref): dv for dv in offers.data_validations.dataValidation}
@@ -236,10 +239,10 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
         threshold: float = Field(description="spend above which the discount applies")
         discount: float = Field(0.0, description="share off")
 
-    class Requires(_Frozen):
-        functions: list[Id] = Field(description="if the first is outsourced, so are the others")
-        reason: str | None = Field(None, description="why")
-        soft: bool = Field(False, description="may be broken at a penalty")
+    class Link(_Frozen):
+        chain: list[Id] = Field(description="if the first is outsourced, so are the others")
+        why: str | None = Field(None, description="why")
+        optional: bool = Field(False, description="may be broken")
 
     class Group(_Frozen):
         id: Id = Field(description="group id")
@@ -253,12 +256,12 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
         tiers: list[Tier] = Field(default_factory=list, description="volume discounts")
 
     class BigRules(Rules):
-        requires: list[Requires] = Field(default_factory=list, description="dependencies")
-        exclusive: list[list[Id]] = Field(default_factory=list, description="at most one outsourced")
+        links: list[Link] = Field(default_factory=list, description="dependencies")
+        pairs: list[list[Id]] = Field(default_factory=list, description="at most one outsourced")
 
     class Big(outopt.Instance):
         vendors: list[BigVendor] = Field(default_factory=list, description="vendors")
-        vendor_groups: list[Group] = Field(default_factory=list, description="groups")
+        clusters: list[Group] = Field(default_factory=list, description="groups")
         switching: Switching = Field(default_factory=Switching, description="switching")
         rules: BigRules = Field(default_factory=BigRules, description="rules")
 
@@ -276,37 +279,46 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     monkeypatch.setattr(frames, "instance_from_data", validate)
     data = outopt.load(INSTANCES / "small_business.yaml").model_dump(mode="json")
     data["vendors"][0]["tiers"] = [{"threshold": 50000, "discount": 0.05}, {"threshold": 90000, "discount": 0.1}]
-    data["vendor_groups"] = [{"id": "local", "vendors": ["numera", "techdesk"], "min_share": 0.2}]
+    data["clusters"] = [{"id": "local", "vendors": ["numera", "techdesk"], "min_share": 0.2}]
     data["switching"] = {"max_changes": 3}
-    data["rules"]["requires"] = [{"functions": ["payables", "bookkeeping"], "reason": "one ledger", "soft": True}]
-    data["rules"]["exclusive"] = [["sales", "it_support"]]
+    data["rules"]["links"] = [{"chain": ["payables", "bookkeeping"], "why": "one ledger", "optional": True}]
+    data["rules"]["pairs"] = [["sales", "it_support"]]
     big = Big.model_validate(data)
     tables = frames.instance_to_tables(big)
-    assert list(tables) == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "rules"]
-    assert tables["vendors"].columns[-1] == "tiers" and tables["vendor_groups"].rows == [["local", "numera, techdesk", 0.2]]
+    assert list(tables) == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "clusters", "rules"]
+    assert tables["vendors"].columns[-1] == "tiers" and tables["clusters"].rows == [["local", "numera, techdesk", 0.2]]
     assert ["switching.max_changes", 3] in tables["settings"].rows
-    assert tables["rules"].columns == ["rule", "value", "functions", "reason", "soft"]
-    assert ["requires", None, "payables, bookkeeping", "one ledger", True] in tables["rules"].rows
+    columns = tables["rules"].columns
+    assert columns[-3:] == ["chain", "why", "optional"]
+    link = next(r for r in tables["rules"].rows if r[0] == "links")
+    assert link[-3:] == ["payables, bookkeeping", "one ledger", True] and set(link[1:-3]) == {None}
     assert frames.instance_from_tables(tables) == big
     from outopt.io.excel import ExcelLocator, read_tables, write_workbook
 
     (tmp_path / "big.xlsx").write_bytes(write_workbook(tables))
     assert frames.instance_from_tables(read_tables(tmp_path / "big.xlsx"), ExcelLocator()) == big
     # problems in the new places still name their cells
+    from openpyxl.utils import get_column_letter
+
+    tiers = get_column_letter(tables["vendors"].columns.index("tiers") + 1)
+    rows = tables["rules"].rows
+    link_row, pair_row = [i for i, r in enumerate(rows) if r[0] in ("links", "pairs")]
+    optional, why = columns.index("optional"), columns.index("why")
     tables["vendors"].rows[0][-1] = '[{"threshold": -1, "discount": "x"}'
-    tables["rules"].rows[3][4] = "maybe"  # requires: soft
-    tables["rules"].rows[4][3] = "why"  # exclusive has no reason
+    rows[link_row][optional] = "maybe"
+    rows[pair_row][why] = "no reason here"
     with pytest.raises(outopt.InputError) as info:
         frames.instance_from_tables(tables, ExcelLocator())
     assert [str(p) for p in info.value.problems] == [
-        "vendors!G2: not valid JSON (Expecting ',' delimiter at character 36)",
-        "rules!D6: column 'reason' does not apply to rule 'exclusive'",
+        f"vendors!{tiers}2: not valid JSON (Expecting ',' delimiter at character 36)",
+        f"rules!{get_column_letter(why + 1)}{pair_row + 2}: column 'why' does not apply to rule 'pairs'",
     ]
-    tables["rules"].rows[4][3] = None
+    rows[pair_row][why] = None
     tables["vendors"].rows[0][-1] = '[{"threshold": 1, "discount": "x"}]'
     with pytest.raises(outopt.InputError) as info:
         frames.instance_from_tables(tables, ExcelLocator())
-    assert [p.where for p in info.value.problems] == ["vendors!G2", "rules!E5"]
+    assert [p.where for p in info.value.problems] == [
+        f"vendors!{tiers}2", f"rules!{get_column_letter(optional + 1)}{link_row + 2}"]
 
 
 def test_unreadable_workbooks_and_folders(tmp_path):
@@ -333,3 +345,24 @@ def test_unreadable_workbooks_and_folders(tmp_path):
     assert str(info.value) == f"{tmp_path / 'missing'}: file not found"
     r = runner.invoke(app, ["solve", str(tmp_path / "empty"), "--json", "-"])
     assert r.exit_code == 2 and r.stdout == ""
+
+
+def test_contract_terms_problems_name_their_cells(tmp_path):
+    """Locks, bans and vendor groups (issue 3's terms) in a workbook: places map to cells."""
+    outopt.save(outopt.load(INSTANCES / "midsize.yaml"), tmp_path / "in.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "in.xlsx")
+    ws = wb["rules"]
+    header = [c.value for c in ws[1]]
+    lock = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "locks")
+    ban = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "forbid")
+    lock[header.index("provider")].value = "nobody"
+    ban[header.index("vendors")].value = "numera, ghost"
+    wb["vendor_groups"]["C2"] = "numera, phantom"
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(outopt.InputError) as info:
+        outopt.load(tmp_path / "bad.xlsx")
+    assert [str(p) for p in info.value.problems] == [
+        "vendor_groups!C2: vendor 'phantom' is not in vendors",
+        f"rules!D{lock[0].row}: vendor 'nobody' is not in vendors (use 'inhouse' or a vendor id)",
+        f"rules!I{ban[0].row}: vendor 'ghost' is not in vendors (use 'inhouse' or a vendor id)",
+    ]

@@ -252,9 +252,13 @@ def is_blank(v: Any) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
-def to_cell(value: Any, layout: str) -> Any:
-    """A field's value as one cell: scalars as they are, id lists comma-separated, the rest JSON."""
+def to_cell(value: Any, layout: str, info: FieldInfo | None = None) -> Any:
+    """A field's value as one cell: scalars as they are, id lists comma-separated, the rest JSON.
+    An empty list or mapping that is the field's default is a blank cell (a blank reads as the default)."""
     if value is None:
+        return None
+    if value in ([], {}) and info is not None and not info.is_required() and info.get_default(
+            call_default_factory=True) == value:
         return None
     if isinstance(value, Enum):
         return value.value
@@ -588,7 +592,9 @@ def instance_to_tables(instance: Instance) -> dict[str, Table]:
     for c in settings_rows():
         v = _get(dumped, c.path)
         if v is not None:
-            tables[SETTINGS].rows.append([c.name, to_cell(v, c.layout)])
+            cell = to_cell(v, c.layout, c.info)
+            if cell is not None:
+                tables[SETTINGS].rows.append([c.name, cell])
     for name in table_fields():
         model = table_model(name)
         items = dumped[name]
@@ -596,7 +602,8 @@ def instance_to_tables(instance: Instance) -> dict[str, Table]:
         cols = model_columns(model, keys=keys)
         t = Table([c.name for c in cols])
         for item in items:
-            t.rows.append([to_cell(_get(item, c.path), c.layout if c.layout != "dict-key" else "scalar") for c in cols])
+            t.rows.append([to_cell(_get(item, c.path), c.layout if c.layout != "dict-key" else "scalar", c.info)
+                           for c in cols])
         tables[name] = t
     tables[RULES] = rules_table(dumped[RULES])
     for t in tables.values():
@@ -624,7 +631,7 @@ def rules_table(rules: dict) -> Table:
         if layout == "items":
             for item in value:
                 t.rows.append([name, None] + [
-                    to_cell(_get(item, c.path), c.layout) if c.path[0] in item_model.model_fields else None
+                    to_cell(_get(item, c.path), c.layout, c.info) if c.path[0] in item_model.model_fields else None
                     for c in extra
                 ])
         elif layout == "groups":
@@ -634,7 +641,9 @@ def rules_table(rules: dict) -> Table:
             for item in value:
                 t.rows.append([name, item, *blank])
         else:
-            t.rows.append([name, to_cell(value, layout), *blank])
+            cell = to_cell(value, layout, info)
+            if cell is not None:
+                t.rows.append([name, cell, *blank])
     return t
 
 
