@@ -140,3 +140,17 @@ def test_solution_in_a_notebook(sol):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_midsize_results_cover_contract_terms(tmp_path):
+    """The mid-size example uses every contract term: the waterfall still adds up to the verified plan
+    (discounts and bundles as one step), the change cap is a limit, broken soft rules get a sheet."""
+    sol = outopt.solve(outopt.load(INSTANCES / "midsize.yaml"))
+    w = results.waterfall(sol)
+    assert w.iloc[0]["amount"] + w[w["kind"] == "step"]["amount"].sum() == pytest.approx(w.iloc[-1]["amount"])
+    assert w.iloc[-1]["amount"] == pytest.approx(sol.verification.operating_cost)
+    lim = results.limits(sol).set_index("limit")
+    assert lim.loc["rules.max_changes", "used"] == sol.verification.changes
+    write_results(sol, tmp_path / "m.xlsx")
+    sheets = openpyxl.load_workbook(tmp_path / "m.xlsx").sheetnames
+    assert ("soft_rules" in sheets) == (not sol.soft_violations.empty)

@@ -91,6 +91,8 @@ def limits(sol: Solution) -> pd.DataFrame:
             rows.append((f"vendor {x.id} max_share", v.spend.get(x.id, 0.0), x.max_share * total))
     if inst.rules.max_vendors is not None:
         rows.append(("rules.max_vendors", float(len(v.engaged)), float(inst.rules.max_vendors)))
+    if inst.rules.max_changes is not None:
+        rows.append(("rules.max_changes", float(v.changes), float(inst.rules.max_changes)))
     out = []
     for name, used, lim in rows:
         slack = lim - used
