@@ -9,6 +9,8 @@ The public API an analyst uses from a notebook::
     outopt.verify(inst, sol.plan)
 """
 
+from outopt.analysis.diagnose import Diagnosis, diagnose
+from outopt.analysis.explain import Explanation, explain
 from outopt.errors import InputError, OutoptError, Problem, SolverError
 from outopt.io import load, save
 from outopt.schema import (
@@ -32,4 +34,5 @@ __all__ = [
     "InputError", "OutoptError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
+    "Diagnosis", "Explanation", "diagnose", "explain",
 ]

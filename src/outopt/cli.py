@@ -6,6 +6,7 @@ Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,10 +14,12 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from outopt.analysis.diagnose import diagnose as diagnose_instance, diagnose_infeasible
+from outopt.analysis.explain import explain as explain_instance
 from outopt.errors import InputError, OutoptError
 from outopt.io import load
 from outopt.io.atomic import atomic_write_text
-from outopt.report import print_solution
+from outopt.report import print_diagnosis, print_explanation, print_solution
 from outopt.solver import SolveOptions, solve as solve_instance
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
@@ -78,15 +81,72 @@ def solve(
                                                             seed=seed, verbose=verbose))
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
+    diagnosis = None
+    if sol.status.exit_code == EXIT_INFEASIBLE:
+        try:
+            left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
+            diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
+        except OutoptError as e:
+            err.print(f"{file}: the diagnosis failed: {e}", markup=False)
     if json_out is not None:
-        write_output(json_out, sol.to_json())
+        data = sol.to_dict()
+        if diagnosis is not None:
+            data["diagnosis"] = diagnosis.to_dict()
+        write_output(json_out, json.dumps(data, indent=2, default=str))
     if json_out != "-":
         print_solution(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
         err.print(f"{file}: infeasible: {sol.message}", markup=False)
+        if diagnosis is not None:
+            print_diagnosis(diagnosis, err)
     elif sol.status.exit_code == EXIT_TIMEOUT:
         err.print(f"{file}: no plan within the time limit", markup=False)
     raise typer.Exit(sol.status.exit_code)
+
+
+@app.command()
+def diagnose(
+    file: FileArg,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Say why an instance has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
+    instance = load_or_exit(file)
+    try:
+        d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
+    except OutoptError as e:
+        raise fail(str(e), EXIT_ERROR)
+    if json_out is not None:
+        write_output(json_out, d.to_json())
+    if json_out != "-":
+        print_diagnosis(d, out)
+    raise typer.Exit(EXIT_OK if d.feasible else EXIT_INFEASIBLE if d.feasible is False else EXIT_TIMEOUT)
+
+
+@app.command()
+def explain(
+    file: FileArg,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
+    json_out: JsonOpt = None,
+) -> None:
+    """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
+    instance = load_or_exit(file)
+    try:
+        ex = explain_instance(instance, SolveOptions(time_limit=time_limit))
+    except OutoptError as e:
+        raise fail(str(e), EXIT_ERROR)
+    code = ex.solution.status.exit_code
+    if code == EXIT_INFEASIBLE:
+        err.print(f"{file}: infeasible: no plan to explain; `outopt diagnose {file}` says why", markup=False)
+        raise typer.Exit(code)
+    if code == EXIT_TIMEOUT:
+        err.print(f"{file}: no plan within the time limit", markup=False)
+        raise typer.Exit(code)
+    if json_out is not None:
+        write_output(json_out, ex.to_json())
+    if json_out != "-":
+        print_explanation(ex, out)
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -48,3 +48,47 @@ def print_solution(sol: Solution, console: Console) -> None:
     if sol.message:
         line += f"  ({sol.message})"
     console.print(line)
+
+
+def print_diagnosis(diagnosis, console: Console) -> None:
+    """An infeasible instance's repairs and conflicting rules, in sentences (see outopt.analysis.diagnose)."""
+    for line in diagnosis.lines():
+        console.print(line, markup=False)
+
+
+def print_explanation(expl, console: Console) -> None:
+    """Regrets, break-even costs and binding limits of a plan (see outopt.analysis.explain)."""
+    cur = expl.instance.currency
+    sol = expl.solution
+    console.print(f"{expl.instance.name}: net benefit {money(sol.objective, cur)}/yr ({sol.status.value})", markup=False)
+    table = Table(title="Decisions: regret = yearly net benefit lost if the function must go to its runner-up",
+                  title_justify="left")
+    for col, just in [("function", "left"), ("provider", "left"), ("runner-up", "left"), ("regret/yr", "right"),
+                      ("other decisions that change", "left")]:
+        table.add_column(col, justify=just)
+    for r in expl.functions:
+        changes = ", ".join(f"{c['function']} -> {c['to']}" for c in r["changes"])
+        table.add_row(r["function"], r["provider"], r["runner_up"] or "none possible", money(r["regret"]), changes)
+    console.print(table)
+    offers = Table(title="Offers not chosen: break-even = the yearly cost at which the offer enters the optimal plan",
+                   title_justify="left")
+    for col, just in [("function", "left"), ("vendor", "left"), ("cost/yr", "right"), ("break-even", "right"),
+                      ("", "left")]:
+        offers.add_column(col, justify=just)
+    for r in expl.offers:
+        be = "never" if r["break_even_cost"] is None else money(r["break_even_cost"])
+        offers.add_row(r["function"], r["vendor"], money(r["cost"]), be, r["reason"])
+    console.print(offers)
+    limits = Table(title="Limits: binding = used to within one step; value of one more unit by re-solving "
+                         "with the limit relaxed by the step", title_justify="left")
+    for col, just in [("limit", "left"), ("", "left"), ("used", "right"), ("of", "right"), ("binding", "left"),
+                      ("step", "right"), ("gain/yr", "right"), ("per unit", "right"), ("LP dual", "right")]:
+        limits.add_column(col, justify=just)
+    for r in expl.limits:
+        def num(x):
+            return "-" if x is None else (f"{x:.4g}" if abs(x) < 10 else money(x))
+        limits.add_row(r["limit"], r["label"], num(r["used"]), num(r["current"]), "yes" if r["binding"] else "no",
+                       num(r["step"]) if r["binding"] else "", money(r["gain"]), num(r["value_of_unit"]),
+                       num(r["lp_dual"]))
+    console.print(limits)
+    console.print(f"{expl.solves} solves in {expl.time:.2f}s", markup=False)

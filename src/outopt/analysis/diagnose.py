@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import pyomo.environ as pyo
 
 from outopt.analysis._session import Session
-from outopt.analysis.limits import Limit, affine_row, ceiling_of, find_limits, round_up
+from outopt.analysis.limits import Limit, affine_row, ceiling_of, find_limits, round_up, usage
 from outopt.schema import Instance
 from outopt.solution import Status
 from outopt.solver import Model, SolveOptions, build, solve
@@ -156,24 +156,6 @@ def _describe(inst: Instance, place: str) -> str:
     if place.startswith("rules.together["):
         return "one provider for all of: " + ", ".join(inst.rules.together[idx])
     return "rule"
-
-
-def usage(check: Verification, limit: Limit) -> float | None:
-    """How much of a limit a plan uses, by the verifier's recomputation (None for an unknown limit)."""
-    if limit.param == "operating_budget_limit":
-        return check.operating_cost
-    if limit.param == "transition_budget_limit":
-        return check.transition_cost
-    if limit.param == "resource_capacity_limit":
-        return check.resource_use[limit.index]
-    if limit.param == "vendor_capacity_limit":
-        return check.vendor_load.get(limit.index, 0.0)
-    if limit.param == "max_share_limit":
-        total = sum(check.spend.values())
-        return check.spend.get(limit.index, 0.0) / total if total > 0 else 0.0
-    if limit.param == "max_vendors_limit":
-        return float(len(check.engaged))
-    return None
 
 
 # --- the elastic model ----------------------------------------------------------------

@@ -23,6 +23,7 @@ from pyomo.common.collections import ComponentMap
 from pyomo.repn import generate_standard_repn
 
 from outopt.schema import Instance
+from outopt.verify import Verification
 
 
 @dataclass(frozen=True)
@@ -199,3 +200,21 @@ def round_up(x: float, digits: int = 6) -> float:
     """x rounded up at ``digits`` decimals, ignoring float noise below that."""
     scale = 10**digits
     return math.ceil(x * scale - 1e-6) / scale
+
+
+def usage(check: Verification, limit: Limit) -> float | None:
+    """How much of a limit a plan uses, by the verifier's recomputation (None for an unknown limit)."""
+    if limit.param == "operating_budget_limit":
+        return check.operating_cost
+    if limit.param == "transition_budget_limit":
+        return check.transition_cost
+    if limit.param == "resource_capacity_limit":
+        return check.resource_use[limit.index]
+    if limit.param == "vendor_capacity_limit":
+        return check.vendor_load.get(limit.index, 0.0)
+    if limit.param == "max_share_limit":
+        total = sum(check.spend.values())
+        return check.spend.get(limit.index, 0.0) / total if total > 0 else 0.0
+    if limit.param == "max_vendors_limit":
+        return float(len(check.engaged))
+    return None
