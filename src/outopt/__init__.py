@@ -11,7 +11,7 @@ The public API an analyst uses from a notebook::
 
 from outopt.analysis.diagnose import Diagnosis, diagnose
 from outopt.analysis.explain import Explanation, explain
-from outopt.errors import InputError, OutoptError, Problem, SolverError
+from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.io import load, save
 from outopt.schema import (
     INHOUSE,
@@ -31,7 +31,7 @@ from outopt.verify import Verification, status_quo, verify
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
-    "InputError", "OutoptError", "Problem", "SolverError",
+    "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
     "Diagnosis", "Explanation", "diagnose", "explain",
