@@ -29,6 +29,7 @@ class Session:
         self.deadline = deadline
         self._solver: Highs | None = None
         self.solves = 0
+        self.highs_options: dict = {}  # extra HiGHS options for every solve of the session
 
     def expired(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
@@ -50,7 +51,7 @@ class Session:
                 self._solver.update()
             try:
                 res = self._solver.solve(m, tee=[], time_limit=remaining, rel_gap=gap, threads=self.threads,
-                                         solver_options={"random_seed": self.seed}, load_solutions=False,
+                                         solver_options={"random_seed": self.seed, **self.highs_options}, load_solutions=False,
                                          raise_exception_on_nonoptimal_result=False)
             except Exception as err:
                 raise SolverError(f"HiGHS failed: {err}") from err

@@ -58,6 +58,7 @@ class Explanation:
     limits: list[dict] = field(default_factory=list)
     solves: int = 0
     time: float = 0.0
+    timings: dict = field(default_factory=dict)  # seconds: first solve, limits, functions, offers
 
     @property
     def instance(self) -> Instance:
@@ -75,6 +76,7 @@ class Explanation:
             "break_even_tolerance": BREAK_EVEN_TOLERANCE,
             "solves": self.solves,
             "time": round(self.time, 4),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -376,10 +378,13 @@ def explain(instance: Instance, options: SolveOptions | None = None, solution: S
     options = replace(options or SolveOptions(), **kw)
     t0 = time.perf_counter()
     ex = _Explainer(instance, options, solution)
+    timings = {"solve": time.perf_counter() - t0}
     if not ex.solution.status.has_plan:
-        return Explanation(ex.solution, solves=ex.solves, time=time.perf_counter() - t0)
-    limits = ex.limits()
-    functions = ex.functions()
-    offers = ex.offers()
-    return Explanation(ex.solution, functions=functions, offers=offers, limits=limits, solves=ex.solves,
-                       time=time.perf_counter() - t0)
+        return Explanation(ex.solution, solves=ex.solves, time=time.perf_counter() - t0, timings=timings)
+    parts = {}
+    for part in ("limits", "functions", "offers"):
+        t = time.perf_counter()
+        parts[part] = getattr(ex, part)()
+        timings[part] = time.perf_counter() - t
+    return Explanation(ex.solution, functions=parts["functions"], offers=parts["offers"], limits=parts["limits"],
+                       solves=ex.solves, time=time.perf_counter() - t0, timings=timings)
