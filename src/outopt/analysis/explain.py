@@ -183,7 +183,7 @@ class _Explainer:
             if not sol.status.has_plan:
                 continue
             row["runner_up"] = sol.plan[f]
-            row["regret"] = self.opt - sol.objective
+            row["regret"] = round(self.opt - sol.objective, 6)
             row["changes"] = [{"function": g, "from": self.plan[g], "to": sol.plan[g]}
                               for g in data.functions if g != f and sol.plan[g] != self.plan[g]]
         return out
@@ -332,8 +332,8 @@ class _Explainer:
             finally:
                 par.set_value(lim.current)
             if sol is not None and sol.status.has_plan:
-                row["gain"] = sol.objective - self.opt
-                row["value_of_unit"] = row["gain"] / lim.step
+                row["gain"] = round(sol.objective - self.opt, 6)
+                row["value_of_unit"] = round(row["gain"] / lim.step, 6)
         self._lp_duals(limits, rows, out)
         return out
 
@@ -361,7 +361,7 @@ class _Explainer:
             for lim, r in wanted:
                 row = rows[lim.place]
                 g = row.g0 + sum(c * pyo.value(v) for v, c in row.g.items())
-                r["lp_dual"] = abs(duals[lim.row(m)] * g)
+                r["lp_dual"] = round(abs(duals[lim.row(m)] * g), 6)
         finally:
             for p in data.pairs:
                 m.outsource[p].domain = pyo.Binary
