@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 import pyomo.environ as pyo
 
 from outopt.analysis._session import Session
-from outopt.analysis.limits import Limit, affine_row, ceiling_of, find_limits, round_up, usage
+from outopt.analysis.limits import Limit, affine_row, ceiling_of, file_index, find_limits, is_place, round_up, usage
 from outopt.schema import Instance
 from outopt.solution import Status
 from outopt.solver import Model, SolveOptions, build, solve
@@ -286,13 +286,36 @@ class _Diagnoser:
                         r.activate()
 
                 groups.append((f"rules.{kind}[{g}]", _Group(f"rules.{kind}[{g}]", drop, keep)))
-        order = {"budget": 0, "resources": 1, "functions": 2, "vendors": 3, "rules": 4}
+        # rules added later (locks, bans, ...): each row group of a component whose doc is a place in the file
+        known = {"one_provider", "separate", "together"} | {lim.param[: -len("_limit")] for lim in hard} | {
+            e.limit.param[: -len("_limit")] for e in self.elastic}
+        for comp in m.component_objects(pyo.Constraint, active=True, descend_into=False):
+            if comp.local_name in known or not is_place(comp.doc):
+                continue
+            by_key: dict = {}
+            for k in comp:
+                head = k[0] if isinstance(k, tuple) else k
+                by_key.setdefault(head, []).append(comp[k])
+            for head, rows in by_key.items():
+                place = comp.doc if head is None else f"{comp.doc}[{head}]"
+
+                def drop(rows=rows):
+                    for r in rows:
+                        r.deactivate()
+
+                def keep(rows=rows):
+                    for r in rows:
+                        r.activate()
+
+                groups.append((place, _Group(place, drop, keep)))
+        order = {"budget": 0, "resources": 1, "functions": 2, "vendors": 3, "vendor_groups": 4, "rules": 5}
 
         def key(item):
             place = item[0]
             head = place.split("[")[0].split(".")[0]
-            idx = int(place.split("[")[1].split("]")[0]) if "[" in place else -1
-            return order.get(head, 9), idx, place
+            if head == "rules":  # rules.max_vendors, rules.separate[0], rules.separate[1], rules.together[0]
+                return order[head], place.split("[")[0], file_index(place), place
+            return order.get(head, 9), "", file_index(place), place
 
         self.groups = [g for _, g in sorted(groups, key=key)]
         for g in self.groups:

@@ -308,19 +308,23 @@ class _Explainer:
         out = []
         for lim in limits:
             used = usage(check, lim)
-            if used is None:
-                body = pyo.value(lim.row(m).body)
-                used = body  # generic limit: report the row's value
-            slack = lim.current - used
-            binding = slack < lim.step - 1e-9
+            affine = rows[lim.place]
+            upward = affine is None or affine.loosens_upward
+            if used is not None:
+                binding = lim.current - used < lim.step - 1e-9
+            else:  # a limit added later: binding when its row is tight at the plan
+                con = lim.row(m)
+                slack = (pyo.value(con.upper) - pyo.value(con.body)) if con.has_ub() else (
+                    pyo.value(con.body) - pyo.value(con.lower))
+                binding = slack <= 1e-6 * max(1.0, abs(lim.current))
             row = {"limit": lim.place, "label": lim.label, "unit": lim.unit, "current": lim.current,
-                   "used": round(used, 9), "binding": binding, "step": lim.step, "gain": None,
-                   "value_of_unit": None, "lp_dual": None}
+                   "used": None if used is None else round(used, 9), "binding": binding,
+                   "step": lim.step if upward else -lim.step, "gain": None, "value_of_unit": None, "lp_dual": None}
             out.append(row)
             if not binding:
                 continue
             par = lim.param_data(m)
-            relaxed = lim.current + lim.step
+            relaxed = lim.current + row["step"]
             try:
                 judge = set_place(self.instance, {lim.place: int(relaxed) if lim.integer else relaxed})
             except (KeyError, ValueError, IndexError, TypeError):
@@ -333,7 +337,7 @@ class _Explainer:
                 par.set_value(lim.current)
             if sol is not None and sol.status.has_plan:
                 row["gain"] = round(sol.objective - self.opt, 6)
-                row["value_of_unit"] = round(row["gain"] / lim.step, 6)
+                row["value_of_unit"] = round(row["gain"] / abs(lim.step), 6)
         self._lp_duals(limits, rows, out)
         return out
 

@@ -66,10 +66,23 @@ def _place(inst: Instance, param: str, index, doc: str | None) -> tuple[str, str
         return f"vendors[{i}].max_share", f"{index} max share", "share", False, 1.0
     if param == "max_vendors_limit":
         return "rules.max_vendors", "max vendors", "vendors", True, None
+    # a limit added later: its doc names its place, with [v] / [r] standing for the id in the index
     name = doc or param
+    ids = {"[v]": [v.id for v in inst.vendors], "[r]": [r.id for r in inst.resources]}
+    for token, table in ids.items():
+        if token in name and index in table:
+            return name.replace(token, f"[{table.index(index)}]"), f"{index} {name.split('.')[-1]}", "", False, None
     if index is not None:
         name = f"{name}[{index}]"
     return name, name, "", False, None
+
+
+PLACES = ("budget", "resources", "functions", "vendors", "vendor_groups", "rules")
+"""The sections of an instance file: a limit or rule whose doc starts with one is named by its place."""
+
+
+def is_place(doc: str | None) -> bool:
+    return bool(doc) and doc.split("[")[0].split(".")[0] in PLACES
 
 
 def _step(param: str, unit: str, integer: bool, value: float) -> float:
@@ -91,7 +104,7 @@ def find_limits(model) -> list[Limit]:
         if not name.endswith("_limit") or not p.mutable:
             continue
         rows = getattr(m, name[: -len("_limit")], None)
-        if rows is None:
+        if rows is None or not is_place(p.doc):  # e.g. a solver stage's bound, not a limit of the file
             continue
         for idx in (p.keys() if p.is_indexed() else [None]):
             if idx is not None and idx not in rows:
@@ -101,14 +114,14 @@ def find_limits(model) -> list[Limit]:
             out.append(Limit(name, idx, place, label, unit, integer, float(current), ceiling,
                              _step(name, unit, integer, float(current))))
     order = {"budget": 0, "resources": 1, "vendors": 2, "rules": 3}
-    return sorted(out, key=lambda lim: (order.get(lim.place.split("[")[0].split(".")[0], 9), _file_index(lim.place),
+    return sorted(out, key=lambda lim: (order.get(lim.place.split("[")[0].split(".")[0], 9), file_index(lim.place),
                                         lim.place))
 
 
-def _file_index(place: str) -> int:
-    if "[" in place:
-        return int(place.split("[")[1].split("]")[0])
-    return -1
+def file_index(place: str) -> int:
+    """The first row number in a place (``vendors[3].capacity`` -> 3), -1 when there is none."""
+    head = place.split("[")[1].split("]")[0] if "[" in place else ""
+    return int(head) if head.isdigit() else -1
 
 
 @dataclass
