@@ -326,6 +326,8 @@ class _Diagnoser:
         used = usage(check, lim)
         if used is None:
             used = lim.current + delta
+        elif not any(v.startswith(lim.place + ":") for v in check.violations):
+            return None  # the verifier finds this limit kept (e.g. a soft rule that is allowed to bend)
         if used <= lim.current + 1e-9 * max(1.0, abs(lim.current)):
             return None
         needed = float(round(used)) if lim.integer else round_up(used)

@@ -72,7 +72,9 @@ def _place(inst: Instance, param: str, index, doc: str | None) -> tuple[str, str
     for token, table in ids.items():
         if token in name and index in table:
             return name.replace(token, f"[{table.index(index)}]"), f"{index} {name.split('.')[-1]}", "", False, None
-    if index is not None:
+    if "[g]" in name and isinstance(index, tuple) and len(index) == 2:  # vendor_groups[g].min/max_share, (0, "min_share")
+        name = f"{name.split('[g]')[0]}[{index[0]}].{index[1]}"
+    elif index is not None:
         name = f"{name}[{index}]"
     return name, name, "", False, None
 
