@@ -34,9 +34,10 @@ class Session:
     def expired(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
 
-    def solve(self, gap: float = 0.0):
+    def solve(self, gap: float = 0.0, start: dict[str, str] | None = None):
         """(status, objective) with status one of "optimal", "feasible", "infeasible", "timeout";
-        variable values are loaded when a solution exists."""
+        variable values are loaded when a solution exists. ``start``: a plan HiGHS starts from (its
+        assignment and engagement values; HiGHS completes the other variables)."""
         m = self.model.pyomo
         remaining = None
         if self.deadline is not None:
@@ -49,6 +50,8 @@ class Session:
                 self._solver.set_instance(m)
             else:
                 self._solver.update()
+            if start is not None:
+                self._set_start(start)
             try:
                 res = self._solver.solve(m, tee=[], time_limit=remaining, rel_gap=gap, threads=self.threads,
                                          solver_options={"random_seed": self.seed, **self.highs_options}, load_solutions=False,
@@ -67,6 +70,21 @@ class Session:
         res.solution_loader.load_vars()
         proven = tc == TerminationCondition.convergenceCriteriaSatisfied
         return ("optimal" if proven else "feasible"), res.incumbent_objective
+
+    def _set_start(self, plan: dict[str, str]) -> None:
+        m, data = self.model.pyomo, self.model.data
+        col = self._solver._pyomo_var_to_solver_var_map
+        idx, val = [], []
+        for p in data.pairs:
+            if id(m.outsource[p]) in col:  # fixed variables are not columns
+                idx.append(col[id(m.outsource[p])])
+                val.append(1.0 if plan.get(p[0]) == p[1] else 0.0)
+        used = set(plan.values())
+        for v in data.engaged_vendors:
+            if id(m.engage[v]) in col:
+                idx.append(col[id(m.engage[v])])
+                val.append(1.0 if v in used else 0.0)
+        self._solver._solver_model.setSolution(len(idx), idx, val)
 
     def duals(self, rows) -> dict:
         """Row duals of the last (LP) solve for the given constraint data."""

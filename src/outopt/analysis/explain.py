@@ -107,6 +107,7 @@ class _Explainer:
         self.solution = self.model.solve(self.options, start=start)
         self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline)
         self.solves = 1
+        self.seen: list[tuple[float, dict[str, str]]] = []  # (net benefit, plan) of every re-solve: warm starts
 
     @property
     def plan(self) -> dict[str, str]:
@@ -182,6 +183,7 @@ class _Explainer:
                 continue
             if not sol.status.has_plan:
                 continue
+            self.seen.append((sol.objective, sol.plan))
             row["runner_up"] = sol.plan[f]
             row["regret"] = round(self.opt - sol.objective, 6)
             row["changes"] = [{"function": g, "from": self.plan[g], "to": sol.plan[g]}
@@ -255,8 +257,10 @@ class _Explainer:
             for p in allowed:
                 m.outsource[p].fix(1)
                 dc[p].unfix()
+                known = [(obj, plan) for obj, plan in self.seen if plan[p[0]] == p[1]]
+                start = max(known, key=lambda t: t[0])[1] if known else None
                 try:
-                    status, shift = self.session.solve()
+                    status, shift = self.session.solve(start=start)
                     witness = self.session.plan() if status in ("optimal", "feasible") else None
                 finally:
                     dc[p].fix(0)
