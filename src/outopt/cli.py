@@ -89,10 +89,10 @@ def solve(
         except OutoptError as e:
             err.print(f"{file}: the diagnosis failed: {e}", markup=False)
     if json_out is not None:
-        data = sol.to_dict()
+        text = sol.to_json()
         if diagnosis is not None:
-            data["diagnosis"] = diagnosis.to_dict()
-        write_output(json_out, json.dumps(data, indent=2, default=str))
+            text = json.dumps({**json.loads(text), "diagnosis": diagnosis.to_dict()}, indent=2)
+        write_output(json_out, text)
     if json_out != "-":
         print_solution(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
