@@ -220,3 +220,16 @@ def test_cli_solve_diagnoses_infeasible():
     r = run("solve", INSTANCES / "infeasible.yaml")
     assert r.returncode == 3
     assert "Conflicting rules" in r.stderr and "budget.operating" in r.stderr
+
+
+def test_conflict_names_locks():
+    # a locked to v1 and b to v2, at most one vendor
+    inst = make(functions=[{"id": "a", "inhouse": {"cost": 10}}, {"id": "b", "inhouse": {"cost": 10}}],
+                vendors=[{"id": "v1"}, {"id": "v2"}],
+                offers=[{"function": "a", "vendor": "v1", "cost": 5}, {"function": "b", "vendor": "v2", "cost": 5}],
+                rules={"max_vendors": 1, "locks": [{"function": "a", "provider": "v1"},
+                                                   {"function": "b", "provider": "v2"}]})
+    d = diagnose(inst)
+    assert d.conflict == ["rules.locks[0]", "rules.locks[1]", "rules.max_vendors"]
+    assert [(r.limit, r.needed) for r in d.repairs] == [("rules.max_vendors", 2)]
+    assert "rules.locks[1]: 'b' locked to v2" in str(d)

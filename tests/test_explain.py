@@ -127,6 +127,20 @@ def test_core_offer_never_breaks_even():
     assert ex.functions[0]["regret"] is None
 
 
+def test_locked_and_forbidden_offers_never_break_even():
+    inst = capacity_instance().model_copy(deep=True)
+    data = inst.model_dump()
+    data["offers"].append({"function": "a", "vendor": "v2", "cost": 1})
+    data["offers"].append({"function": "b", "vendor": "v2", "cost": 1})
+    data["vendors"].append({"id": "v2"})
+    data["rules"]["forbid"] = [{"functions": ["a"], "vendors": ["v2"], "reason": "data residency"}]
+    data["rules"]["locks"] = [{"function": "b", "provider": "v1", "reason": "contract until 2027"}]
+    ex = explain(outopt.Instance.model_validate(data))
+    reasons = {(o["function"], o["vendor"]): (o["break_even_cost"], o["reason"]) for o in ex.offers}
+    assert reasons[("a", "v2")] == (None, "rules.forbid[0]: data residency")
+    assert reasons[("b", "v2")] == (None, "rules.locks[0]: locked to v1 (contract until 2027)")
+
+
 def test_reuses_the_built_model(monkeypatch):
     import outopt.analysis.explain as module
 

@@ -155,6 +155,13 @@ def _describe(inst: Instance, place: str) -> str:
         return "never with the same vendor: " + ", ".join(inst.rules.separate[idx])
     if place.startswith("rules.together["):
         return "one provider for all of: " + ", ".join(inst.rules.together[idx])
+    if place.startswith("rules.locks[") and idx is not None:
+        lock = inst.rules.locks[idx]
+        return f"'{lock.function}' locked to {lock.provider}" + (f" ({lock.reason})" if lock.reason else "")
+    if place.startswith("rules.forbid[") and idx is not None:
+        ban = inst.rules.forbid[idx]
+        return (f"{', '.join(ban.vendors)} never for {', '.join(ban.functions)}"
+                + (f" ({ban.reason})" if ban.reason else ""))
     return "rule"
 
 

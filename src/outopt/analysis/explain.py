@@ -279,10 +279,10 @@ class _Explainer:
             p = (o.function, o.vendor)
             row = {"function": o.function, "vendor": o.vendor, "cost": o.cost, "break_even_cost": None, "reason": ""}
             if p not in m.outsource:
-                row["reason"] = ("core function: kept in-house" if inst.function(o.function).core
-                                 else "not an allowed offer")
+                row["reason"] = _rule_against(inst, *p) or "not an allowed offer"
             elif p not in results:
-                row["reason"] = "no feasible plan gives this function to this vendor, at any cost"
+                row["reason"] = (_rule_against(inst, *p)
+                                 or "no feasible plan gives this function to this vendor, at any cost")
             elif math.isnan(results[p]):
                 row["reason"] = "time limit reached"
             else:
@@ -376,6 +376,20 @@ class _Explainer:
             for v in data.engaged_vendors:
                 m.engage[v].unfix()
                 m.engage[v].domain = pyo.Binary
+
+
+def _rule_against(inst: Instance, f: str, v: str) -> str:
+    """The rule of the file that forbids giving f to v, with its reason ('' when none does alone)."""
+    if inst.function(f).core:
+        return "core function: kept in-house"
+    rules = inst.rules
+    for k, ban in enumerate(getattr(rules, "forbid", [])):
+        if ban.soft is None and f in ban.functions and v in ban.vendors:
+            return f"rules.forbid[{k}]" + (f": {ban.reason}" if ban.reason else "")
+    for k, lock in enumerate(getattr(rules, "locks", [])):
+        if lock.soft is None and lock.function == f and lock.provider != v:
+            return f"rules.locks[{k}]: locked to {lock.provider}" + (f" ({lock.reason})" if lock.reason else "")
+    return ""
 
 
 def explain(instance: Instance, options: SolveOptions | None = None, solution: Solution | None = None,
