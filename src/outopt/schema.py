@@ -100,6 +100,13 @@ class Vendor(_Frozen):
         le=1,
         description="At most this share (0, 1] of total outsourced spend may go to this vendor.",
     )
+    risk: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Risk score in [0, 1] (0 = none) of spend with this vendor; offers may set their own "
+        "(absent = 0). A plan's risk is defined in models/portfolio.md (Risk).",
+    )
 
 
 class Offer(_Frozen):
@@ -116,6 +123,9 @@ class Offer(_Frozen):
     )
     transition: Money = Field(0.0, description="One-off cost of moving the function (currency).")
     load: NonNegative = Field(0.0, description="Capacity used at the vendor (vendor units).")
+    risk: float | None = Field(
+        None, ge=0, le=1, description="Risk score in [0, 1] of this offer (absent = the vendor's `risk`)."
+    )
 
 
 class Rules(_Frozen):

@@ -30,6 +30,7 @@ class Verification:
     vendor_load: dict[str, float]
     rows: list[dict]  # one per function: provider, yearly_cost, one_off, benefit
     violations: list[str] = field(default_factory=list)
+    risk: float = 0.0  # spend-weighted risk score of outsourced spend (0 with no outsourced spend)
 
     @property
     def feasible(self) -> bool:
@@ -85,6 +86,7 @@ def verify(instance: Instance, plan) -> Verification:
     use = {r: 0.0 for r in resources}
     engaged: list[str] = []
     rows = []
+    risk_spend = 0.0  # sum of risk score x yearly spend
     for f in instance.functions:
         provider = plan.get(f.id)
         c_in = f.inhouse.cost if f.inhouse else 0.0
@@ -120,6 +122,7 @@ def verify(instance: Instance, plan) -> Verification:
         objective += benefit
         spend[provider] += yearly
         load[provider] += offer.load
+        risk_spend += yearly * (offer.risk if offer.risk is not None else vendors[provider].risk or 0.0)
         row.update(yearly_cost=yearly, one_off=one_off, benefit=benefit)
 
     for v in engaged:
@@ -127,6 +130,7 @@ def verify(instance: Instance, plan) -> Verification:
         operating += vendors[v].retainer
         transition += onboarding
         spend[v] += vendors[v].retainer
+        risk_spend += vendors[v].retainer * (vendors[v].risk or 0.0)
         objective -= vendors[v].retainer + onboarding / H
 
     budget = instance.budget
@@ -171,4 +175,5 @@ def verify(instance: Instance, plan) -> Verification:
         vendor_load={v: x for v, x in load.items() if v in engaged},
         rows=rows,
         violations=violations,
+        risk=risk_spend / total_spend if total_spend > 0 else 0.0,
     )
