@@ -377,7 +377,7 @@ def step_figure(result: Frontier, title: str | None = None, xlabel: str | None =
             ax.hlines(z, a, b, colors="tab:blue", linewidth=2)
     if result.breakpoints and result.breakpoints[0].objective_below is None:
         ax.axvspan(result.lower, result.breakpoints[0].at, color="tab:red", alpha=0.08, label="no plan")
-    for b in result.breakpoints:
+    for b in result.breakpoints if len(result.breakpoints) <= 25 else []:
         ax.axvline(b.at, color="grey", linestyle=":", linewidth=1)
         if len(result.breakpoints) <= 12 and b.objective_below is not None:
             ax.annotate(f"{len(b.changes)} change{'s' if len(b.changes) != 1 else ''}", (b.at, b.objective_above),
