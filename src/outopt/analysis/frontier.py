@@ -18,7 +18,9 @@ feasibility tolerance lets a plan a hair over the limit through, the step below 
 doubled until the plan found is within the limit; the breakpoint stays at ``c``.)
 
 The model is built once; each point changes the limit's mutable ``*_limit`` parameter
-and re-solves the same model (HiGHS keeps it), warm-started from the neighbouring plan.
+and re-solves the same model (HiGHS keeps it), warm-started from the neighbouring plan: the
+best plan solved so far that fits under the new value. The grid points are solved first,
+bottom up, so every later point has such a plan.
 """
 
 from __future__ import annotations
@@ -255,16 +257,25 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
     t_start = time.perf_counter()
     points: dict[float, Point] = {}
 
-    def run(t: float, start: dict | None = None) -> Point:
+    def start_for(t: float) -> dict | None:
+        """The neighbouring plan: the best plan solved so far that fits at t (a feasible warm start)."""
+        fits = [p for p in points.values() if p.plan is not None and p.requirement <= t]
+        return max(fits, key=lambda p: p.objective).plan if fits else None
+
+    def run(t: float) -> Point:
         t = limit.clean(t)
         if t in points:
             return points[t]
         model.instance = limit.instance_at(base, t)  # the verifier judges each plan at this value
         limit.set(model, t)
-        sol = model.solve(options, start=start)
+        sol = model.solve(options, start=start_for(t))
         req = limit.requirement(sol.verification) if sol.plan is not None else None
         points[t] = Point(t, sol.objective, sol.status, sol.plan, req)
         return points[t]
+
+    # the grid first, bottom up, so each point starts from the plan below it
+    for t in np.linspace(lower, upper, max(2, steps)):
+        run(float(t))
 
     breaks: list[Breakpoint] = []
     pieces: list[Piece] = []
@@ -298,15 +309,6 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
         pieces.append(Piece(c, z, plan))
     breaks.reverse()
     pieces.reverse()
-
-    # the grid, each point warm-started from the plan of its piece
-    for t in np.linspace(lower, upper, max(2, steps)):
-        start = top.plan
-        for b in breaks:
-            if limit.clean(t) < b.at:
-                start = b.plan_below
-                break
-        run(float(t), start=start)
 
     return Frontier(
         param=limit.path if hasattr(limit, "path") else str(limit),
