@@ -352,3 +352,23 @@ def test_compare_matches_enumeration(small):
     assert data["scenarios"][6]["name"] == "max_2_vendors"
     assert data["scenarios"][6]["changed"] == ["invoicing", "collections", "payroll"]
     assert data["scenarios"][4]["objective"] is None
+
+
+def test_scenario_file_problems(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("scenarios: [a, b]\n")
+    with pytest.raises(outopt.InputError) as err:
+        load_scenarios(path)
+    assert str(err.value) == f"{path}: scenarios: expected a mapping of scenario names to overrides"
+    path.write_text("scenarios:\n  ok: {horizon: 5}\n  broken: 3\n")
+    with pytest.raises(outopt.InputError) as err:
+        load_scenarios(path)
+    assert str(err.value) == f"{path}: scenarios.broken: expected a mapping of keys to values"
+    with pytest.raises(outopt.InputError, match="file not found"):
+        load_scenarios(tmp_path / "none.yaml")
+    with pytest.raises(outopt.InputError) as err:
+        apply_overrides(outopt.load(INSTANCES / "small_business.yaml"),
+                        {"remove": ["functions.sales"], "vendors.numera.onboarding": "*2", "budget": None})
+    assert [str(p) for p in err.value.problems] == [
+        "overrides.remove: remove takes vendors.<id> or offers[<function>,<vendor>]",
+    ]
