@@ -70,6 +70,7 @@ def assert_frontier_matches_enumeration(inst, param, lower, upper, tol):
             else optimum_at(steps, p.value) is None
         if p.plan is not None:
             assert outopt.verify(limit.instance_at(inst, p.value), p.plan).feasible
+        assert result.objective_at(p.value) == (None if p.objective is None else pytest.approx(p.objective))
     for b in result.breakpoints:  # what changes: the plans either side, as the verifier sees them
         if b.plan_below is not None:
             assert outopt.verify(limit.instance_at(inst, b.at - tol), b.plan_below).objective == pytest.approx(
@@ -200,6 +201,10 @@ def test_pareto_matches_enumeration(small, overrides):
     for p in result.plans:
         assert outopt.verify(inst, p.plan).feasible
     assert len(expected) >= 2
+
+
+def test_pareto_of_an_infeasible_instance():
+    assert pareto(outopt.load(INSTANCES / "infeasible.yaml")).plans == []
 
 
 def test_pareto_json(small):
