@@ -5,19 +5,22 @@ no-good cut on the assignment variables (for the plan's set ``S`` of chosen offe
 ``sum_{S} (1 - x) + sum_{A \\ S} x >= 1``) and the same model, kept by HiGHS, is solved
 again. A floor ``net_benefit >= z* - within * max(1, |z*|)`` keeps the search inside the
 distance asked for. Each solve is proven optimal over the plans not yet found, so the plans
-come best first; each is checked by the verifier.
+come best first; each is checked by the verifier. A time limit covers the whole search;
+when a limit stops a solve before its plan is proven, that plan is the last one reported
+(its ``status`` says ``feasible``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import pyomo.environ as pyo
 
 from outopt.errors import InputError, Problem
 from outopt.schema import Instance
-from outopt.solution import Solution
+from outopt.solution import Solution, Status
 
 
 def parse_within(text: str | float | None) -> float | None:
@@ -79,6 +82,7 @@ def alternatives(instance: Instance, k: int, within: float | str | None = None, 
         raise InputError([Problem("--alternatives", "ask for at least 1 plan")])
     within = parse_within(within)
     options = options or SolveOptions()
+    t0 = time.perf_counter()
     model = build(instance)
     best = model.solve(options)
     if not best.status.has_plan:
@@ -91,10 +95,18 @@ def alternatives(instance: Instance, k: int, within: float | str | None = None, 
         m.alternatives_floor = pyo.Constraint(expr=m.net_benefit.expr >= floor - slack)
     m.alternatives_cut = pyo.ConstraintList()
     plans = [best]
-    while len(plans) < k and pairs:
+    while len(plans) < k and pairs and best.status == Status.OPTIMAL:
         m.alternatives_cut.add(_cut(m, plans[-1].plan, pairs))
-        sol = model.solve(options)
+        step = options
+        if options.time_limit is not None:  # the time limit covers the whole call
+            left = options.time_limit - (time.perf_counter() - t0)
+            if left < 0.05:
+                break
+            step = replace(options, time_limit=left)
+        sol = model.solve(step)
         if not sol.status.has_plan or (floor is not None and sol.objective < floor - 1e-6 * max(1.0, abs(floor))):
             break
         plans.append(sol)
+        if sol.status != Status.OPTIMAL:  # a limit stopped the search: the next plan would not be proven next
+            break
     return Alternatives(best, plans, within, floor)
