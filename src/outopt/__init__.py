@@ -14,13 +14,21 @@ from outopt.io import load, save
 from outopt.schema import (
     INHOUSE,
     Budget,
+    Bundle,
+    DiscountTier,
+    Exclusive,
+    Forbid,
     Function,
     InHouse,
     Instance,
+    Lock,
     Offer,
+    Requires,
     Resource,
     Rules,
+    Soft,
     Vendor,
+    VendorGroup,
 )
 from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
@@ -33,6 +41,7 @@ from outopt.analysis.scenarios import apply_overrides, compare
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
+    "Bundle", "DiscountTier", "Exclusive", "Forbid", "Lock", "Requires", "Soft", "VendorGroup",
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",

@@ -12,7 +12,9 @@ then walks down: with the plan ``P`` optimal at the current piece, whose require
 ``c``, it solves at ``c - tol``. Same net benefit: a cheaper plan of equal value, continue
 from its requirement. Lower net benefit: ``z`` jumps at ``c`` (a breakpoint, found
 exactly at the requirement of a plan), continue from the new plan. Infeasible: the range
-below ``c`` has no plan. Every breakpoint of ``z`` in the range lies within ``tol`` of a
+below ``c`` has no plan. (With soft rules in priority levels, "value" is the solver's
+lexicographic order: least violation level by level, then net benefit.) Every breakpoint of
+``z`` in the range lies within ``tol`` of a
 reported one; two breakpoints closer than ``tol`` are reported as one. (When HiGHS's own
 feasibility tolerance lets a plan a hair over the limit through, the step below ``c`` is
 doubled until the plan found is within the limit; the breakpoint stays at ``c``.)
@@ -130,6 +132,7 @@ class Point:
     status: Status
     plan: dict[str, str] | None = field(default=None, repr=False)
     requirement: float | None = None  # how much of the limit the plan takes
+    levels: dict[int, float] = field(default_factory=dict, repr=False)  # soft-rule violation by priority level
 
 
 @dataclass
@@ -245,6 +248,16 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
 
 
+def _compare(a: Point, b: Point) -> int:
+    """-1, 0 or 1 as plan a is worse than, as good as, or better than plan b, in the solver's order:
+    least violation of each soft-rule priority level first (highest level first), then net benefit."""
+    for level in sorted(set(a.levels) | set(b.levels), reverse=True):
+        x, y = a.levels.get(level, 0.0), b.levels.get(level, 0.0)
+        if not _same(x, y):
+            return -1 if x > y else 1
+    return 0 if _same(a.objective, b.objective) else (1 if a.objective > b.objective else -1)
+
+
 def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, tol: float,
           options=None, max_solves: int = 5000) -> Frontier:
     """Walk the built ``model`` down from ``upper`` to ``lower`` (see the module docstring).
@@ -269,8 +282,10 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
         model.instance = limit.instance_at(base, t)  # the verifier judges each plan at this value
         limit.set(model, t)
         sol = model.solve(options, start=start_for(t))
-        req = limit.requirement(sol.verification) if sol.plan is not None else None
-        points[t] = Point(t, sol.objective, sol.status, sol.plan, req)
+        check = sol.verification
+        req = limit.requirement(check) if sol.plan is not None else None
+        levels = dict(getattr(check, "level_violation", None) or {}) if check is not None else {}
+        points[t] = Point(t, sol.objective, sol.status, sol.plan, req, levels)
         return points[t]
 
     # the grid first, bottom up, so each point starts from the plan below it
@@ -282,7 +297,7 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
     complete = True
     top = run(upper)
     if top.plan is not None:
-        c, z, plan = min(top.requirement, upper), top.objective, top.plan
+        c, cur, plan = min(top.requirement, upper), top, top.plan
         step = tol
         while c > lower:
             if len(points) >= max_solves:
@@ -291,7 +306,7 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
             t = max(lower, c - step)
             p = run(t)
             if p.plan is None:
-                breaks.append(Breakpoint(c, None, z, None, plan))
+                breaks.append(Breakpoint(c, None, cur.objective, None, plan))
                 break
             if p.requirement > t + 1e-9 * max(1.0, abs(t)) and t > lower:
                 # the solver's feasibility tolerance let a plan over the limit through: drop the probe
@@ -300,13 +315,13 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
                 step *= 2
                 continue
             step = tol
-            if p.objective >= z or _same(p.objective, z):
+            if _compare(p, cur) >= 0:
                 c, plan = min(p.requirement, t), p.plan  # a plan of equal value that takes less
                 continue
-            breaks.append(Breakpoint(c, p.objective, z, p.plan, plan))
-            pieces.append(Piece(c, z, plan))
-            c, z, plan = min(p.requirement, t), p.objective, p.plan
-        pieces.append(Piece(c, z, plan))
+            breaks.append(Breakpoint(c, p.objective, cur.objective, p.plan, plan))
+            pieces.append(Piece(c, cur.objective, plan))
+            c, cur, plan = min(p.requirement, t), p, p.plan
+        pieces.append(Piece(c, cur.objective, plan))
     breaks.reverse()
     pieces.reverse()
 
