@@ -377,3 +377,45 @@ def test_scenario_file_problems(tmp_path):
     assert [str(p) for p in err.value.problems] == [
         "overrides.remove: remove takes vendors.<id> or offers[<function>,<vendor>]",
     ]
+
+
+def _lexicographic_frontier(inst, param, lower, upper):
+    """Oracle with soft rules ranked by priority: [(at, objective_below, objective_above)] by enumeration."""
+    limit = parse_limit(inst, param)
+    top = limit.instance_at(inst, upper)
+    levels = sorted({lv for o, p in feasible_plans(top) for lv in outopt.verify(top, p).level_violation}, reverse=True)
+    ranked = []
+    for _, plan in feasible_plans(top):
+        check = outopt.verify(top, plan)
+        key = tuple(-round(check.level_violation.get(lv, 0.0), 6) for lv in levels) + (round(check.objective, 6),)
+        ranked.append((REQUIREMENT[param](check), key, check.objective))
+
+    def best_at(t):
+        fits = [(k, o) for r, k, o in ranked if r <= t + 1e-9]
+        return max(fits)[1] if fits else None
+
+    out = []
+    for r in sorted({r for r, _, _ in ranked}):
+        if lower < r <= upper:
+            below = max([(k, o) for q, k, o in ranked if q < r - 1e-9], default=(None, None))
+            above = max((k, o) for q, k, o in ranked if q <= r + 1e-9)
+            if below[0] != above[0]:
+                out.append((r, below[1], above[1]))
+    return out, best_at
+
+
+def test_frontier_with_priority_soft_rules_matches_enumeration():
+    # a soft one-off budget at priority 2 and a soft vendor count at priority 1 rank plans before net benefit
+    inst = apply_overrides(random_instance(5, 4), {"budget.transition": 20_000, "rules.max_vendors": 1,
+                                                   "budget.soft": {"transition": {"priority": 2}},
+                                                   "rules.soft": {"max_vendors": {"priority": 1}}})
+    expected, best_at = _lexicographic_frontier(inst, "budget.operating", 200_000, 600_000)
+    result = frontier(inst, "budget.operating", 200_000, 600_000, steps=5, tol=0.01)
+    assert result.prioritised and result.exact
+    got = [(b.at, b.objective_below, b.objective_above) for b in result.breakpoints]
+    assert len(got) == len(expected) >= 2, (got, expected)
+    for (at, below, above), (e_at, e_below, e_above) in zip(got, expected):
+        assert at == pytest.approx(e_at, abs=0.01) and above == pytest.approx(e_above)
+        assert below == (None if e_below is None else pytest.approx(e_below))
+    for p in result.points:
+        assert p.objective == (None if best_at(p.value) is None else pytest.approx(best_at(p.value)))

@@ -94,6 +94,9 @@ def print_frontier(result, console: Console) -> None:
     console.print(f"{result.param} from {number(result.lower)} to {number(result.upper)}: {len(result.breakpoints)} "
                   f"breakpoint{'s' if len(result.breakpoints) != 1 else ''} (tolerance {result.tolerance:.3g}), "
                   f"{len(result.points)} solves in {result.time:.2f}s{'' if result.exact else ' (not all proven optimal)'}")
+    if result.prioritised:
+        console.print("soft rules with priority levels rank plans first by least violation, level by level; "
+                      "net benefit can fall where the limit rises")
     if result.breakpoints:
         t = Table(title="breakpoints", title_justify="left")
         for col, just in [("at", "right"), ("net benefit below", "right"), ("above", "right"), ("what changes", "left")]:

@@ -68,10 +68,23 @@ class Limit:
         return LIMITS[self.kind]
 
     def instance_at(self, instance: Instance, value: float) -> Instance:
-        """The instance with the limit at ``value`` (validated like a file)."""
+        """The instance with the limit at ``value``, and hard (validated like a file)."""
         from outopt.analysis.scenarios import apply_overrides
 
-        return apply_overrides(instance, {self.path: self.clean(value)}, where="--param")
+        return apply_overrides(instance, {self.path: self.clean(value), **self.hard(instance)}, where="--param")
+
+    def hard(self, instance: Instance) -> dict:
+        """Overrides that make the limit hard when the instance marks it soft: the frontier asks for
+        the best plan when the limit is t, so no plan may break it."""
+        section, name = self.kind.split(".")
+        if section == "resources":
+            return {f"resources.{self.key}.soft": None}
+        owner = instance.vendor(self.key) if section == "vendors" else getattr(instance, section)
+        soft = getattr(owner, "soft", None)
+        if not isinstance(soft, dict) or name not in soft:
+            return {}
+        where = f"vendors.{self.key}.soft" if section == "vendors" else f"{section}.soft"
+        return {where: {k: v.model_dump() for k, v in soft.items() if k != name}}
 
     def clean(self, value: float) -> float:
         return int(round(value)) if self.integer else float(value)
@@ -188,6 +201,11 @@ class Frontier:
         """True when every solve was proven optimal (or infeasible) and the sweep completed."""
         return self.complete and all(p.status in (Status.OPTIMAL, Status.INFEASIBLE) for p in self.points)
 
+    @property
+    def prioritised(self) -> bool:
+        """True when soft rules with priority levels rank plans before net benefit (z may then fall)."""
+        return any(p.levels for p in self.points)
+
     def objective_at(self, value: float) -> float | None:
         """The step function z(value) as found by the sweep (None: no plan)."""
         if not self.lower - 1e-12 <= value <= self.upper + 1e-12:
@@ -219,6 +237,7 @@ class Frontier:
             "upper": self.upper,
             "tolerance": self.tolerance,
             "exact": self.exact,
+            "prioritised": self.prioritised,
             "breakpoints": [b.to_dict() for b in self.breakpoints],
             "points": [{"value": p.value, "objective": p.objective, "status": p.status.value} for p in self.points],
             "solves": len(self.points),
