@@ -190,7 +190,11 @@ def test_risk_out_of_range_is_an_input_error(small):
         apply_overrides(small, {"vendors.ledgerly.risk": 1.5})
 
 
-@pytest.mark.parametrize("overrides", [RISKY, {**RISKY, "budget.operating": 1_300_000, "rules.max_vendors": 4}])
+@pytest.mark.parametrize("overrides", [
+    RISKY,
+    {**RISKY, "budget.operating": 1_300_000, "rules.max_vendors": 4},
+    {**RISKY, "vendors.numera.discounts": [{"threshold": 100_000, "percent": 10}]},  # risk weighs list spend
+])
 def test_pareto_matches_enumeration(small, overrides):
     inst = apply_overrides(small, overrides)
     pts = [(check_obj, outopt.verify(inst, plan).risk) for check_obj, plan in feasible_plans(inst)]
