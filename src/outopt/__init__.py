@@ -36,6 +36,10 @@ from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.validation import check_instance
 from outopt.verify import Verification, status_quo, verify
+from outopt.analysis.alternatives import alternatives
+from outopt.analysis.frontier import frontier
+from outopt.analysis.pareto import pareto
+from outopt.analysis.scenarios import apply_overrides, compare
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
@@ -44,4 +48,5 @@ __all__ = [
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
     "Diagnosis", "Explanation", "diagnose", "explain",
+    "alternatives", "apply_overrides", "compare", "frontier", "pareto",
 ]
