@@ -14,6 +14,8 @@ def test_example_notebook_runs():
                                      resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     client.execute()  # raises CellExecutionError if any cell errors
     outputs = {tuple(c.metadata.get("tags", [])): c.outputs for c in nb.cells if c.cell_type == "code"}
+    explained = outputs[("explain",)][0]["data"]["text/html"]
+    assert "runner_up" in explained and "regret" in explained
     scenario = "".join(o.get("text", "") for o in outputs[("scenario",)])
     assert "net benefit: 339,500 -> 253,833 USD/yr" in scenario
     html = [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs

@@ -100,7 +100,7 @@ def test_html_report_hooks_for_explanation_and_frontier(sol):
             return frontier
 
     page = render(sol, explanation=explanation, frontier=Frontier(), sections={"Notes": pd.DataFrame({"a": [1]})})
-    assert "<h3>limits</h3>" in page
+    assert "<h3 id='explanation-limits'>Limits: used, binding, and what more of each is worth</h3>" in page
     assert "<h2 id='explanation'>Why this plan</h2>" in page and "saves 47,000 a year" in page
     assert "<h2 id='frontier'>Frontier</h2>" in page and page.count("<svg") == 4
     assert "<h2>Notes</h2>" in page
@@ -154,3 +154,24 @@ def test_midsize_results_cover_contract_terms(tmp_path):
     write_results(sol, tmp_path / "m.xlsx")
     sheets = openpyxl.load_workbook(tmp_path / "m.xlsx").sheetnames
     assert ("soft_rules" in sheets) == (not sol.soft_violations.empty)
+
+
+def test_explain_and_frontier_write_their_analysis_into_the_report(tmp_path):
+    """`explain --out` and `frontier --out` put the real analyses into the report and workbook."""
+    small = str(INSTANCES / "small_business.yaml")
+    r = runner.invoke(app, ["explain", small, "--out", str(tmp_path / "ex.html")])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "ex.html").read_text()
+    ex = outopt.explain(outopt.load(INSTANCES / "small_business.yaml"))
+    assert "<h2 id='explanation'>Why this plan</h2>" in page
+    for row in ex.frame().itertuples():
+        assert f"<td>{row.function}</td><td>{row.provider}</td>" in page
+    r = runner.invoke(app, ["explain", small, "--out", str(tmp_path / "ex.xlsx")])
+    sheets = openpyxl.load_workbook(tmp_path / "ex.xlsx").sheetnames
+    assert r.exit_code == 0 and sheets[-1] == "explanation"
+    r = runner.invoke(app, ["frontier", small, "--param", "budget.transition", "--from", "20000", "--to", "60000",
+                            "--out", str(tmp_path / "fr.html")])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "fr.html").read_text()
+    assert "<h2 id='frontier'>Frontier</h2>" in page and page.count("<svg") == 4
+    assert "339,500" in page  # the plan at the instance's own limits sits on the frontier

@@ -90,9 +90,10 @@ def frontier(frame: pd.DataFrame, ax=None, x: str | None = None, y: str | None =
     """A line through a frontier table: ``x`` against ``y`` (the first two numeric columns by default)."""
     ax = _axes(ax)
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    x = x or numeric[0]
-    y = y or numeric[1]
-    ax.plot(frame[x], frame[y], marker="o", color=BLUE)
+    x = x or ("value" if "value" in frame.columns else numeric[0])
+    y = y or ("objective" if "objective" in frame.columns else [c for c in numeric if c != x][0])
+    frame = frame.sort_values(x)
+    ax.plot(frame[x], pd.to_numeric(frame[y], errors="coerce"), marker="o", color=BLUE, drawstyle="steps-post")
     ax.set_xlabel(x)
     ax.set_ylabel(y + (f" ({currency})" if currency else ""))
     ax.set_title("Frontier", loc="left", fontsize=10)

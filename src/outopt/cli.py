@@ -94,6 +94,8 @@ def write_outputs(result, json_out: str | None, plot: Path | None = None) -> Non
 FileArg = Annotated[Path, typer.Argument(help="Instance: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
                                          show_default=False)]
 JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write JSON to this path ('-' for stdout).")]
+OutOpt = Annotated[Optional[Path], typer.Option(
+    "--out", help="Also write the results: .xlsx workbook, .csv decisions, .json or .html report.")]
 
 
 @app.command()
@@ -107,8 +109,7 @@ def solve(
     verbose: Annotated[bool, typer.Option("--verbose", help="Show the solver log on stderr.")] = False,
     alternatives: Annotated[Optional[int], typer.Option("--alternatives", min=1, help="Up to K distinct plans, best first (10 with --within alone).")] = None,
     within: Annotated[Optional[str], typer.Option("--within", help="With --alternatives: only plans within this distance of the optimum, e.g. 2%.")] = None,
-    out_file: Annotated[Optional[Path], typer.Option(
-        "--out", help="Also write the results: .xlsx workbook, .csv decisions, .json or .html report.")] = None,
+    out_file: OutOpt = None,
 ) -> None:
     """Solve an instance: print the plan, totals, status and time."""
     instance = load_or_exit(file)
@@ -184,6 +185,7 @@ def explain(
     file: FileArg,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
     json_out: JsonOpt = None,
+    out_file: OutOpt = None,
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
     instance = load_or_exit(file)
@@ -200,6 +202,8 @@ def explain(
         raise typer.Exit(code)
     if json_out is not None:
         write_output(json_out, ex.to_json())
+    if out_file is not None:
+        write_results_or_exit(ex.solution, out_file, explanation=ex)
     if json_out != "-":
         print_explanation(ex, out)
     raise typer.Exit(code)
@@ -215,11 +219,11 @@ def validate(file: FileArg) -> None:
     )
 
 
-def write_results_or_exit(sol, path: Path) -> None:
+def write_results_or_exit(sol, path: Path, **analyses) -> None:
     from outopt.io.results import write_results
 
     try:
-        write_results(sol, path)
+        write_results(sol, path, **analyses)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
     except OSError as e:
@@ -299,6 +303,8 @@ def frontier(
     plot: PlotOpt = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write the points as CSV here.")] = None,
     json_out: JsonOpt = None,
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", help="Also write the plan at the instance's own limits with this frontier: .html report or .xlsx.")] = None,
 ) -> None:
     """Best net benefit across a range of one limit: every breakpoint, what changes there, a chart."""
     from outopt.analysis.frontier import frontier as sweep_frontier
@@ -308,6 +314,9 @@ def frontier(
     write_outputs(result, json_out, plot)
     if csv_out is not None:
         atomic_write_text(csv_out, result.to_csv())
+    if out_file is not None:
+        base = run_or_exit(file, lambda: solve_instance(instance))
+        write_results_or_exit(base, out_file, frontier=result)
     if json_out != "-":
         print_frontier(result, out)
     if all(p.objective is None for p in result.points):

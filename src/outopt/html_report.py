@@ -33,6 +33,9 @@ footer{margin-top:3rem;color:#718096;font-size:.8rem}
 """
 
 
+EXPLANATION_TABLES = {"offers": "Offers not taken: the cost at which each would be", "limits": "Limits: used, binding, and what more of each is worth"}
+
+
 def _money(x, currency: str = "") -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "-"
@@ -127,15 +130,16 @@ def notebook_html(sol: Solution) -> str:
 
 
 def as_frame(obj, method: str) -> pd.DataFrame | None:
-    """A DataFrame, or an analysis result that gives one (``Explanation.frame()``, ``Frontier.table()``)."""
+    """A DataFrame, or an analysis result that gives one (``Explanation.frame()``, ``Frontier.table``)."""
     if obj is None or isinstance(obj, pd.DataFrame):
         return obj
-    return getattr(obj, method)()
+    attr = getattr(obj, method)
+    return attr() if callable(attr) else attr
 
 
 def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str, pd.DataFrame] | None = None) -> str:
     """The report as one HTML string. ``explanation`` and ``frontier`` are DataFrames or the
-    explain/frontier analyses' results (anything with ``.frame()`` / ``.table()``)."""
+    explain/frontier analyses' results (anything with ``.frame()`` / ``.table``)."""
     inst = sol.instance
     ok = sol.status.has_plan
     out = [
@@ -184,7 +188,8 @@ def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str
         out += ["<h2 id='explanation'>Why this plan</h2>", table_html(explanation)]
         for key, frame in explanation.attrs.items():  # e.g. the offers not chosen, the limits
             if isinstance(frame, pd.DataFrame) and not frame.empty:
-                out += [f"<h3>{html.escape(str(key))}</h3>", table_html(frame)]
+                title = EXPLANATION_TABLES.get(key, str(key))
+                out += [f"<h3 id='explanation-{html.escape(str(key))}'>{html.escape(title)}</h3>", table_html(frame)]
     if frontier is not None:
         out += ["<h2 id='frontier'>Frontier</h2>",
                 f"<div class='chart'>{charts.svg(charts.frontier(frontier, charts.detached('frontier'), currency=inst.currency))}</div>",
