@@ -116,6 +116,13 @@ def test_solve_out_by_extension(tmp_path, ext):
         assert json.loads(target.read_text())["objective"] == pytest.approx(339_500)
 
 
+def test_solve_out_with_alternatives_writes_the_best_plan(tmp_path):
+    r = runner.invoke(app, ["solve", str(INSTANCES / "small_business.yaml"), "--alternatives", "2",
+                            "--out", str(tmp_path / "best.json")])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "best.json").read_text())["objective"] == pytest.approx(339_500)
+
+
 def test_solve_out_infeasible_and_bad_extension(tmp_path):
     r = runner.invoke(app, ["solve", str(INSTANCES / "infeasible.yaml"), "--out", str(tmp_path / "r.html")])
     assert r.exit_code == 3

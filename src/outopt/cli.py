@@ -115,7 +115,7 @@ def solve(
     instance = load_or_exit(file)
     if alternatives is not None or within is not None:
         options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
-        raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out))
+        raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
     try:
         sol = solve_instance(instance, options=SolveOptions(time_limit=time_limit, gap=gap, threads=threads,
                                                             seed=seed, verbose=verbose))
@@ -147,12 +147,14 @@ def solve(
 
 
 def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, within: str | None,
-                       json_out: str | None) -> int:
+                       json_out: str | None, out_file: Path | None = None) -> int:
     """``solve --alternatives K [--within D]``: the best plan as usual, then the K best plans."""
     alts = run_or_exit(file, lambda: find_alternatives(instance, k, within, options))
     sol = alts.best
     if json_out is not None:
         write_output(json_out, json.dumps({**sol.to_dict(), **alts.to_dict()}, indent=2))
+    if out_file is not None:  # the best plan's results
+        write_results_or_exit(sol, out_file)
     if json_out != "-":
         print_solution(sol, out)
         print_alternatives(alts, out)
