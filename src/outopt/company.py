@@ -140,7 +140,7 @@ def company_from_data(data: Any, base: Path | None = None, source: str | None = 
     if not isinstance(data, Mapping):
         raise InputError([Problem("", "the top level must be a mapping with `divisions`")], source)
     problems: list[Problem] = []
-    nested: list[str] = []  # problems inside division files, already prefixed by their file
+    nested: list[Problem] = []  # problems inside division files, named with their file
     raw = data.get("divisions")
     divisions: list[dict] = []
     if not isinstance(raw, list) or not raw:
@@ -168,7 +168,8 @@ def company_from_data(data: Any, base: Path | None = None, source: str | None = 
             try:
                 inst = load(file)
             except InputError as err:
-                nested.extend(f"{err.source or file}: {p}" for p in err.problems)
+                src = err.source or str(file)
+                nested.extend(Problem(f"{src}: {p.where}" if p.where else src, p.message) for p in err.problems)
                 problems.append(Problem(f"{where}.path", f"{file} is invalid ({len(err.problems)} problems)"))
                 continue
             default_id = Path(str(entry["path"])).stem
@@ -192,7 +193,7 @@ def company_from_data(data: Any, base: Path | None = None, source: str | None = 
         problems.extend(check_company(company))
     if problems:
         # nested file problems first, each already naming its own file
-        raise InputError([Problem("", line) for line in nested] + problems, source)
+        raise InputError(nested + problems, source)
     return company
 
 
@@ -228,6 +229,19 @@ def check_company(company: Company) -> list[Problem]:
         if vid not in terms:
             problems.append(Problem(f"vendors.{vid}", f"vendor '{vid}' is in no division"))
     return problems
+
+
+def load_any(path: str | Path) -> Instance | Company:
+    """Load an instance file, or a company file (detected by its top-level `divisions` key)."""
+    from outopt.io import READERS, load
+
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is not None and path.is_file():
+        data = reader(path)
+        if is_company_data(data):
+            return company_from_data(data, base=path.parent, source=str(path))
+    return load(path)
 
 
 def input_hash(path: str | Path) -> str:
