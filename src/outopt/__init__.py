@@ -26,10 +26,15 @@ from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.validation import check_instance
 from outopt.verify import Verification, status_quo, verify
+from outopt.company import Company, CompanyVerification, load_company, verify_company
+from outopt.company_solver import CompanySolution, build_company, solve_company
+from outopt.batch import BatchResult, solve_many
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
+    "Company", "CompanySolution", "CompanyVerification", "build_company", "load_company", "solve_company",
+    "verify_company", "BatchResult", "solve_many",
 ]

@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from outopt.company import Company, CompanyPlan, CompanyVerification, verify_company
-from outopt.errors import SolverError
+from outopt.errors import PlanError, SolverError
 from outopt.model.company import CompanyData, build_company_model, compile_company
 from outopt.schema import INHOUSE, Budget
 from outopt.solution import Status, _json_default, relative_gap
@@ -51,7 +51,7 @@ class CompanySolution:
     def from_plans(cls, company: Company, plans: CompanyPlan, status: Status, **kw) -> "CompanySolution":
         check = verify_company(company, plans)
         if not check.feasible:
-            raise AssertionError("company plan failed verification: " + "; ".join(check.violations))
+            raise PlanError("company plan failed verification: " + "; ".join(check.violations))
         kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
         return cls(company=company, status=status, plans={d: dict(p) for d, p in plans.items()},
                    objective=check.objective, verification=check, **kw)
