@@ -77,6 +77,8 @@ class DivisionProblem:
         m.r_cap = pyo.Constraint(
             caps, rule=lambda m, v: sum(data.load[p] * x[p] for p in data.pairs_of_vendor[v]) <= m.rem_cap[v])
         m.r_k = pyo.Constraint(expr=sum(m.new[v] * y[v] for v in vendors) <= m.rem_k)
+        m.allow = pyo.Param(m.V_d, initialize=1.0, mutable=True)
+        m.r_allow = pyo.Constraint(m.V_d, rule=lambda m, v: y[v] <= m.allow[v])
 
         def spend(v):
             return sum(data.spend[p] * x[p] for p in data.pairs_of_vendor[v]) + m.new[v] * a[v] * y[v]
@@ -85,19 +87,23 @@ class DivisionProblem:
         shares = [v for v in vendors if v in company.vendors and company.vendors[v].max_share is not None]
         m.r_share = pyo.Constraint(shares, rule=lambda m, v: m.prev_spend[v] + spend(v)
                                    - company.vendors[v].max_share * (m.prev_total + total) <= 0)
-        true = sum(data.benefit[p] * x[p] for p in data.pairs) - sum(m.new[v] * e[v] * y[v] for v in vendors)
-        m.true = pyo.Objective(expr=true, sense=pyo.maximize)
+        engage = sum(m.new[v] * e[v] * y[v] for v in vendors)
+        m.true = pyo.Objective(expr=sum(data.benefit[p] * x[p] for p in data.pairs) - engage, sense=pyo.maximize)
         m.true.deactivate()
+        m.repair_priced = pyo.Objective(expr=priced - engage, sense=pyo.maximize)
+        m.repair_priced.deactivate()
         self.vendors = vendors
-        self.repair_parts = [m.r_op, m.r_tr, m.r_cap, m.r_k, m.r_share]
+        self.repair_parts = [m.r_op, m.r_tr, m.r_cap, m.r_k, m.r_share, m.r_allow]
         self.m = m
         self.solver: Highs | None = None
 
-    def mode(self, repair: bool) -> None:
+    def mode(self, objective: str) -> None:
+        """'priced' (Lagrangian subproblem), 'repair_priced' or 'true' (both with the repair limits)."""
         for c in self.repair_parts:
-            c.activate() if repair else c.deactivate()
-        self.m.priced.activate() if not repair else self.m.priced.deactivate()
-        self.m.true.activate() if repair else self.m.true.deactivate()
+            c.activate() if objective != "priced" else c.deactivate()
+        for name in ("priced", "repair_priced", "true"):
+            obj = getattr(self.m, name)
+            obj.activate() if name == objective else obj.deactivate()
 
     def prepare(self, gap: float, seed: int, time_limit: float | None) -> None:
         """Hand the model's changes to HiGHS (main thread: Pyomo is not thread-safe)."""
@@ -150,18 +156,26 @@ def _figures(data: PortfolioData, plan: dict[str, str]) -> dict:
 
 
 def repair(problems: dict[str, DivisionProblem], cd: CompanyData, order: list[str], options: SolveOptions,
-           current: CompanyPlan | None = None) -> CompanyPlan | None:
-    """Sequential repair (``current`` None) or one improvement pass over a feasible ``current`` plan."""
+           current: CompanyPlan | None = None, vendors: set[str] | None = None) -> CompanyPlan | None:
+    """Divisions re-solved one after another within what is left of every corporate limit.
+
+    Without ``current``: a repair from scratch, engaging only ``vendors`` (their retainer,
+    onboarding and count charged up front) with the priced objective, so each division
+    leaves for the others what the multipliers say it should. With ``current`` (a feasible
+    plan): one improvement pass, each division re-solved with the others fixed, true objective.
+    """
     company = cd.company
     plans: CompanyPlan = dict(current or {})
     figs = {d: _figures(cd.divisions[d], plans[d]) for d in plans}
+    b = company.budget
+    big = 1e15
     for did in order:
         others = [d for d in figs if d != did]
         pr = problems[did]
         m = pr.m
         engaged = set().union(*(figs[d]["vendors"] for d in others)) if others else set()
-        b = company.budget
-        big = 1e15
+        if current is None:
+            engaged |= vendors or set()
         op = sum(figs[d]["op"] for d in others) + sum(cd.retainer[v] for v in engaged)
         tr = sum(figs[d]["tr"] for d in others) + sum(cd.onboarding[v] for v in engaged)
         m.rem_op = big if b.operating is None else b.operating - op
@@ -171,14 +185,15 @@ def repair(problems: dict[str, DivisionProblem], cd: CompanyData, order: list[st
                  for v in cd.vendors}
         for v in pr.vendors:
             m.new[v] = 0.0 if v in engaged else 1.0
+            m.allow[v] = 1.0 if current is not None or vendors is None or v in vendors else 0.0
             lim = company.vendors.get(v)
             used = sum(figs[d]["load"].get(v, 0.0) for d in others)
             m.rem_cap[v] = big if lim is None or lim.capacity is None else lim.capacity - used
             m.prev_spend[v] = spend[v]
         m.prev_total = sum(spend.values())
-        pr.mode(repair=True)
+        pr.mode("true" if current is not None else "repair_priced")
         plan, _ = pr.solve(options.gap or 1e-6, options.seed, None)
-        pr.mode(repair=False)
+        pr.mode("priced")
         if plan is None:
             if current is None:
                 return None
@@ -208,13 +223,17 @@ def decompose(company: Company, options: SolveOptions | None = None, iterations:
     pi = {(d, v): cd.engage_cost[v] / len(offered[v]) for v in cd.vendors for d in offered[v]}
     b = company.budget
 
+    floor = {"op": 0.05 * (b.operating or 0.0), "tr": 0.05 * (b.transition or 0.0)}
+    floor.update({("cap", v): 0.05 * lim[v].capacity for v in cap_v})
+    floor.update({("share", v): 0.05 * lim[v].max_share * (b.operating or 0.0) for v in share_v})
+    floor.update({("pi", d, v): 0.0 for d, v in pi})
     best_plan, best_obj, best_ub = None, -math.inf, math.inf
     quo = company_status_quo(company)
     if quo is not None:
         check = verify_company(company, quo)
         if check.feasible:
             best_plan, best_obj = quo, check.objective
-    theta, stall, it = 2.0, 0, 0
+    theta, stall, it = 1.0, 0, 0
     pool = ThreadPoolExecutor(max_workers=workers or min(len(dids), os.cpu_count() or 1))
     sub_gap = max(options.gap, 1e-6)
 
@@ -259,8 +278,14 @@ def decompose(company: Company, options: SolveOptions | None = None, iterations:
                 if stall >= 3:
                     theta, stall = theta / 2, 0
             if it == 1 or it % 5 == 0:
-                plans = repair(problems, cd, dids, options)
+                # engage the vendors the divisions chose, most used first, within max_vendors
+                uses = {v: sum(v in results[d][0].values() for d in dids) for v in cd.vendors}
+                ranked = sorted((v for v in cd.vendors if uses[v]), key=lambda v: (-uses[v], -price[v]))
+                if company.max_vendors is not None:
+                    ranked = ranked[: company.max_vendors]
+                plans = repair(problems, cd, dids, options, vendors=set(ranked))
                 if plans is not None:
+                    plans = repair(problems, cd, dids, options, current=plans)
                     check = verify_company(company, plans)
                     if check.feasible and check.objective > best_obj:
                         best_plan, best_obj = plans, check.objective
@@ -280,26 +305,29 @@ def decompose(company: Company, options: SolveOptions | None = None, iterations:
                 g[("share", v)] = S[v] - lim[v].max_share * sum(S.values())
             for (d, v) in pi:
                 g[("pi", d, v)] = (1.0 if v in figs[d]["vendors"] else 0.0) - Y[v]
+            # Polyak steps per family (budgets, capacities, shares and engagement links have
+            # different units): each family is asked to close an equal part of the gap. A
+            # family's squared norm is floored at (5% of its limits)^2, so a limit that is
+            # nearly met does not send its price to infinity.
             target = best_obj if best_obj > -math.inf else 0.0
-            norm = sum(x * x for x in g.values())
-            if norm <= 0:
-                break
-            step = theta * max(best_ub - target, 1e-6 * max(1.0, abs(best_ub))) / norm
-            for k, gk in g.items():
-                if k in ("op", "tr"):
-                    lam[k] = max(0.0, lam[k] + step * gk)
-                elif k[0] == "cap":
-                    mu[k[1]] = max(0.0, mu[k[1]] + step * gk)
-                elif k[0] == "share":
-                    sigma[k[1]] = max(0.0, sigma[k[1]] + step * gk)
-                else:
-                    pi[k[1:]] = max(0.0, pi[k[1:]] + step * gk)
-
-        if best_plan is not None and (deadline is None or left() > 0):
-            improved = repair(problems, cd, dids, options, current=best_plan)
-            check = verify_company(company, improved)
-            if check.feasible and check.objective > best_obj + 1e-9:
-                best_plan, best_obj = improved, check.objective
+            gap_now = max(best_ub - target, 1e-6 * max(1.0, abs(best_ub)))
+            families: dict[str, list] = {}
+            for k in g:
+                families.setdefault(k if k in ("op", "tr") else k[0], []).append(k)
+            for keys in families.values():
+                norm = max(sum(g[k] ** 2 for k in keys), sum(floor[k] ** 2 for k in keys))
+                if norm <= 0:
+                    continue
+                step = theta * gap_now / (len(families) * norm)
+                for k in keys:
+                    if k in ("op", "tr"):
+                        lam[k] = max(0.0, lam[k] + step * g[k])
+                    elif k[0] == "cap":
+                        mu[k[1]] = max(0.0, mu[k[1]] + step * g[k])
+                    elif k[0] == "share":
+                        sigma[k[1]] = max(0.0, sigma[k[1]] + step * g[k])
+                    else:
+                        pi[k[1:]] = max(0.0, pi[k[1:]] + step * g[k])
 
     elapsed = time.perf_counter() - t0
     if best_plan is None:
