@@ -311,6 +311,9 @@ def solve_company(
 
         sol = decompose(company, options)
     if coordination and sol.status.has_plan:
-        sol.value_of_coordination = value_of_coordination(company, sol, replace(options, time_limit=None))
+        left = None
+        if options.time_limit is not None:  # the time limit covers the whole call
+            left = max(0.05, (options.time_limit - (time.perf_counter() - t0)) / len(company.divisions))
+        sol.value_of_coordination = value_of_coordination(company, sol, replace(options, time_limit=left))
     sol.total_time = time.perf_counter() - t0
     return sol
