@@ -178,3 +178,13 @@ def test_cli_company_report_shows_value_of_coordination():
     assert "value of coordination: 11,500 USD per year" in r.stdout
     bad = run("solve", GROUP, "--method", "nope")
     assert bad.returncode == 2
+
+
+def test_cli_validate_company_names_the_place(tmp_path):
+    (tmp_path / "c.yaml").write_text("name: C\ndivisions:\n  - path: nope.yaml\n")
+    r = run("validate", tmp_path / "c.yaml")
+    assert r.returncode == 2
+    assert f"{tmp_path / 'c.yaml'}: divisions[0].path: file not found: {tmp_path / 'nope.yaml'}" in r.stderr
+    assert "Traceback" not in r.stderr
+    ok = run("validate", GROUP)
+    assert ok.returncode == 0 and "valid company (2 divisions, 6 functions)" in ok.stdout

@@ -101,8 +101,12 @@ def solve(
 
 @app.command()
 def validate(file: FileArg) -> None:
-    """Check an instance file and report every problem; solve nothing."""
-    inst = load_or_exit(file)
+    """Check an instance or company file and report every problem; solve nothing."""
+    inst = load_or_exit(file, company=True)
+    if isinstance(inst, Company):
+        n = sum(len(d.instance.functions) for d in inst.divisions)
+        out.print(f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)", markup=False)
+        return
     out.print(
         f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)",
         markup=False,
