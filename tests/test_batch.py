@@ -174,3 +174,4 @@ def test_local_processes_default_and_cli(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "outopt", "batch", str(inputs), "--scheduler", "localhost:1"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "tcp://HOST:PORT" in bad.stderr
+

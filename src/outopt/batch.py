@@ -187,8 +187,11 @@ def _client(executor, workers: int | None):
 
 
 def execute(jobs: list[Job], executor=None, workers: int | None = None, time_limit: float | None = None,
-            gap: float = 0.0) -> Iterator[BatchResult]:
-    """Yield one result per job as it completes; jobs that failed to load come first."""
+            gap: float = 0.0, task: Callable[..., dict] = solve_payload) -> Iterator[BatchResult]:
+    """Yield one result per job as it completes; jobs that failed to load come first.
+
+    ``task(kind, data, time_limit, gap) -> dict`` is the work done per input (``solve_payload``).
+    """
     runnable = []
     for job in jobs:
         if job.kind is None:
@@ -200,7 +203,7 @@ def execute(jobs: list[Job], executor=None, workers: int | None = None, time_lim
         return
     if executor == "serial":
         for job in runnable:
-            yield _result(job, solve_payload(job.kind, job.data, time_limit, gap))
+            yield _result(job, task(job.kind, job.data, time_limit, gap))
         return
 
     from distributed import as_completed
@@ -209,7 +212,7 @@ def execute(jobs: list[Job], executor=None, workers: int | None = None, time_lim
     client, owned = _client(executor, workers)
     futures = {}
     try:
-        futs = client.map(solve_payload, [j.kind for j in runnable], [j.data for j in runnable],
+        futs = client.map(task, [j.kind for j in runnable], [j.data for j in runnable],
                           [time_limit] * len(runnable), [gap] * len(runnable), pure=False)
         futures = dict(zip(futs, runnable))
         for fut in as_completed(futs):
