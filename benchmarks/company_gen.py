@@ -41,7 +41,7 @@ def division_data(rng: random.Random, name: str, n_functions: int, vendors: list
     return {"name": name, "currency": "USD", "horizon": 3,
             "resources": [{"id": "staff", "capacity": round(staff * 1.0, 1), "redeploy_value": 20_000}],
             "functions": functions, "vendors": vendors, "offers": offers,
-            "rules": {"max_vendors": max(2, len(vendors) // 2)}}
+            "rules": {}}
 
 
 def small_instance(seed: int, n_functions: int = 12, n_vendors: int = 5) -> Instance:

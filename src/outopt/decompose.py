@@ -96,6 +96,7 @@ class DivisionProblem:
         self.repair_parts = [m.r_op, m.r_tr, m.r_cap, m.r_k, m.r_share, m.r_allow]
         self.m = m
         self.solver: Highs | None = None
+        self.mode("priced")
 
     def mode(self, objective: str) -> None:
         """'priced' (Lagrangian subproblem), 'repair_priced' or 'true' (both with the repair limits)."""
@@ -156,7 +157,8 @@ def _figures(data: PortfolioData, plan: dict[str, str]) -> dict:
 
 
 def repair(problems: dict[str, DivisionProblem], cd: CompanyData, order: list[str], options: SolveOptions,
-           current: CompanyPlan | None = None, vendors: set[str] | None = None) -> CompanyPlan | None:
+           current: CompanyPlan | None = None, vendors: set[str] | None = None,
+           deadline: float | None = None) -> CompanyPlan | None:
     """Divisions re-solved one after another within what is left of every corporate limit.
 
     Without ``current``: a repair from scratch, engaging only ``vendors`` (their retainer,
@@ -192,7 +194,13 @@ def repair(problems: dict[str, DivisionProblem], cd: CompanyData, order: list[st
             m.prev_spend[v] = spend[v]
         m.prev_total = sum(spend.values())
         pr.mode("true" if current is not None else "repair_priced")
-        plan, _ = pr.solve(options.gap or 1e-6, options.seed, None)
+        for limit, con in ((b.operating, m.r_op), (b.transition, m.r_tr), (company.max_vendors, m.r_k)):
+            if limit is None:
+                con.deactivate()
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is not None and left <= 0:
+            return None if current is None else plans
+        plan, _ = pr.solve(options.gap or 1e-6, options.seed, left)
         pr.mode("priced")
         if plan is None:
             if current is None:
@@ -283,9 +291,9 @@ def decompose(company: Company, options: SolveOptions | None = None, iterations:
                 ranked = sorted((v for v in cd.vendors if uses[v]), key=lambda v: (-uses[v], -price[v]))
                 if company.max_vendors is not None:
                     ranked = ranked[: company.max_vendors]
-                plans = repair(problems, cd, dids, options, vendors=set(ranked))
+                plans = repair(problems, cd, dids, options, vendors=set(ranked), deadline=deadline)
                 if plans is not None:
-                    plans = repair(problems, cd, dids, options, current=plans)
+                    plans = repair(problems, cd, dids, options, current=plans, deadline=deadline)
                     check = verify_company(company, plans)
                     if check.feasible and check.objective > best_obj:
                         best_plan, best_obj = plans, check.objective
