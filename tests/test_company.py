@@ -188,3 +188,9 @@ def test_cli_validate_company_names_the_place(tmp_path):
     assert "Traceback" not in r.stderr
     ok = run("validate", GROUP)
     assert ok.returncode == 0 and "valid company (2 divisions, 6 functions)" in ok.stdout
+
+
+def test_company_json_has_the_keys_of_a_normal_solve(joint, small):
+    normal = set(outopt.solve(small).to_dict())
+    assert normal <= set(joint.to_dict())
+    json.loads(joint.to_json())

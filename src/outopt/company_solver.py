@@ -42,6 +42,7 @@ class CompanySolution:
     method: str = DEFAULT_METHOD
     solve_time: float = 0.0
     total_time: float = 0.0
+    interrupted: bool = False
     message: str = ""
     verification: CompanyVerification | None = field(default=None, repr=False)
     value_of_coordination: dict | None = None
@@ -108,6 +109,7 @@ class CompanySolution:
             "method": self.method,
             "solve_time": round(self.solve_time, 4),
             "total_time": round(self.total_time, 4),
+            "interrupted": self.interrupted,
             "message": self.message,
             "assignments": assignments,
             "divisions": self.division_table().to_dict("records"),
@@ -228,7 +230,7 @@ class CompanyModel(Model):
             bound = results.incumbent_objective
         sol = CompanySolution.from_plans(
             self.company, self.plan_from_values(), Status.OPTIMAL if proven else Status.FEASIBLE,
-            bound=bound, solve_time=solve_time, method="joint",
+            bound=bound, solve_time=solve_time, method="joint", interrupted=interrupted,
             message="" if proven else ("interrupted" if interrupted else "time limit reached"),
         )
         if abs(sol.objective - results.incumbent_objective) > 1e-6 * max(1.0, abs(sol.objective)):
