@@ -225,6 +225,13 @@ def check_company(company: Company) -> list[Problem]:
                         f"vendor '{v.id}' has {name} {mine:g} here but {theirs:g} in division '{other}'; "
                         "a vendor's retainer and onboarding are paid once for the company, so make them equal",
                     ))
+    from outopt.model.data import compile_data
+
+    for i, d in enumerate(company.divisions):
+        if any(soft.priority is not None for soft in compile_data(d.instance).soft.values()):
+            problems.append(Problem(
+                f"divisions[{i}]", "soft rules with a `priority` are not supported in a company (the joint model "
+                "weighs all divisions in one objective); give them a `penalty` instead"))
     for vid in company.vendors:
         if vid not in terms:
             problems.append(Problem(f"vendors.{vid}", f"vendor '{vid}' is in no division"))

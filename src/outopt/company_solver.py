@@ -112,6 +112,8 @@ class CompanySolution:
             "interrupted": self.interrupted,
             "message": self.message,
             "assignments": assignments,
+            "soft_violations": [] if self.verification is None else [
+                {"division": d, **dict(r)} for d, c in self.verification.divisions.items() for r in c.soft_violations],
             "divisions": self.division_table().to_dict("records"),
             "totals": self.totals(),
             "vendors_engaged": [] if self.verification is None else self.verification.engaged,

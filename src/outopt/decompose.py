@@ -30,10 +30,11 @@ from outopt.company import Company, CompanyPlan, division_view, verify_company
 from outopt.company_solver import CompanySolution, company_status_quo
 from outopt.model.company import CompanyData, compile_company
 from outopt.model.data import PortfolioData
-from outopt.model.portfolio import build_model
+from outopt.model.portfolio import build_model, operating_cost, transition_cost, vendor_spend
 from outopt.schema import INHOUSE
 from outopt.solution import Status
 from outopt.solver import SolveOptions, stdout_to_stderr
+from outopt.verify import verify
 
 
 class DivisionProblem:
@@ -52,11 +53,12 @@ class DivisionProblem:
         m.share_adj = pyo.Param(m.V_d, initialize=0.0, mutable=True)  # sum_w sigma_w m_w - sigma_v
         m.pi = pyo.Param(m.V_d, initialize=0.0, mutable=True)  # price of engaging v in this division
         x, y = m.outsource, m.engage
-        priced = sum(
-            (data.benefit[p] - m.lam_op * data.operating_delta[p] - m.lam_tr * data.transition[p]
-             - m.mu[p[1]] * data.load[p] + m.share_adj[p[1]] * data.spend[p]) * x[p]
-            for p in data.pairs
-        )
+        m.net_benefit.deactivate()
+        op, tr = operating_cost(m, data), transition_cost(m, data)
+        spend = {v: vendor_spend(m, data, v) for v in vendors}
+        priced = (m.net_benefit.expr - m.lam_op * op - m.lam_tr * tr
+                  - sum(m.mu[p[1]] * data.load[p] * x[p] for p in data.pairs if data.load[p])
+                  + sum(m.share_adj[v] * spend[v] for v in vendors))
         m.priced = pyo.Objective(expr=priced - sum(m.pi[v] * y[v] for v in vendors), sense=pyo.maximize)
 
         # repair: what is left of the corporate limits, and which vendors are new to the company
@@ -69,8 +71,6 @@ class DivisionProblem:
         m.prev_spend = pyo.Param(m.V_d, initialize=0.0, mutable=True)
         m.prev_total = pyo.Param(initialize=0.0, mutable=True)
         a, o, e = cd.retainer, cd.onboarding, cd.engage_cost
-        op = data.operating_base + sum(data.operating_delta[p] * x[p] for p in data.pairs)
-        tr = sum(data.transition[p] * x[p] for p in data.pairs if data.transition[p])
         m.r_op = pyo.Constraint(expr=op + sum(m.new[v] * a[v] * y[v] for v in vendors) <= m.rem_op)
         m.r_tr = pyo.Constraint(expr=tr + sum(m.new[v] * o[v] * y[v] for v in vendors) <= m.rem_tr)
         caps = [v for v in vendors if v in company.vendors and company.vendors[v].capacity is not None]
@@ -80,15 +80,15 @@ class DivisionProblem:
         m.allow = pyo.Param(m.V_d, initialize=1.0, mutable=True)
         m.r_allow = pyo.Constraint(m.V_d, rule=lambda m, v: y[v] <= m.allow[v])
 
-        def spend(v):
-            return sum(data.spend[p] * x[p] for p in data.pairs_of_vendor[v]) + m.new[v] * a[v] * y[v]
+        def with_retainer(v):
+            return spend[v] + m.new[v] * a[v] * y[v]
 
-        total = sum(spend(w) for w in vendors)
+        total = sum(with_retainer(w) for w in vendors)
         shares = [v for v in vendors if v in company.vendors and company.vendors[v].max_share is not None]
-        m.r_share = pyo.Constraint(shares, rule=lambda m, v: m.prev_spend[v] + spend(v)
+        m.r_share = pyo.Constraint(shares, rule=lambda m, v: m.prev_spend[v] + with_retainer(v)
                                    - company.vendors[v].max_share * (m.prev_total + total) <= 0)
         engage = sum(m.new[v] * e[v] * y[v] for v in vendors)
-        m.true = pyo.Objective(expr=sum(data.benefit[p] * x[p] for p in data.pairs) - engage, sense=pyo.maximize)
+        m.true = pyo.Objective(expr=m.net_benefit.expr - engage, sense=pyo.maximize)
         m.true.deactivate()
         m.repair_priced = pyo.Objective(expr=priced - engage, sense=pyo.maximize)
         m.repair_priced.deactivate()
@@ -142,18 +142,10 @@ class DivisionProblem:
 
 
 def _figures(data: PortfolioData, plan: dict[str, str]) -> dict:
-    """A division plan's contribution to the corporate limits (retainers excluded)."""
-    chosen = [(f, v) for f, v in plan.items() if v != INHOUSE]
-    spend: dict[str, float] = {}
-    load: dict[str, float] = {}
-    for p in chosen:
-        spend[p[1]] = spend.get(p[1], 0.0) + data.spend[p]
-        load[p[1]] = load.get(p[1], 0.0) + data.load[p]
-    return {
-        "op": data.operating_base + sum(data.operating_delta[p] for p in chosen),
-        "tr": sum(data.transition[p] for p in chosen),
-        "spend": spend, "load": load, "vendors": set(spend),
-    }
+    """A division plan's contribution to the corporate limits, by the verifier (retainers are corporate)."""
+    check = verify(data.instance, plan)
+    return {"op": check.operating_cost, "tr": check.transition_cost, "spend": dict(check.spend),
+            "load": dict(check.vendor_load), "vendors": set(check.engaged)}
 
 
 def repair(problems: dict[str, DivisionProblem], cd: CompanyData, order: list[str], options: SolveOptions,

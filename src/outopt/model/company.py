@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 
 from outopt.company import Company, division_view
 from outopt.model.data import Pair, PortfolioData, compile_data
-from outopt.model.portfolio import build_model
+from outopt.model.portfolio import build_model, operating_cost, transition_cost, vendor_spend
 
 DivPair = tuple[str, str, str]  # (division, function, vendor)
 
@@ -71,7 +71,8 @@ def build_company_model(cd: CompanyData) -> tuple[pyo.ConcreteModel, dict[str, s
     taken: set[str] = set()
     for did, data in cd.divisions.items():
         block = build_model(data)
-        block.net_benefit.deactivate()
+        for objective in block.component_objects(pyo.Objective):
+            objective.deactivate()
         names[did] = block_name(did, taken)
         m.add_component(names[did], block)
     m.V = pyo.Set(initialize=cd.vendors, ordered=True, doc="vendors with an offer in some division")
@@ -86,20 +87,10 @@ def build_company_model(cd: CompanyData) -> tuple[pyo.ConcreteModel, dict[str, s
     add_corporate_operating_budget(m, cd, blocks)
     add_corporate_transition_budget(m, cd, blocks)
     add_shared_vendor_capacity(m, cd, x)
-    add_shared_max_share(m, cd, x)
+    add_shared_max_share(m, cd, blocks)
     add_corporate_max_vendors(m, cd)
     add_company_net_benefit(m, cd, blocks)
     return m, names
-
-
-def division_operating(data: PortfolioData, x) -> object:
-    """Division d's recurring cost without retainers: C0_d + sum (s - c) x."""
-    return data.operating_base + sum(data.operating_delta[p] * x(p) for p in data.pairs)
-
-
-def division_transition(data: PortfolioData, x) -> object:
-    """Division d's one-off cost without onboarding: sum t' x."""
-    return sum(data.transition[p] * x(p) for p in data.pairs if data.transition[p])
 
 
 def add_company_engage_link(m, cd: CompanyData, x) -> None:
@@ -122,25 +113,23 @@ def add_company_engage_used(m, cd: CompanyData, x) -> None:
 
 
 def add_corporate_operating_budget(m, cd: CompanyData, blocks) -> None:
-    """Corporate recurring cost: sum_d (C0_d + sum (s - c) x) + sum_v a_v Y_v <= B_op."""
+    """Corporate recurring cost: sum_d (division d's recurring cost, portfolio's operating_cost) + sum_v a_v Y_v <= B_op."""
     limit = cd.company.budget.operating
     if limit is None:
         return
     m.operating_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="company budget.operating")
-    expr = sum(division_operating(data, lambda p, d=did: blocks[d].outsource[p]) for did, data in cd.divisions.items())
+    expr = sum(operating_cost(blocks[did], data) for did, data in cd.divisions.items())
     expr += sum(cd.retainer[v] * m.engage[v] for v in cd.vendors if cd.retainer[v])
     m.operating_budget = pyo.Constraint(expr=expr <= m.operating_budget_limit, doc="company budget.operating")
 
 
 def add_corporate_transition_budget(m, cd: CompanyData, blocks) -> None:
-    """Corporate one-off cost: sum_d sum t' x + sum_v o'_v Y_v <= B_tr."""
+    """Corporate one-off cost: sum_d (division d's one-off cost, portfolio's transition_cost) + sum_v o'_v Y_v <= B_tr."""
     limit = cd.company.budget.transition
     if limit is None:
         return
     m.transition_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="company budget.transition")
-    expr = sum(
-        division_transition(data, lambda p, d=did: blocks[d].outsource[p]) for did, data in cd.divisions.items()
-    )
+    expr = sum(transition_cost(blocks[did], data) for did, data in cd.divisions.items())
     expr += sum(cd.onboarding[v] * m.engage[v] for v in cd.vendors if cd.onboarding[v])
     m.transition_budget = pyo.Constraint(expr=expr <= m.transition_budget_limit, doc="company budget.transition")
 
@@ -164,13 +153,13 @@ def add_shared_vendor_capacity(m, cd: CompanyData, x) -> None:
     )
 
 
-def company_vendor_spend(m, cd: CompanyData, v: str, x):
-    """Company spend with v: its offers' cost and commission in every division plus one retainer."""
-    expr = sum(cd.divisions[d].spend[(f, w)] * x(d, (f, w)) for d, f, w in cd.pairs_of_vendor[v])
+def company_vendor_spend(m, cd: CompanyData, v: str, blocks):
+    """Company spend with v: its spend in every division (offers, commissions, less discounts) plus one retainer."""
+    expr = sum(vendor_spend(blocks[d], data, v) for d, data in cd.divisions.items() if data.pairs_of_vendor.get(v))
     return expr + cd.retainer[v] * m.engage[v] if cd.retainer[v] else expr
 
 
-def add_shared_max_share(m, cd: CompanyData, x) -> None:
+def add_shared_max_share(m, cd: CompanyData, blocks) -> None:
     """Company concentration: S_v <= m_v sum_w S_w with S_v = sum_{d,f} s x + a_v Y_v."""
     shares = {
         v: lim.max_share for v, lim in cd.company.vendors.items()
@@ -181,10 +170,10 @@ def add_shared_max_share(m, cd: CompanyData, x) -> None:
     if not shares:
         m.max_share = pyo.Constraint(m.VS)
         return
-    total = sum(company_vendor_spend(m, cd, w, x) for w in cd.vendors)
+    total = sum(company_vendor_spend(m, cd, w, blocks) for w in cd.vendors)
     m.max_share = pyo.Constraint(
         m.VS,
-        rule=lambda m, v: company_vendor_spend(m, cd, v, x) - m.max_share_limit[v] * total <= 0,
+        rule=lambda m, v: company_vendor_spend(m, cd, v, blocks) - m.max_share_limit[v] * total <= 0,
         doc="company max share of outsourced spend",
     )
 
