@@ -176,8 +176,17 @@ def test_cli_company_report_shows_value_of_coordination():
     assert r.returncode == 0, r.stderr
     assert "Harbor Retail (retail): plan" in r.stdout
     assert "value of coordination: 11,500 USD per year" in r.stdout
-    bad = run("solve", GROUP, "--method", "nope")
-    assert bad.returncode == 2
+
+
+def test_unknown_method_is_a_usage_error():
+    from typer.testing import CliRunner
+
+    from outopt.cli import app
+
+    r = CliRunner().invoke(app, ["solve", str(GROUP), "--method", "nope"])
+    assert r.exit_code == 2 and "--method must be one of joint, decompose" in r.output
+    ok = CliRunner().invoke(app, ["validate", str(GROUP)])
+    assert ok.exit_code == 0 and "valid company (2 divisions, 6 functions)" in ok.output
 
 
 def test_cli_validate_company_names_the_place(tmp_path):
@@ -186,8 +195,6 @@ def test_cli_validate_company_names_the_place(tmp_path):
     assert r.returncode == 2
     assert f"{tmp_path / 'c.yaml'}: divisions[0].path: file not found: {tmp_path / 'nope.yaml'}" in r.stderr
     assert "Traceback" not in r.stderr
-    ok = run("validate", GROUP)
-    assert ok.returncode == 0 and "valid company (2 divisions, 6 functions)" in ok.stdout
 
 
 def test_company_json_has_the_keys_of_a_normal_solve(joint, small):
