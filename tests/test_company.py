@@ -201,3 +201,21 @@ def test_company_json_has_the_keys_of_a_normal_solve(joint, small):
     normal = set(outopt.solve(small).to_dict())
     assert normal <= set(joint.to_dict())
     json.loads(joint.to_json())
+
+
+def test_contract_terms_inside_divisions_count_in_the_corporate_limits():
+    # a volume discount at ledgerly in wholesale (10% on all its spend from 100,000) and a tighter
+    # corporate operating budget: the joint model reads the division's discounted cost, as the verifier does
+    retail = yaml.safe_load((GROUP.parent / "retail.yaml").read_text())
+    wholesale = yaml.safe_load((GROUP.parent / "wholesale.yaml").read_text())
+    ledgerly = wholesale["vendors"][0]
+    ledgerly.update(discount_kind="all_units", discounts=[{"threshold": 100000, "percent": 10}])
+    company = company_from_data({
+        "name": "Terms", "budget": {"operating": 400000, "transition": 40000}, "max_vendors": 2,
+        "divisions": [{"id": "retail", "instance": retail}, {"id": "wholesale", "instance": wholesale}],
+    })
+    sol = solve_company(company, coordination=False)
+    top, plans = brute_force_company(company)
+    assert sol.objective == pytest.approx(top)
+    check = verify_company(company, sol.plans)
+    assert check.feasible and check.divisions["wholesale"].discounts  # the discount is in the optimum
