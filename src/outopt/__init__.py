@@ -38,6 +38,9 @@ from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.validation import check_instance
 from outopt.verify import Verification, status_quo, verify
+from outopt.company import Company, CompanyVerification, load_company, verify_company
+from outopt.company_solver import CompanySolution, build_company, solve_company
+from outopt.batch import BatchResult, solve_many
 from outopt.analysis.alternatives import alternatives
 from outopt.analysis.frontier import frontier
 from outopt.analysis.pareto import pareto
@@ -49,6 +52,8 @@ __all__ = [
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify", "write_results",
+    "Company", "CompanySolution", "CompanyVerification", "build_company", "load_company", "solve_company",
+    "verify_company", "BatchResult", "solve_many",
     "Diagnosis", "Explanation", "diagnose", "explain",
     "alternatives", "apply_overrides", "compare", "frontier", "pareto",
 ]

@@ -16,12 +16,18 @@ from rich.console import Console
 
 from outopt.analysis.diagnose import diagnose as diagnose_instance, diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
+from outopt.batch import run_batch
+from outopt.company import Company, load_any
+from outopt.company_solver import DEFAULT_METHOD, METHODS, solve_company
 from outopt.errors import InputError, OutoptError
 from outopt.io import load
 from outopt.io.atomic import atomic_write_text
 from outopt.analysis.alternatives import alternatives as find_alternatives
 from outopt.report import (
+    BatchProgress,
     print_alternatives,
+    print_batch_summary,
+    print_company_solution,
     print_comparison,
     print_diagnosis,
     print_explanation,
@@ -49,9 +55,9 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load_or_exit(path: Path):
+def load_or_exit(path: Path, company: bool = False):
     try:
-        return load(path)
+        return load_any(path) if company else load(path)
     except InputError as e:
         raise invalid(e, path)
 
@@ -110,19 +116,29 @@ def solve(
     alternatives: Annotated[Optional[int], typer.Option("--alternatives", min=1, help="Up to K distinct plans, best first (10 with --within alone).")] = None,
     within: Annotated[Optional[str], typer.Option("--within", help="With --alternatives: only plans within this distance of the optimum, e.g. 2%.")] = None,
     out_file: OutOpt = None,
+    method: Annotated[str, typer.Option("--method", help="Company files: 'joint' (one MIP) or 'decompose' "
+                                        "(Lagrangian).")] = DEFAULT_METHOD,
 ) -> None:
-    """Solve an instance: print the plan, totals, status and time."""
-    instance = load_or_exit(file)
+    """Solve an instance or a company file: print the plan, totals, status and time."""
+    instance = load_or_exit(file, company=True)
+    if method not in METHODS:
+        raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
+    options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
     if alternatives is not None or within is not None:
-        options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
+        if isinstance(instance, Company):
+            raise fail("--alternatives is for instance files, not company files", EXIT_INVALID)
         raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
+    if out_file is not None and isinstance(instance, Company):
+        raise fail("--out is for instance files; use --json for the results of a company file", EXIT_INVALID)
     try:
-        sol = solve_instance(instance, options=SolveOptions(time_limit=time_limit, gap=gap, threads=threads,
-                                                            seed=seed, verbose=verbose))
+        if isinstance(instance, Company):
+            sol = solve_company(instance, method=method, options=options)
+        else:
+            sol = solve_instance(instance, options=options)
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
-    if sol.status.exit_code == EXIT_INFEASIBLE:
+    if sol.status.exit_code == EXIT_INFEASIBLE and not isinstance(instance, Company):
         try:
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
@@ -136,7 +152,7 @@ def solve(
     if out_file is not None:
         write_results_or_exit(sol, out_file)
     if json_out != "-":
-        print_solution(sol, out)
+        (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
         err.print(f"{file}: infeasible: {sol.message}", markup=False)
         if diagnosis is not None:
@@ -213,8 +229,12 @@ def explain(
 
 @app.command()
 def validate(file: FileArg) -> None:
-    """Check an instance file and report every problem; solve nothing."""
-    inst = load_or_exit(file)
+    """Check an instance or company file and report every problem; solve nothing."""
+    inst = load_or_exit(file, company=True)
+    if isinstance(inst, Company):
+        n = sum(len(d.instance.functions) for d in inst.divisions)
+        out.print(f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)", markup=False)
+        return
     out.print(
         f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)",
         markup=False,
@@ -267,6 +287,31 @@ def schema() -> None:
     from outopt.io.text import json_schema
 
     write_output("-", json_schema())
+
+
+@app.command()
+def batch(
+    paths: Annotated[list[Path], typer.Argument(help="Instance or company files, or folders to search.", show_default=False)],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for one result per input and summary.csv.")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Local worker processes (default: cores).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="An existing Dask cluster, tcp://HOST:PORT.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds per input.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Solve again inputs whose result exists for the same content.")] = False,
+) -> None:
+    """Solve many files on local worker processes or a Dask cluster; exit 0 when every input has a plan."""
+    if scheduler is not None and not scheduler.startswith(("tcp://", "dask://")):
+        raise fail("--scheduler must look like tcp://HOST:PORT", EXIT_INVALID)
+    progress = BatchProgress(err)
+    with progress:
+        run = run_batch(paths, out=out_dir, executor=scheduler, workers=workers, time_limit=time_limit,
+                        force=force, on_start=progress.start, on_result=progress.advance)
+    print_batch_summary(run, out)
+    if out_dir is not None:
+        err.print(f"results and summary.csv in {out_dir}", markup=False)
+    if run.interrupted:
+        err.print("interrupted: finished results are kept", markup=False)
+        raise typer.Exit(130)
+    raise typer.Exit(EXIT_ERROR if run.failed else EXIT_OK)
 
 
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write a chart here (.png or .svg).")]
