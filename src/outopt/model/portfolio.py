@@ -35,6 +35,7 @@ def build_model(data: PortfolioData) -> pyo.ConcreteModel:
     add_engage_link(m, data)
     add_engage_used(m, data)
     add_bundle_link(m, data)
+    add_bundle_all(m, data)
     add_tier_choice(m, data)
     add_tier_split(m, data)
     add_tier_floor(m, data)
@@ -274,6 +275,20 @@ def add_bundle_link(m, data: PortfolioData) -> None:
         pyo.Set(initialize=idx, dimen=3, ordered=True),
         rule=lambda m, v, k, f: m.bundle[v, k] <= m.outsource[f, v],
         doc="bundle only when all members go to the vendor",
+    )
+
+
+def add_bundle_all(m, data: PortfolioData) -> None:
+    """A bundle applies whenever all its members go to the vendor: z[v,k] >= sum_f x[f,v] - (n - 1).
+    (The vendor charges the bundle price; without this row a plan could decline the saving to meet
+    a minimum spend or another vendor's share.)"""
+    if not data.bundles:
+        return
+    m.bundle_all = pyo.Constraint(
+        m.B,
+        rule=lambda m, v, k: m.bundle[v, k]
+        >= sum(m.outsource[f, v] for f in data.bundles[v, k][0]) - (len(data.bundles[v, k][0]) - 1),
+        doc="bundle whenever all members go to the vendor",
     )
 
 
