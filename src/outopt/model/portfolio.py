@@ -452,7 +452,10 @@ def add_forbid(m, data: PortfolioData) -> None:
     def rule(m, k):
         pairs, kept = rows[k]
         expr = sum(m.outsource[p] for p in pairs) + sum(1 - _outsourced(m, data, f) for f in kept)
-        return expr <= _slack(m, data, f"rules.forbid[{k}]")
+        slack = _slack(m, data, f"rules.forbid[{k}]")
+        if isinstance(expr, (int, float)) and isinstance(slack, int):  # in-house banned, no offer left
+            return pyo.Constraint.Infeasible if expr > 0 else pyo.Constraint.Skip
+        return expr <= slack
 
     m.forbid = pyo.Constraint(list(rows), rule=rule, doc="rules.forbid")
 
