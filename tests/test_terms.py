@@ -344,7 +344,8 @@ def test_rules_affecting_an_offer_carry_their_reasons():
     found = inst.rules_affecting("a", "v1")
     assert [(r["rule"], r["reason"]) for r in found] == [("rules.locks[0]", "signed contract"),
                                                           ("rules.forbid[0]", "data residency")]
-    assert inst.rules_affecting("a", "v2") == []
+    assert [r["rule"] for r in inst.rules_affecting("a", "v2")] == ["rules.locks[0]"]  # forced by it
+    assert inst.rules_affecting("b", "v2") == []
 
 
 # --- validation of bad inputs ------------------------------------------------------------------
