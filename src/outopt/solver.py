@@ -183,7 +183,7 @@ class Model:
                 if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
                     return results, interrupted
                 best = max(0.0, results.incumbent_objective)
-                m.priority_level_limit[p] = best + 1e-6 * max(1.0, best)
+                m.priority_level_limit[p] = best + 1e-9 * max(1.0, best)
                 # the stage's plan meets every level so far: start the next stage from it
                 results.solution_loader.load_vars()
                 idx, val = self._start_vector(self.plan_from_values())

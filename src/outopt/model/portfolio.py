@@ -35,6 +35,7 @@ def build_model(data: PortfolioData) -> pyo.ConcreteModel:
     add_engage_link(m, data)
     add_engage_used(m, data)
     add_bundle_link(m, data)
+    add_bundle_all(m, data)
     add_tier_choice(m, data)
     add_tier_split(m, data)
     add_tier_floor(m, data)
@@ -294,6 +295,20 @@ def add_bundle_link(m, data: PortfolioData) -> None:
     )
 
 
+def add_bundle_all(m, data: PortfolioData) -> None:
+    """A bundle applies whenever all its members go to the vendor: z[v,k] >= sum_f x[f,v] - (n - 1).
+    (The vendor charges the bundle price; without this row a plan could decline the saving to meet
+    a minimum spend or another vendor's share.)"""
+    if not data.bundles:
+        return
+    m.bundle_all = pyo.Constraint(
+        m.B,
+        rule=lambda m, v, k: m.bundle[v, k]
+        >= sum(m.outsource[f, v] for f in data.bundles[v, k][0]) - (len(data.bundles[v, k][0]) - 1),
+        doc="bundle whenever all members go to the vendor",
+    )
+
+
 def _tier_index(data: PortfolioData) -> list[tuple[str, int]]:
     return [(v, t) for v, rows in data.tiers.items() for t in range(len(rows))]
 
@@ -454,7 +469,10 @@ def add_forbid(m, data: PortfolioData) -> None:
     def rule(m, k):
         pairs, kept = rows[k]
         expr = sum(m.outsource[p] for p in pairs) + sum(1 - _outsourced(m, data, f) for f in kept)
-        return expr <= _slack(m, data, f"rules.forbid[{k}]")
+        slack = _slack(m, data, f"rules.forbid[{k}]")
+        if isinstance(expr, (int, float)) and isinstance(slack, int):  # in-house banned, no offer left
+            return pyo.Constraint.Infeasible if expr > 0 else pyo.Constraint.Skip
+        return expr <= slack
 
     m.forbid = pyo.Constraint(list(rows), rule=rule, doc="rules.forbid")
 
