@@ -28,7 +28,9 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from outopt.errors import SolverError
+from outopt.heuristic import starting_plan
 from outopt.model.data import PortfolioData, compile_data
+from outopt.model.reduce import Reduction, reduce_instance, separable_plan
 from outopt.model.portfolio import build_model
 from outopt.schema import INHOUSE, Instance
 from outopt.solution import Solution, Status
@@ -45,6 +47,11 @@ class SolveOptions:
     seed: random seed; the same input and options give the same plan.
     warm_start: hand a verified starting plan to the solver when one is known.
     verbose: copy the solver log to stderr.
+    reduce: apply the reductions of :mod:`outopt.model.reduce` before the build (``solve`` only).
+    heuristic: seconds at most for a starting plan from :mod:`outopt.heuristic` (0 = none;
+        ``solve`` only); the plan is returned if the solver finds nothing better.
+    started: ``time.perf_counter()`` at which the time limit starts counting (None = the call's
+        start); the CLI sets it before reading the file, so reading counts too.
     """
 
     time_limit: float | None = None
@@ -54,6 +61,9 @@ class SolveOptions:
     warm_start: bool = True
     verbose: bool = False
     solver: str = "highs"
+    reduce: bool = True
+    heuristic: float = 5.0
+    started: float | None = None
 
     def __post_init__(self):
         if self.solver != "highs":
@@ -251,11 +261,64 @@ def solve(
     seed: int = 0,
     options: SolveOptions | None = None,
 ) -> Solution:
-    """Build and solve an instance; the time limit covers the whole call."""
+    """Reduce, build and solve an instance; the time limit covers the whole call.
+
+    Reductions (:mod:`outopt.model.reduce`) shrink the model first; when nothing couples
+    the functions any more the optimum is read off directly. Otherwise a heuristic
+    starting plan (:mod:`outopt.heuristic`), verified on the original instance, is handed
+    to HiGHS and returned if HiGHS finds nothing better within the limit.
+    """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
-    t0 = time.perf_counter()
-    model = build(instance)
+    t0 = options.started if options.started is not None else time.perf_counter()
+    deadline = None if options.time_limit is None else t0 + options.time_limit
+
+    reduction = reduce_instance(instance) if options.reduce else Reduction(instance)
+    data = compile_data(reduction.instance)
+    if options.reduce and reduction.applied:
+        plan = separable_plan(data)
+        if plan is not None:
+            check = verify(instance, plan)
+            if check.feasible:
+                sol = Solution.from_plan(instance, plan, Status.OPTIMAL, bound=check.objective,
+                                         message="separable: each function takes its best option")
+                sol.total_time = time.perf_counter() - t0
+                return sol
+
+    b0 = time.perf_counter()
+    model = Model(instance, data, build_model(data), 0.0)
+    model.build_time = time.perf_counter() - b0
+    for f, v in reduction.fixed.items():
+        model.pyomo.outsource[f, v].fix(1)
+
+    start = None
+    if options.heuristic > 0 and data.pairs:
+        budget = options.heuristic
+        if deadline is not None:
+            budget = min(budget, 0.1 * max(0.0, deadline - time.perf_counter()))
+        candidate = starting_plan(data, budget, seed=options.seed) if budget > 0.01 else None
+        if candidate is not None and verify(instance, candidate).feasible:
+            start = candidate
+    if start is None and options.warm_start:
+        quo = status_quo(instance)
+        if quo is not None and verify(instance, quo).feasible:
+            start = quo
+
     model._spent_before_solve = time.perf_counter() - t0
-    sol = model.solve(options)
+    sol = model.solve(replace(options, started=None), start=start)
+    if start is not None:
+        sol = _better_of(instance, sol, start)
     sol.total_time = time.perf_counter() - t0
     return sol
+
+
+def _better_of(instance: Instance, sol: Solution, start: dict[str, str]) -> Solution:
+    """The solver's result, or the verified starting plan when the solver found nothing better."""
+    if sol.status == Status.OPTIMAL or sol.status == Status.INFEASIBLE:
+        return sol
+    check = verify(instance, start)
+    if sol.plan is not None and sol.objective >= check.objective - 1e-9:
+        return sol
+    bound = sol.bound if sol.bound is not None and sol.bound >= check.objective - 1e-6 else None
+    return Solution.from_plan(instance, start, Status.FEASIBLE, bound=bound, solve_time=sol.solve_time,
+                              interrupted=sol.interrupted,
+                              message=(sol.message + "; " if sol.message else "") + "starting plan kept")
