@@ -9,7 +9,7 @@ The public API an analyst uses from a notebook::
     outopt.verify(inst, sol.plan)
 """
 
-from outopt.errors import InputError, OutoptError, Problem, SolverError
+from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.io import load, save
 from outopt.schema import (
     INHOUSE,
@@ -29,7 +29,7 @@ from outopt.verify import Verification, status_quo, verify
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
-    "InputError", "OutoptError", "Problem", "SolverError",
+    "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
 ]

@@ -9,6 +9,7 @@ from enum import Enum
 
 import pandas as pd
 
+from outopt.errors import PlanError
 from outopt.schema import INHOUSE, Instance
 from outopt.verify import Verification, status_quo, verify
 
@@ -63,10 +64,10 @@ class Solution:
 
     @classmethod
     def from_plan(cls, instance: Instance, plan: dict[str, str], status: Status, **kw) -> "Solution":
-        """A solution for a plan, verified; raises if the plan breaks a rule."""
+        """A solution for a plan, verified; raises :class:`PlanError` if the plan breaks a rule."""
         check = verify(instance, plan)
         if not check.feasible:
-            raise AssertionError("plan failed verification: " + "; ".join(check.violations))
+            raise PlanError("plan failed verification: " + "; ".join(check.violations))
         kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
         return cls(instance=instance, status=status, plan=dict(plan), objective=check.objective,
                    verification=check, **kw)
