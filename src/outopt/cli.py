@@ -6,7 +6,9 @@ Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -88,6 +90,11 @@ def solve(
         err.print(f"{file}: infeasible: {sol.message}", markup=False)
     elif sol.status.exit_code == EXIT_TIMEOUT:
         err.print(f"{file}: no plan within the time limit", markup=False)
+    if any(t.name == "outopt-solve" and t.is_alive() for t in threading.enumerate()):
+        # a solve abandoned at the time limit is still unwinding: do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(sol.status.exit_code)
     raise typer.Exit(sol.status.exit_code)
 
 

@@ -83,15 +83,15 @@ def generate(functions: int, vendors: int, profile: str = "easy", seed: int = 0,
     use = np.bincount(res_of, weights=fte, minlength=n_res)
     vendor_load = np.bincount(vi, weights=load, minlength=m)
     if hard:
-        res_cap = (use * 0.4).round(1)
+        res_cap = (use * 0.55).round(1)
         vend_cap = (vendor_load / k * rng.uniform(0.3, 0.7, m)).round(1)
         if m > 2:
             vend_cap[0] = round(float(vendor_load[0]) * 0.8, 1)
         retainer = rng.uniform(5_000, 40_000, m).round(-2)
         onboarding = rng.uniform(10_000, 60_000, m).round(-2)
         max_share = 0.4
-        b_op = round(float(c_in.sum()) * 0.84, -3)
-        b_tr = round(float(transition.sum()) / k * 0.3, -3)
+        b_op = round(float(c_in.sum()) * 0.88, -3)
+        b_tr = round(float(transition.sum()) / k * 0.45, -3)
     else:
         res_cap = (use * 1.2 + 1).round(1)
         vend_cap = (vendor_load * 1.1 + 1).round(1)

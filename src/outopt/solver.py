@@ -153,6 +153,10 @@ class Model:
             else:
                 self._solver.update()
             highs = self._solver._solver_model
+            if self.progress is not None:
+                self.progress.highs = highs
+                if self.progress.abandoned:
+                    raise _Abandoned()
             if start is not None:
                 idx, val = self._start_vector(start)
                 highs.setSolution(len(idx), idx, val)
@@ -166,6 +170,7 @@ class Model:
         return self._read_back(results, interrupted, solve_time, t0)
 
     _spent_before_solve = 0.0
+    progress: "_Progress | None" = None
 
     def _run(self, highs, options: SolveOptions, remaining: float | None, solver_options: dict):
         """Run HiGHS with a watchdog on the time limit and Ctrl-C turned into a clean cancel."""
@@ -253,6 +258,33 @@ def build(instance: Instance, reduce: bool = True) -> Model:
     return Model(instance, data, m, time.perf_counter() - t0)
 
 
+class _Abandoned(Exception):
+    """The caller stopped waiting: the time limit passed before this phase."""
+
+
+class _Progress:
+    """What a solve running in a worker thread has reached; the caller reads it when time is up."""
+
+    def __init__(self):
+        self.phase = "reading"
+        self.plan: dict[str, str] | None = None  # best verified plan so far
+        self.highs = None
+        self.abandoned = False
+        self.interrupted = False
+        self.result: Solution | None = None
+        self.error: BaseException | None = None
+
+    def step(self, phase: str) -> None:
+        if self.abandoned:
+            raise _Abandoned()
+        self.phase = phase
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        if self.highs is not None:
+            self.highs.cancelSolve()
+
+
 def solve(
     instance: Instance,
     time_limit: float | None = None,
@@ -267,11 +299,70 @@ def solve(
     the functions any more the optimum is read off directly. Otherwise a heuristic
     starting plan (:mod:`outopt.heuristic`), verified on the original instance, is handed
     to HiGHS and returned if HiGHS finds nothing better within the limit.
+
+    With a time limit the work runs in a worker thread: if it is not done by the
+    deadline (a huge model still being built, or HiGHS not answering its cancel), the
+    call returns the best verified plan found so far (status ``feasible``) or
+    ``timeout``, and the worker is told to stop at its next step.
     """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     t0 = options.started if options.started is not None else time.perf_counter()
-    deadline = None if options.time_limit is None else t0 + options.time_limit
+    if options.time_limit is None:
+        return _pipeline(instance, options, t0, _Progress())
+    deadline = t0 + options.time_limit
+    progress = _Progress()
+    worker = threading.Thread(target=_run_pipeline, args=(instance, options, t0, progress), daemon=True,
+                              name="outopt-solve")
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum, frame):
+            progress.interrupted = True
+            progress.abandon()
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        worker.start()
+        grace = max(0.25, 0.02 * options.time_limit)
+        while worker.is_alive() and not progress.interrupted and time.perf_counter() < deadline + grace:
+            worker.join(0.05)
+        if worker.is_alive():
+            progress.abandon()  # cancels HiGHS if it is running; a worker still building stops at its next step
+            worker.join(min(1.0, max(0.1, 0.03 * options.time_limit)))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if not worker.is_alive():
+        if progress.error is not None:
+            raise progress.error
+        if progress.result is not None:
+            sol = progress.result
+            if progress.interrupted:
+                sol.interrupted = True
+                if sol.status is not Status.OPTIMAL:
+                    sol.message = "interrupted"
+            return sol
+    why = "interrupted" if progress.interrupted else f"time limit reached while {progress.phase}"
+    if progress.plan is not None:
+        sol = Solution.from_plan(instance, progress.plan, Status.FEASIBLE, interrupted=progress.interrupted,
+                                 message=f"{why}; returned the best verified plan so far")
+    else:
+        sol = Solution(instance, Status.TIMEOUT, interrupted=progress.interrupted,
+                       message=f"{why} before any plan was found")
+    sol.total_time = time.perf_counter() - t0
+    return sol
 
+
+def _run_pipeline(instance: Instance, options: SolveOptions, t0: float, progress: _Progress) -> None:
+    try:
+        progress.result = _pipeline(instance, options, t0, progress)
+    except _Abandoned:
+        pass
+    except BaseException as err:  # handed to the caller's thread
+        progress.error = err
+
+
+def _pipeline(instance: Instance, options: SolveOptions, t0: float, progress: _Progress) -> Solution:
+    deadline = None if options.time_limit is None else t0 + options.time_limit
+    progress.step("reducing")
     reduction = reduce_instance(instance) if options.reduce else Reduction(instance)
     data = compile_data(reduction.instance)
     if options.reduce and reduction.applied:
@@ -284,27 +375,32 @@ def solve(
                 sol.total_time = time.perf_counter() - t0
                 return sol
 
+    if options.warm_start:
+        quo = status_quo(instance)
+        if quo is not None and verify(instance, quo).feasible:
+            progress.plan = quo
+    if options.heuristic > 0 and data.pairs:
+        progress.step("searching for a starting plan")
+        budget = options.heuristic
+        if deadline is not None:
+            budget = min(budget, 0.1 * max(0.0, deadline - time.perf_counter()))
+        candidate = starting_plan(data, budget, seed=options.seed) if budget > 0.01 else None
+        if candidate is not None:
+            check = verify(instance, candidate)
+            if check.feasible and (progress.plan is None or check.objective > verify(instance, progress.plan).objective):
+                progress.plan = candidate
+    start = progress.plan
+
+    progress.step("building the model")
     b0 = time.perf_counter()
     model = Model(instance, data, build_model(data), 0.0)
     model.build_time = time.perf_counter() - b0
     for f, v in reduction.fixed.items():
         model.pyomo.outsource[f, v].fix(1)
-
-    start = None
-    if options.heuristic > 0 and data.pairs:
-        budget = options.heuristic
-        if deadline is not None:
-            budget = min(budget, 0.1 * max(0.0, deadline - time.perf_counter()))
-        candidate = starting_plan(data, budget, seed=options.seed) if budget > 0.01 else None
-        if candidate is not None and verify(instance, candidate).feasible:
-            start = candidate
-    if start is None and options.warm_start:
-        quo = status_quo(instance)
-        if quo is not None and verify(instance, quo).feasible:
-            start = quo
-
+    model.progress = progress
+    progress.step("handing the model to HiGHS")
     model._spent_before_solve = time.perf_counter() - t0
-    sol = model.solve(replace(options, started=None), start=start)
+    sol = model.solve(replace(options, started=None, warm_start=False), start=start)
     if start is not None:
         sol = _better_of(instance, sol, start)
     sol.total_time = time.perf_counter() - t0
