@@ -21,6 +21,8 @@ from outopt.model.data import PortfolioData
 from outopt.schema import INHOUSE
 
 _EPS = 1e-9
+SHORTLIST = 6  # offers per unit the local search tries (the best by benefit)
+MAX_BREAKOUTS = 40  # rounds of raising the weights of broken limits before giving up
 
 
 @dataclass
@@ -202,8 +204,15 @@ def starting_plan(data: PortfolioData, time_limit: float = 5.0, seed: int = 0) -
     viol = state.violation(weights)
     rng = random.Random(seed)
     order = list(range(len(units.members)))
+    # moves considered for a unit: in-house and its best offers by benefit (all of them when few)
+    shortlist = []
+    for opts in units.options:
+        ranked = sorted(range(len(opts)), key=lambda i: -opts[i].benefit)
+        keep = set(ranked[:SHORTLIST]) | {i for i, o in enumerate(opts) if o.vendor is None}
+        shortlist.append(sorted(keep))
     best_plan, best_obj = None, None
-    while time.perf_counter() < deadline:
+    breakouts = 0
+    while time.perf_counter() < deadline and breakouts <= MAX_BREAKOUTS:
         improved = False
         rng.shuffle(order)
         for u in order:
@@ -211,7 +220,7 @@ def starting_plan(data: PortfolioData, time_limit: float = 5.0, seed: int = 0) -
                 break
             current = state.choice[u]
             best = (viol, -state.obj, current)
-            for c in range(len(units.options[u])):
+            for c in shortlist[u]:
                 if c == current:
                     continue
                 state.move(u, c)
@@ -230,6 +239,7 @@ def starting_plan(data: PortfolioData, time_limit: float = 5.0, seed: int = 0) -
         broken = state.violated()
         if not broken:
             break  # a local optimum that keeps every limit
+        breakouts += 1
         for key in broken:  # stuck short of feasibility: make the broken limits weigh more (breakout)
             weights[key] = weights.get(key, 1.0) * 2.0
         viol = state.violation(weights)

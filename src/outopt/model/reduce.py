@@ -124,6 +124,9 @@ def reduce_instance(instance: Instance) -> Reduction:
         data.instance = inst
 
     keep = _fitting_offers(data)
+    for f in data.must_outsource:  # no offer fits: keep them, so the solver reports the instance infeasible
+        if not any(p in keep for p in data.pairs_of_function[f]):
+            keep.update(data.pairs_of_function[f])
     fixed: dict[str, str] = {}
     if not data.share_limited:
         grouped = {f for group in inst.rules.separate + inst.rules.together for f in group}
@@ -150,15 +153,11 @@ def reduce_instance(instance: Instance) -> Reduction:
             if len(left) == 1 and left[0][1] in free and _beats_inhouse(data, left[0], op, tr):
                 fixed[f] = left[0][1]
 
-    offers = [o for o in inst.offers if (o.function, o.vendor) in keep or _core(inst, o.function)]
+    offers = [o for o in inst.offers if (o.function, o.vendor) in keep]
     removed = len(inst.offers) - len(offers)
     if removed:
         inst = inst.model_copy(update={"offers": offers})
     return Reduction(instance=inst, fixed=fixed, removed_offers=removed, dropped_budgets=dropped)
-
-
-def _core(inst: Instance, fid: str) -> bool:
-    return False  # core functions' offers never become variables; keeping or dropping them changes nothing
 
 
 def _redundant_budgets(data: PortfolioData) -> list[str]:
