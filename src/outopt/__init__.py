@@ -10,6 +10,7 @@ The public API an analyst uses from a notebook::
 """
 
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
+from outopt.generate import generate
 from outopt.io import load, save
 from outopt.schema import (
     INHOUSE,
@@ -31,5 +32,5 @@ __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
-    "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
+    "build", "check_instance", "generate", "load", "save", "solve", "status_quo", "verify",
 ]

@@ -368,12 +368,11 @@ def _pipeline(instance: Instance, options: SolveOptions, t0: float, progress: _P
     if options.reduce and reduction.applied:
         plan = separable_plan(data)
         if plan is not None:
-            check = verify(instance, plan)
-            if check.feasible:
-                sol = Solution.from_plan(instance, plan, Status.OPTIMAL, bound=check.objective,
-                                         message="separable: each function takes its best option")
-                sol.total_time = time.perf_counter() - t0
-                return sol
+            sol = Solution.from_plan(instance, plan, Status.OPTIMAL,
+                                     message="separable: each function takes its best option")
+            sol.bound, sol.gap = sol.objective, 0.0
+            sol.total_time = time.perf_counter() - t0
+            return sol
 
     if options.warm_start:
         quo = status_quo(instance)
