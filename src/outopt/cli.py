@@ -20,7 +20,7 @@ from outopt.errors import InputError, OutoptError
 from outopt.io import load
 from outopt.io.atomic import atomic_write_text
 from outopt.report import print_solution
-from outopt.solver import SolveOptions, solve as solve_instance
+from outopt.solver import WORKER_THREAD, SolveOptions, solve as solve_instance
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
@@ -90,7 +90,7 @@ def solve(
         err.print(f"{file}: infeasible: {sol.message}", markup=False)
     elif sol.status.exit_code == EXIT_TIMEOUT:
         err.print(f"{file}: no plan within the time limit", markup=False)
-    if any(t.name == "outopt-solve" and t.is_alive() for t in threading.enumerate()):
+    if any(t.name == WORKER_THREAD and t.is_alive() for t in threading.enumerate()):
         # a solve abandoned at the time limit is still unwinding: do not wait for it
         sys.stdout.flush()
         sys.stderr.flush()

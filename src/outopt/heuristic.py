@@ -7,8 +7,10 @@ offer) it repeatedly moves a unit to the option that lowers the total violation 
 limits (budgets, staff, vendor capacities, share caps, vendor count, separation) or,
 with no more violation, raises the net benefit, until no move helps or the time is up.
 
-The plan is only a candidate: the caller verifies it with :func:`outopt.verify` on the
-original instance before handing it to the solver or returning it.
+It reasons about the core terms only (budgets, staff, vendor capacity, shares, vendor count,
+separate/together); the plan it returns has passed :func:`outopt.verify` on the instance it
+was given (with every term), else it returns None. The solver verifies it again on the
+original instance before handing it to HiGHS.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from outopt.model.data import PortfolioData
 from outopt.schema import INHOUSE
+from outopt.verify import verify
 
 _EPS = 1e-9
 SHORTLIST = 6  # offers per unit the local search tries (the best by benefit)
@@ -251,7 +254,8 @@ def starting_plan(data: PortfolioData, time_limit: float = 5.0, seed: int = 0) -
         v = units.options[u][state.choice[u]].vendor
         for f in group:
             plan[f] = v if v is not None else INHOUSE
-    return plan
+    # the search knows the core terms only; the verifier judges every term of the instance
+    return plan if verify(data.instance, plan).feasible else None
 
 
 def _initial_choice(data: PortfolioData, units: _Units) -> list[int]:

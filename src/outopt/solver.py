@@ -74,9 +74,20 @@ class SolveOptions:
             raise ValueError("gap must be in [0, 1)")
 
 
+WORKER_THREAD = "outopt-solve"
+
+
 @contextlib.contextmanager
 def stdout_to_stderr():
-    """Point file descriptor 1 at stderr for the duration (HiGHS prints its banner to fd 1)."""
+    """Point file descriptor 1 at stderr for the duration (HiGHS prints its banner to fd 1).
+
+    A no-op inside the worker thread of a time-limited :func:`solve`: the caller's thread
+    holds the redirection for it, and a worker that outlives the call must never move fd 1
+    while the caller prints.
+    """
+    if threading.current_thread().name == WORKER_THREAD:
+        yield
+        return
     sys.stdout.flush()
     try:
         saved = os.dup(1)
@@ -146,17 +157,12 @@ class Model:
             if quo is not None and verify(self.instance, quo).feasible:
                 start = quo
 
+        self.hand_off()
         with stdout_to_stderr():
-            if self._solver is None:
-                self._solver = Highs()
-                self._solver.set_instance(self.pyomo)
-            else:
-                self._solver.update()
+            if not self._fresh:
+                self._solver.update()  # pass changed limits of a model solved before
+            self._fresh = False
             highs = self._solver._solver_model
-            if self.progress is not None:
-                self.progress.highs = highs
-                if self.progress.abandoned:
-                    raise _Abandoned()
             if start is not None:
                 idx, val = self._start_vector(start)
                 highs.setSolution(len(idx), idx, val)
@@ -170,7 +176,16 @@ class Model:
         return self._read_back(results, interrupted, solve_time, t0)
 
     _spent_before_solve = 0.0
-    progress: "_Progress | None" = None
+    _fresh = False
+
+    def hand_off(self) -> None:
+        """Create the HiGHS instance and hand it the model (once; later solves pass only changes)."""
+        if self._solver is None:
+            with stdout_to_stderr():
+                solver = Highs()
+                solver.set_instance(self.pyomo)
+            self._solver = solver
+            self._fresh = True
 
     def _run(self, highs, options: SolveOptions, remaining: float | None, solver_options: dict):
         """Run HiGHS with a watchdog on the time limit and Ctrl-C turned into a clean cancel."""
@@ -268,21 +283,15 @@ class _Progress:
     def __init__(self):
         self.phase = "reading"
         self.plan: dict[str, str] | None = None  # best verified plan so far
-        self.highs = None
         self.abandoned = False
         self.interrupted = False
-        self.result: Solution | None = None
+        self.result = None  # a Solution, or (model, start) ready for HiGHS
         self.error: BaseException | None = None
 
     def step(self, phase: str) -> None:
         if self.abandoned:
             raise _Abandoned()
         self.phase = phase
-
-    def abandon(self) -> None:
-        self.abandoned = True
-        if self.highs is not None:
-            self.highs.cancelSolve()
 
 
 def solve(
@@ -300,46 +309,46 @@ def solve(
     starting plan (:mod:`outopt.heuristic`), verified on the original instance, is handed
     to HiGHS and returned if HiGHS finds nothing better within the limit.
 
-    With a time limit the work runs in a worker thread: if it is not done by the
-    deadline (a huge model still being built, or HiGHS not answering its cancel), the
-    call returns the best verified plan found so far (status ``feasible``) or
-    ``timeout``, and the worker is told to stop at its next step.
+    With a time limit, the preparation (reductions, starting plan, Pyomo build, hand-off)
+    runs in a worker thread: if it is not done by the deadline, the call returns the best
+    verified plan found so far (status ``feasible``) or ``timeout``, and the worker stops
+    at its next step. HiGHS then runs in the caller's thread with what is left of the limit,
+    stopped by its own time limit and by a watchdog's cancel.
     """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     t0 = options.started if options.started is not None else time.perf_counter()
-    if options.time_limit is None:
-        return _pipeline(instance, options, t0, _Progress())
-    deadline = t0 + options.time_limit
     progress = _Progress()
-    worker = threading.Thread(target=_run_pipeline, args=(instance, options, t0, progress), daemon=True,
-                              name="outopt-solve")
+    if options.time_limit is None:
+        prepared = _prepare(instance, options, t0, progress)
+        return prepared if isinstance(prepared, Solution) else _finish(instance, options, t0, *prepared)
+    deadline = t0 + options.time_limit
+    worker = threading.Thread(target=_run_prepare, args=(instance, options, t0, progress), daemon=True,
+                              name=WORKER_THREAD)
     previous = None
     if threading.current_thread() is threading.main_thread():
         def on_sigint(signum, frame):
             progress.interrupted = True
-            progress.abandon()
+            progress.abandoned = True
         previous = signal.signal(signal.SIGINT, on_sigint)
+    redirect = stdout_to_stderr()  # the worker creates HiGHS, which prints a banner to fd 1
+    redirect.__enter__()
     try:
         worker.start()
-        grace = max(0.25, 0.02 * options.time_limit)
-        while worker.is_alive() and not progress.interrupted and time.perf_counter() < deadline + grace:
+        while worker.is_alive() and not progress.interrupted and time.perf_counter() < deadline:
             worker.join(0.05)
         if worker.is_alive():
-            progress.abandon()  # cancels HiGHS if it is running; a worker still building stops at its next step
-            worker.join(min(1.0, max(0.1, 0.03 * options.time_limit)))
+            progress.abandoned = True  # the worker stops at its next step; its work is not waited for
     finally:
+        redirect.__exit__(None, None, None)
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    if not worker.is_alive():
+    if not worker.is_alive() and not progress.interrupted:
         if progress.error is not None:
             raise progress.error
+        if isinstance(progress.result, Solution):
+            return progress.result
         if progress.result is not None:
-            sol = progress.result
-            if progress.interrupted:
-                sol.interrupted = True
-                if sol.status is not Status.OPTIMAL:
-                    sol.message = "interrupted"
-            return sol
+            return _finish(instance, options, t0, *progress.result)
     why = "interrupted" if progress.interrupted else f"time limit reached while {progress.phase}"
     if progress.plan is not None:
         sol = Solution.from_plan(instance, progress.plan, Status.FEASIBLE, interrupted=progress.interrupted,
@@ -351,16 +360,20 @@ def solve(
     return sol
 
 
-def _run_pipeline(instance: Instance, options: SolveOptions, t0: float, progress: _Progress) -> None:
+def _run_prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Progress) -> None:
     try:
-        progress.result = _pipeline(instance, options, t0, progress)
+        progress.result = _prepare(instance, options, t0, progress)
     except _Abandoned:
         pass
     except BaseException as err:  # handed to the caller's thread
         progress.error = err
 
 
-def _pipeline(instance: Instance, options: SolveOptions, t0: float, progress: _Progress) -> Solution:
+def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Progress):
+    """Reduce, find a starting plan, build and hand off: a Solution when no MIP is needed, else (model, start).
+
+    Pure Python and Pyomo (no solver run), so a time-limited call can stop waiting for it.
+    """
     deadline = None if options.time_limit is None else t0 + options.time_limit
     progress.step("reducing")
     reduction = reduce_instance(instance) if options.reduce else Reduction(instance)
@@ -388,7 +401,6 @@ def _pipeline(instance: Instance, options: SolveOptions, t0: float, progress: _P
             check = verify(instance, candidate)
             if check.feasible and (progress.plan is None or check.objective > verify(instance, progress.plan).objective):
                 progress.plan = candidate
-    start = progress.plan
 
     progress.step("building the model")
     b0 = time.perf_counter()
@@ -396,8 +408,15 @@ def _pipeline(instance: Instance, options: SolveOptions, t0: float, progress: _P
     model.build_time = time.perf_counter() - b0
     for f, v in reduction.fixed.items():
         model.pyomo.outsource[f, v].fix(1)
-    model.progress = progress
-    progress.step("handing the model to HiGHS")
+    if data.pairs or data.engaged_vendors:
+        progress.step("handing the model to HiGHS")
+        model.hand_off()
+    progress.step("solving")
+    return model, progress.plan
+
+
+def _finish(instance: Instance, options: SolveOptions, t0: float, model: Model, start) -> Solution:
+    """Run HiGHS on the prepared model (in the caller's thread: its watchdog and Ctrl-C apply)."""
     model._spent_before_solve = time.perf_counter() - t0
     sol = model.solve(replace(options, started=None, warm_start=False), start=start)
     if start is not None:
