@@ -38,12 +38,91 @@ def feasible_plans(instance: Instance):
             yield check.objective, plan
 
 
+def priority_levels(instance: Instance) -> list[int]:
+    """Priority levels of the instance's soft rules, highest first."""
+    found = set()
+
+    def visit(node):
+        if isinstance(node, dict):
+            if node.get("priority") is not None and "penalty" in node:
+                found.add(node["priority"])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(instance.model_dump())
+    return sorted(found, reverse=True)
+
+
 def best(instance: Instance):
-    """(optimum, [optimal plans]) or (None, []) when no plan is feasible."""
-    top, plans = None, []
-    for obj, plan in feasible_plans(instance):
-        if top is None or obj > top + 1e-7:
-            top, plans = obj, [plan]
-        elif abs(obj - top) <= 1e-7:
+    """(optimum, [optimal plans]) or (None, []) when no plan is feasible.
+
+    With priority levels the order is lexicographic: least weighted violation of the highest
+    level first, then the next level, ..., then the largest objective.
+    """
+    levels = priority_levels(instance)
+    top, top_key, plans = None, None, []
+    for plan in all_plans(instance):
+        check = verify(instance, plan)
+        if not check.feasible:
+            continue
+        key = [-check.level_violation.get(p, 0.0) for p in levels] + [check.objective]
+        if top_key is None or _better(key, top_key):
+            top, top_key, plans = check.objective, key, [plan]
+        elif not _better(top_key, key):
             plans.append(plan)
     return top, plans
+
+
+def _better(a: list[float], b: list[float]) -> bool:
+    for x, y in zip(a, b):
+        if x > y + 1e-7:
+            return True
+        if x < y - 1e-7:
+            return False
+    return False
+
+
+def step_function(instance: Instance, requirement):
+    """(requirement, objective) of every feasible plan, by requirement: the optimum at limit t is the
+    best objective among plans whose requirement is at most t (``instance`` has the limit at the top)."""
+    out = []
+    for plan in all_plans(instance):
+        check = verify(instance, plan)
+        if check.feasible:
+            out.append((requirement(check), check.objective, plan))
+    return sorted(out, key=lambda x: x[0])
+
+
+def optimum_at(steps, t, eps=1e-9):
+    """The best objective among plans of ``step_function`` whose requirement is at most t (None: none)."""
+    best_ = None
+    for req, obj, _ in steps:
+        if req <= t + eps and (best_ is None or obj > best_):
+            best_ = obj
+    return best_
+
+
+def breakpoints(steps, lower, upper):
+    """[(at, objective_below, objective_above)] for every value in (lower, upper] where the optimum rises."""
+    out, best_ = [], None
+    reqs = sorted({round(r, 9) for r, _, _ in steps})
+    for r in reqs:
+        below = best_
+        for req, obj, _ in steps:
+            if abs(round(req, 9) - r) < 1e-12 and (best_ is None or obj > best_ + 1e-7):
+                best_ = obj
+        if best_ != below and lower < r <= upper:
+            out.append((r, below, best_))
+    return out
+
+
+def nondominated(points, tol=1e-7):
+    """The (objective, risk) pairs no other pair beats in both (at least as good in both, better in one)."""
+    keep = set()
+    for o, r in points:
+        if not any(o2 >= o - tol and r2 <= r + tol and (o2 > o + tol or r2 < r - tol) for o2, r2 in points):
+            keep.add((round(o, 6), round(r, 9)))
+    return sorted(keep, key=lambda x: x[1])

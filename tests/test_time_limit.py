@@ -28,11 +28,11 @@ def test_no_plan_in_time_is_a_timeout_on_time():
 
 
 def test_hard_instance_returns_a_verified_plan_on_time():
-    inst = generate(500, 20, "hard", seed=0)
+    inst = generate(300, 12, "hard", seed=0)
     t0 = time.perf_counter()
-    sol = outopt.solve(inst, time_limit=4, threads=1)
-    assert within(time.perf_counter() - t0, 4)
-    assert sol.status == outopt.Status.FEASIBLE
+    sol = outopt.solve(inst, time_limit=3, threads=1)
+    assert within(time.perf_counter() - t0, 3)
+    assert sol.status in (outopt.Status.FEASIBLE, outopt.Status.OPTIMAL)  # not proven within 3 s when written
     assert outopt.verify(inst, sol.plan).feasible
     assert sol.objective == pytest.approx(outopt.verify(inst, sol.plan).objective)
 
@@ -42,9 +42,9 @@ def test_a_build_that_overruns_is_abandoned_with_the_best_plan_so_far(monkeypatc
     heuristic's verified plan (the best known), the worker abandoned."""
     real = outopt.solver.build_model
 
-    def slow_build(data):
+    def slow_build(data, **kw):
         time.sleep(4)
-        return real(data)
+        return real(data, **kw)
 
     monkeypatch.setattr(outopt.solver, "build_model", slow_build)
     t0 = time.perf_counter()

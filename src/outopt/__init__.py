@@ -9,28 +9,45 @@ The public API an analyst uses from a notebook::
     outopt.verify(inst, sol.plan)
 """
 
+from outopt.analysis.diagnose import Diagnosis, diagnose
+from outopt.analysis.explain import Explanation, explain
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.generate import generate
 from outopt.io import load, save
 from outopt.schema import (
     INHOUSE,
     Budget,
+    Bundle,
+    DiscountTier,
+    Exclusive,
+    Forbid,
     Function,
     InHouse,
     Instance,
+    Lock,
     Offer,
+    Requires,
     Resource,
     Rules,
+    Soft,
     Vendor,
+    VendorGroup,
 )
 from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.validation import check_instance
 from outopt.verify import Verification, status_quo, verify
+from outopt.analysis.alternatives import alternatives
+from outopt.analysis.frontier import frontier
+from outopt.analysis.pareto import pareto
+from outopt.analysis.scenarios import apply_overrides, compare
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
+    "Bundle", "DiscountTier", "Exclusive", "Forbid", "Lock", "Requires", "Soft", "VendorGroup",
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "generate", "load", "save", "solve", "status_quo", "verify",
+    "Diagnosis", "Explanation", "diagnose", "explain",
+    "alternatives", "apply_overrides", "compare", "frontier", "pareto",
 ]

@@ -99,6 +99,13 @@ class Solution:
             columns=["vendor", "spend", "load", "functions"],
         )
 
+    @property
+    def soft_violations(self) -> pd.DataFrame:
+        """One row per broken soft rule: rule (its place in the file), amount, unit, penalty, cost, priority, reason."""
+        cols = ["rule", "amount", "unit", "penalty", "cost", "priority", "reason", "detail"]
+        rows = self.verification.soft_violations if self.verification is not None else []
+        return pd.DataFrame(rows, columns=cols)
+
     def totals(self) -> dict:
         """The plan against all in-house and against the status quo."""
         if self.verification is None:
@@ -113,6 +120,14 @@ class Solution:
             "vendors_engaged": len(self.verification.engaged),
             "functions_outsourced": sum(1 for p in self.plan.values() if p != INHOUSE),
         }
+        v = self.verification
+        if v.penalty or v.soft_violations:
+            out["soft_penalty"] = v.penalty
+            out["net_benefit_before_penalties"] = v.net_benefit
+        if v.discounts:
+            out["volume_discounts"] = sum(v.discounts.values())
+        if v.bundle_savings:
+            out["bundle_savings"] = sum(v.bundle_savings.values())
         quo = status_quo(inst)
         if quo is not None:
             base = verify(inst, quo)
@@ -122,6 +137,14 @@ class Solution:
             out["status_quo_feasible"] = base.feasible
             out["functions_changed"] = sum(1 for f, p in self.plan.items() if quo.get(f) != p)
         return out
+
+    def explain(self, **kw) -> pd.DataFrame:
+        """Why this plan: one row per function (provider, runner-up, regret, the other decisions that change);
+        ``attrs["offers"]`` holds break-even costs and ``attrs["limits"]`` the binding limits.
+        Re-solves the instance (see :func:`outopt.analysis.explain.explain`, which keyword arguments go to)."""
+        from outopt.analysis.explain import explain
+
+        return explain(self.instance, solution=self, **kw).frame()
 
     # --- output ---------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -141,6 +164,7 @@ class Solution:
             "interrupted": self.interrupted,
             "message": self.message,
             "assignments": assignments,
+            "soft_violations": [dict(r) for r in self.verification.soft_violations] if self.verification else [],
             "totals": self.totals(),
         }
 
