@@ -139,6 +139,9 @@ class Model:
         for v in self.data.engaged_vendors:
             idx.append(col[id(m.engage[v])])
             val.append(1.0 if v in used else 0.0)
+        if hasattr(m, "total_spend"):  # sparse share rows: a complete start saves HiGHS completing it
+            idx.append(col[id(m.total_spend)])
+            val.append(sum(verify(self.instance, plan).spend.values()))
         return idx, val
 
     # --- solve -----------------------------------------------------------------------
@@ -222,7 +225,10 @@ class Model:
         if self._solver is None:
             with stdout_to_stderr():
                 solver = Highs()
-                solver.set_instance(self.pyomo)
+                if threading.current_thread().name == WORKER_THREAD:
+                    _set_instance_quietly(solver, self.pyomo)
+                else:
+                    solver.set_instance(self.pyomo)
             self._solver = solver
             self._fresh = True
 
@@ -310,6 +316,26 @@ def build(instance: Instance, reduce: bool = True) -> Model:
     data = compile_data(instance, reduce=reduce)
     m = build_model(data)
     return Model(instance, data, m, time.perf_counter() - t0)
+
+
+def _set_instance_quietly(solver: Highs, model) -> None:
+    """``Highs.set_instance`` without its ``capture_output(capture_fd=True)``.
+
+    Capturing moves the process's file descriptors 1 and 2 for the whole hand-off; from the
+    worker thread of a time-limited solve that would swallow what the caller prints once it
+    has stopped waiting. This is the body of ``set_instance`` in Pyomo 6.10 (pinned), and
+    the caller's thread holds fd 1 on stderr meanwhile for the HiGHS banner.
+    """
+    import highspy
+
+    if solver._last_results_object is not None:
+        solver._last_results_object.solution_loader.invalidate()
+    solver._reinit()
+    solver._model = model
+    solver._solver_model = highspy.Highs()
+    solver.add_block(model)
+    if solver._objective is None:
+        solver.set_objective(None)
 
 
 class _Abandoned(Exception):
