@@ -563,7 +563,11 @@ def main(argv=None) -> int:
     ap.add_argument("--readme", action="store_true", help="write the table into benchmarks/README.md")
     ap.add_argument("--list", action="store_true", help="list the registry and exit")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--cache", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.cache:
+        load_case(next(c for c in registry() if c.name == args.cache))
+        return 0
     if args.worker:
         name, solver, tl, threads = args.worker
         worker(name, solver, float(tl), int(threads))
@@ -592,8 +596,9 @@ def main(argv=None) -> int:
                 continue
             jobs.append((case, solver, args.time_limit or case.time_limit))
     for case in dict.fromkeys(c for c, _, _ in jobs):
-        if case.kind == "generated":
-            load_case(case)  # writes the cached file once, before runs start in parallel
+        if case.kind == "generated":  # write the cached file once, in a child: a parent holding a big
+            # instance would make every forked child's peak memory at least as big
+            subprocess.run([sys.executable, __file__, "--cache", case.name], check=True)
     rows = []
     with open(args.out, "w") as fh, ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for row in pool.map(lambda job: run_one(job[0], job[1], job[2], args.threads), jobs):
