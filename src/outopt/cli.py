@@ -7,7 +7,11 @@ Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -35,7 +39,7 @@ from outopt.report import (
     print_pareto,
     print_solution,
 )
-from outopt.solver import SolveOptions, solve as solve_instance
+from outopt.solver import WORKER_THREAD, SolveOptions, solve as solve_instance
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
@@ -120,6 +124,7 @@ def solve(
                                         "(Lagrangian).")] = DEFAULT_METHOD,
 ) -> None:
     """Solve an instance or a company file: print the plan, totals, status and time."""
+    started = time.perf_counter()  # the time limit counts reading the file too
     instance = load_or_exit(file, company=True)
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
@@ -134,7 +139,7 @@ def solve(
         if isinstance(instance, Company):
             sol = solve_company(instance, method=method, options=options)
         else:
-            sol = solve_instance(instance, options=options)
+            sol = solve_instance(instance, options=replace(options, started=started))
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
@@ -159,6 +164,11 @@ def solve(
             print_diagnosis(diagnosis, err)
     elif sol.status.exit_code == EXIT_TIMEOUT:
         err.print(f"{file}: no plan within the time limit", markup=False)
+    if any(t.name == WORKER_THREAD and t.is_alive() for t in threading.enumerate()):
+        # a solve abandoned at the time limit is still unwinding: do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(sol.status.exit_code)
     raise typer.Exit(sol.status.exit_code)
 
 
@@ -390,6 +400,31 @@ def pareto(
     if not result.plans:
         err.print(f"{file}: infeasible: no plan satisfies every rule", markup=False)
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command()
+def generate(
+    file: Annotated[Path, typer.Argument(help="Instance file to write (.yaml, .yml or .json).", show_default=False)],
+    size: Annotated[str, typer.Option("--size", help="FUNCTIONSxVENDORS, e.g. 2000x50.")] = "50x5",
+    profile: Annotated[str, typer.Option("--profile", help="easy (limits loose) or hard (every limit binds).")] = "easy",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same instance.")] = 0,
+    rules: Annotated[bool, typer.Option("--rules", help="Add core functions, a status quo and rules.")] = False,
+) -> None:
+    """Write a seeded synthetic instance (for benchmarks and tests)."""
+    from outopt.generate import generate as make
+    from outopt.io import save
+
+    try:
+        n, m = (int(x) for x in size.lower().split("x"))
+        instance = make(n, m, profile=profile, seed=seed, rules=rules)
+    except ValueError as e:
+        msg = str(e) if "profile" in str(e) or "at least" in str(e) else f"--size must look like 2000x50, got {size!r}"
+        raise fail(msg, EXIT_INVALID)
+    try:
+        save(instance, file)
+    except InputError as e:
+        raise fail(f"{file}: {e.problems[0].message}", EXIT_INVALID)
+    out.print(f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})", markup=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point
