@@ -11,6 +11,7 @@ The public API an analyst uses from a notebook::
 
 from outopt.errors import InputError, OutoptError, Problem, SolverError
 from outopt.io import load, save
+from outopt.io.limits import ReadLimits
 from outopt.schema import (
     INHOUSE,
     Budget,
@@ -30,6 +31,6 @@ from outopt.verify import Verification, status_quo, verify
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
     "InputError", "OutoptError", "Problem", "SolverError",
-    "Model", "SolveOptions", "Solution", "Status", "Verification",
+    "Model", "ReadLimits", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
 ]
