@@ -38,12 +38,48 @@ def feasible_plans(instance: Instance):
             yield check.objective, plan
 
 
+def priority_levels(instance: Instance) -> list[int]:
+    """Priority levels of the instance's soft rules, highest first."""
+    found = set()
+
+    def visit(node):
+        if isinstance(node, dict):
+            if node.get("priority") is not None and "penalty" in node:
+                found.add(node["priority"])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(instance.model_dump())
+    return sorted(found, reverse=True)
+
+
 def best(instance: Instance):
-    """(optimum, [optimal plans]) or (None, []) when no plan is feasible."""
-    top, plans = None, []
-    for obj, plan in feasible_plans(instance):
-        if top is None or obj > top + 1e-7:
-            top, plans = obj, [plan]
-        elif abs(obj - top) <= 1e-7:
+    """(optimum, [optimal plans]) or (None, []) when no plan is feasible.
+
+    With priority levels the order is lexicographic: least weighted violation of the highest
+    level first, then the next level, ..., then the largest objective.
+    """
+    levels = priority_levels(instance)
+    top, top_key, plans = None, None, []
+    for plan in all_plans(instance):
+        check = verify(instance, plan)
+        if not check.feasible:
+            continue
+        key = [-check.level_violation.get(p, 0.0) for p in levels] + [check.objective]
+        if top_key is None or _better(key, top_key):
+            top, top_key, plans = check.objective, key, [plan]
+        elif not _better(top_key, key):
             plans.append(plan)
     return top, plans
+
+
+def _better(a: list[float], b: list[float]) -> bool:
+    for x, y in zip(a, b):
+        if x > y + 1e-7:
+            return True
+        if x < y - 1e-7:
+            return False
+    return False

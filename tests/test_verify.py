@@ -80,7 +80,7 @@ def test_catches_core_outsourced_and_capacity():
 
 
 def test_solution_refuses_a_broken_plan(small):
-    with pytest.raises(AssertionError, match="plan failed verification"):
+    with pytest.raises(outopt.PlanError, match="plan failed verification"):
         outopt.Solution.from_plan(small, {f.id: INHOUSE for f in small.functions}, outopt.Status.FEASIBLE)
 
 

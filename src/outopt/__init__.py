@@ -9,19 +9,27 @@ The public API an analyst uses from a notebook::
     outopt.verify(inst, sol.plan)
 """
 
-from outopt.errors import InputError, OutoptError, Problem, SolverError
+from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.io import load, save
 from outopt.io.limits import ReadLimits
 from outopt.schema import (
     INHOUSE,
     Budget,
+    Bundle,
+    DiscountTier,
+    Exclusive,
+    Forbid,
     Function,
     InHouse,
     Instance,
+    Lock,
     Offer,
+    Requires,
     Resource,
     Rules,
+    Soft,
     Vendor,
+    VendorGroup,
 )
 from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
@@ -30,7 +38,8 @@ from outopt.verify import Verification, status_quo, verify
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
-    "InputError", "OutoptError", "Problem", "SolverError",
+    "Bundle", "DiscountTier", "Exclusive", "Forbid", "Lock", "Requires", "Soft", "VendorGroup",
+    "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "ReadLimits", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
 ]

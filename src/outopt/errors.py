@@ -39,5 +39,9 @@ class InputError(OutoptError, ValueError):
         return InputError(self.problems, source)
 
 
+class PlanError(OutoptError, ValueError):
+    """A plan breaks a rule of its instance (found by the independent verifier)."""
+
+
 class SolverError(OutoptError, RuntimeError):
     """The solver failed in a way that is not a property of the instance."""

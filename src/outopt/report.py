@@ -38,9 +38,24 @@ def print_solution(sol: Solution, console: Console) -> None:
         totals.add_row("net benefit per year vs all in-house", money(t["net_benefit_vs_all_inhouse"], cur))
         if "net_benefit_vs_status_quo" in t:
             totals.add_row("net benefit per year vs status quo", money(t["net_benefit_vs_status_quo"], cur))
+        for key, label in (("volume_discounts", "volume discounts per year"), ("bundle_savings", "bundle savings per year"),
+                           ("soft_penalty", "soft-rule penalties per year (in the net benefit)")):
+            if key in t:
+                totals.add_row(label, money(t[key], cur))
         totals.add_row("functions outsourced", f"{t['functions_outsourced']} of {len(sol.plan)}")
         totals.add_row("vendors engaged", str(t["vendors_engaged"]))
         console.print(totals)
+        soft = sol.soft_violations
+        if len(soft):
+            broken = Table(title="soft rules broken", title_justify="left")
+            for col, just in [("rule", "left"), ("by", "right"), ("unit", "left"), ("cost/yr", "right"),
+                              ("priority", "right"), ("detail", "left")]:
+                broken.add_column(col, justify=just)
+            for row in soft.itertuples():
+                broken.add_row(row.rule, f"{row.amount:,.4g}", row.unit, money(row.cost, cur),
+                               "-" if row.priority is None or row.priority != row.priority else str(int(row.priority)),
+                               row.detail)
+            console.print(broken)
     line = f"status: [bold]{sol.status.value}[/bold]"
     if sol.gap is not None:
         line += f"  bound {money(sol.bound, cur)}  gap {sol.gap:.4%}"

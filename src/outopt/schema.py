@@ -8,9 +8,9 @@ duplicates, ...) live in :mod:`outopt.validation`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 INHOUSE = "inhouse"
 """The provider name of a function kept in-house."""
@@ -24,6 +24,37 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+class Soft(_Frozen):
+    """Marks a limit or rule as soft: it may be broken, at a price or after higher priorities.
+
+    A soft rule's violation is measured in the rule's own unit (currency for budgets, spend
+    shares and commitments; units for capacities; functions, vendors or changes for counts;
+    1 per broken lock, forbidden assignment, requirement or extra exclusive member).
+    """
+
+    penalty: float | None = Field(
+        None, ge=0,
+        description="Cost charged in the objective per unit of violation (currency/year per unit); "
+        "absent = 0 (then `priority` must be given).",
+    )
+    priority: int | None = Field(
+        None, ge=1,
+        description="Priority level (higher first): levels are honoured lexicographically before net "
+        "benefit; within a level violations are summed, each weighted by its penalty (or 1).",
+    )
+
+    @model_validator(mode="after")
+    def _one_given(self):
+        if self.penalty is None and self.priority is None:
+            raise ValueError("give a `penalty` per unit of violation, a `priority` level, or both")
+        return self
+
+    @property
+    def weight(self) -> float:
+        """Weight of a unit of violation within its priority level."""
+        return self.penalty if self.penalty else 1.0
+
+
 class Budget(_Frozen):
     """Company-wide spending limits; each is optional (absent = no limit)."""
 
@@ -34,7 +65,11 @@ class Budget(_Frozen):
     )
     transition: Money | None = Field(
         None,
-        description="Max total one-off cost (currency): offer transitions + vendor onboarding.",
+        description="Max total one-off cost (currency): offer transitions + vendor onboarding + exit fees.",
+    )
+    soft: dict[Literal["operating", "transition"], Soft] = Field(
+        default_factory=dict,
+        description="Limits of this budget that are soft, by name (violation in currency); absent = hard.",
     )
 
 
@@ -49,6 +84,7 @@ class Resource(_Frozen):
         description="Value per unit per year (currency/unit/year) when a unit is freed for other "
         "work (product, marketing, sales).",
     )
+    soft: Soft | None = Field(None, description="Makes the capacity soft (violation in units); absent = hard.")
 
 
 class InHouse(_Frozen):
@@ -80,6 +116,32 @@ class Function(_Frozen):
     inhouse: InHouse | None = Field(
         None, description="The in-house option; absent = the function cannot be done in-house."
     )
+    exit_fee: Money = Field(
+        0.0,
+        description="One-off fee (currency) for leaving the current vendor (`current` must be a vendor): "
+        "paid when the plan gives the function to anyone else, in-house included.",
+    )
+
+
+class DiscountTier(_Frozen):
+    """A volume discount tier on a vendor's yearly offer spend."""
+
+    threshold: Money = Field(
+        description="Yearly offer spend with the vendor (currency/year, after bundle prices, before "
+        "discounts) at or above which the tier applies."
+    )
+    percent: float = Field(gt=0, le=100, description="Discount in percent (0, 100].")
+
+
+class Bundle(_Frozen):
+    """A set of a vendor's offers priced together."""
+
+    id: Id | None = Field(None, description="Bundle id for reports (defaults to its position, e.g. 'bundle0').")
+    functions: list[Id] = Field(description="Functions that make the bundle (each needs an offer from the vendor).")
+    price: Money = Field(
+        description="Yearly price (currency/year) charged instead of the members' offer costs when every "
+        "member goes to the vendor (commissions are still paid)."
+    )
 
 
 class Vendor(_Frozen):
@@ -100,6 +162,24 @@ class Vendor(_Frozen):
         le=1,
         description="At most this share (0, 1] of total outsourced spend may go to this vendor.",
     )
+    discount_kind: Literal["all_units", "incremental"] = Field(
+        "all_units",
+        description="How `discounts` apply: all_units = the tier's percent on all the offer spend; "
+        "incremental = each tier's percent only on the spend above its threshold.",
+    )
+    discounts: list[DiscountTier] = Field(
+        default_factory=list, description="Volume discount tiers, in increasing threshold and percent."
+    )
+    bundles: list[Bundle] = Field(default_factory=list, description="Bundle prices for sets of functions.")
+    min_spend: Money | None = Field(
+        None, description="Minimum contract: if engaged, at least this yearly spend (currency/year)."
+    )
+    min_functions: int | None = Field(
+        None, ge=1, description="Minimum contract: if engaged, at least this many functions."
+    )
+    soft: dict[Literal["capacity", "max_share", "min_spend", "min_functions"], Soft] = Field(
+        default_factory=dict, description="Limits of this vendor that are soft, by name; absent = hard."
+    )
 
 
 class Offer(_Frozen):
@@ -116,6 +196,71 @@ class Offer(_Frozen):
     )
     transition: Money = Field(0.0, description="One-off cost of moving the function (currency).")
     load: NonNegative = Field(0.0, description="Capacity used at the vendor (vendor units).")
+    stay_discount: float = Field(
+        0.0, ge=0, le=100,
+        description="Percent [0, 100] off `cost` when the function stays with this vendor, its current one.",
+    )
+
+
+class Lock(_Frozen):
+    """Forces a function to a provider."""
+
+    function: Id = Field(description="Function id.")
+    provider: Id = Field(description="'inhouse' or a vendor id (the vendor needs an offer for the function).")
+    reason: str = Field("", description="Why (shown in explanations).")
+    soft: Soft | None = Field(None, description="Makes the lock soft (violation 1 when broken); absent = hard.")
+
+
+class Forbid(_Frozen):
+    """Forbids providers for functions, e.g. data residency."""
+
+    functions: list[Id] = Field(min_length=1, description="Function ids.")
+    vendors: list[Id] = Field(
+        min_length=1, description="Vendor ids ('inhouse' forbids keeping the functions in-house)."
+    )
+    reason: str = Field("", description="Why (shown in explanations).")
+    soft: Soft | None = Field(
+        None, description="Makes the ban soft (violation: forbidden assignments taken); absent = hard."
+    )
+
+
+class Requires(_Frozen):
+    """Outsourcing one function requires outsourcing another."""
+
+    function: Id = Field(description="The function that, when outsourced, ...")
+    requires: Id = Field(description="... requires this function to be outsourced too (to any vendor).")
+    reason: str = Field("", description="Why (shown in explanations).")
+    soft: Soft | None = Field(None, description="Makes it soft (violation 1 when broken); absent = hard.")
+
+
+class Exclusive(_Frozen):
+    """At most one function of a set is outsourced."""
+
+    functions: list[Id] = Field(description="Function ids (two or more).")
+    reason: str = Field("", description="Why (shown in explanations).")
+    soft: Soft | None = Field(
+        None, description="Makes it soft (violation: outsourced members beyond one); absent = hard."
+    )
+
+
+class VendorGroup(_Frozen):
+    """Named vendors (certified small suppliers, a region, an affiliated group) with quotas."""
+
+    id: Id = Field(description="Unique group id.")
+    name: str | None = Field(None, description="Readable name (defaults to the id).")
+    vendors: list[Id] = Field(min_length=1, description="Vendor ids in the group.")
+    min_share: float | None = Field(
+        None, ge=0, le=1, description="At least this share [0, 1] of total outsourced spend goes to the group."
+    )
+    max_share: float | None = Field(
+        None, ge=0, le=1, description="At most this share [0, 1] of total outsourced spend goes to the group."
+    )
+    min_count: int | None = Field(None, ge=0, description="At least this many functions go to the group.")
+    max_count: int | None = Field(None, ge=0, description="At most this many functions go to the group.")
+    reason: str = Field("", description="Why (shown in explanations).")
+    soft: Soft | None = Field(
+        None, description="Makes every quota of the group soft (violation in currency or functions); absent = hard."
+    )
 
 
 class Rules(_Frozen):
@@ -129,6 +274,22 @@ class Rules(_Frozen):
     together: list[list[Id]] = Field(
         default_factory=list,
         description="Groups of functions that must share one provider: all in-house or all with one vendor.",
+    )
+    locks: list[Lock] = Field(default_factory=list, description="Functions forced to a provider.")
+    forbid: list[Forbid] = Field(default_factory=list, description="Providers forbidden for functions.")
+    requires: list[Requires] = Field(
+        default_factory=list, description="Outsourcing a function requires outsourcing another."
+    )
+    exclusive: list[Exclusive] = Field(
+        default_factory=list, description="Sets of functions of which at most one is outsourced."
+    )
+    max_changes: int | None = Field(
+        None, ge=0,
+        description="At most this many functions change provider against the status quo (`current`, "
+        "in-house when absent); a function with no current provider and no in-house option counts as a change.",
+    )
+    soft: dict[Literal["max_vendors", "max_changes"], Soft] = Field(
+        default_factory=dict, description="Rule limits that are soft, by name; absent = hard."
     )
 
 
@@ -146,6 +307,9 @@ class Instance(_Frozen):
     vendors: list[Vendor] = Field(default_factory=list, description="Outside providers.")
     offers: list[Offer] = Field(default_factory=list, description="Vendors' terms, one per (function, vendor).")
     rules: Rules = Field(default_factory=Rules, description="Business rules.")
+    vendor_groups: list[VendorGroup] = Field(
+        default_factory=list, description="Named groups of vendors with spend or count quotas."
+    )
 
     # Lookups used across the package (cheap; instances are frozen).
     def function(self, fid: str) -> Function:
@@ -153,3 +317,33 @@ class Instance(_Frozen):
 
     def vendor(self, vid: str) -> Vendor:
         return next(v for v in self.vendors if v.id == vid)
+
+    def rules_affecting(self, function: str, provider: str | None = None) -> list[dict]:
+        """Rules that constrain giving ``function`` to ``provider`` (any provider when None).
+
+        Each item: ``{"rule": place in the file, "kind", "text", "reason"}``; used by explanations.
+        """
+        out = []
+        r = self.rules
+        for k, lock in enumerate(r.locks):
+            if lock.function == function and (provider is None or provider != lock.provider):
+                out.append({"rule": f"rules.locks[{k}]", "kind": "lock",
+                            "text": f"'{function}' is locked to '{lock.provider}'", "reason": lock.reason})
+        for k, ban in enumerate(r.forbid):
+            if function in ban.functions and (provider is None or provider in ban.vendors):
+                out.append({"rule": f"rules.forbid[{k}]", "kind": "forbid",
+                            "text": f"'{function}' may not go to {', '.join(ban.vendors)}", "reason": ban.reason})
+        for k, req in enumerate(r.requires):
+            if function in (req.function, req.requires):
+                out.append({"rule": f"rules.requires[{k}]", "kind": "requires",
+                            "text": f"outsourcing '{req.function}' requires outsourcing '{req.requires}'",
+                            "reason": req.reason})
+        for k, ex in enumerate(r.exclusive):
+            if function in ex.functions:
+                out.append({"rule": f"rules.exclusive[{k}]", "kind": "exclusive",
+                            "text": f"at most one of {', '.join(ex.functions)} is outsourced", "reason": ex.reason})
+        for k, g in enumerate(self.vendor_groups):
+            if provider is not None and provider in g.vendors:
+                out.append({"rule": f"vendor_groups[{k}]", "kind": "vendor_group",
+                            "text": f"'{provider}' is in vendor group '{g.id}'", "reason": g.reason})
+        return out

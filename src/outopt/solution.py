@@ -9,6 +9,7 @@ from enum import Enum
 
 import pandas as pd
 
+from outopt.errors import PlanError
 from outopt.schema import INHOUSE, Instance
 from outopt.verify import Verification, status_quo, verify
 
@@ -63,10 +64,10 @@ class Solution:
 
     @classmethod
     def from_plan(cls, instance: Instance, plan: dict[str, str], status: Status, **kw) -> "Solution":
-        """A solution for a plan, verified; raises if the plan breaks a rule."""
+        """A solution for a plan, verified; raises :class:`PlanError` if the plan breaks a rule."""
         check = verify(instance, plan)
         if not check.feasible:
-            raise AssertionError("plan failed verification: " + "; ".join(check.violations))
+            raise PlanError("plan failed verification: " + "; ".join(check.violations))
         kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
         return cls(instance=instance, status=status, plan=dict(plan), objective=check.objective,
                    verification=check, **kw)
@@ -98,6 +99,13 @@ class Solution:
             columns=["vendor", "spend", "load", "functions"],
         )
 
+    @property
+    def soft_violations(self) -> pd.DataFrame:
+        """One row per broken soft rule: rule (its place in the file), amount, unit, penalty, cost, priority, reason."""
+        cols = ["rule", "amount", "unit", "penalty", "cost", "priority", "reason", "detail"]
+        rows = self.verification.soft_violations if self.verification is not None else []
+        return pd.DataFrame(rows, columns=cols)
+
     def totals(self) -> dict:
         """The plan against all in-house and against the status quo."""
         if self.verification is None:
@@ -112,6 +120,14 @@ class Solution:
             "vendors_engaged": len(self.verification.engaged),
             "functions_outsourced": sum(1 for p in self.plan.values() if p != INHOUSE),
         }
+        v = self.verification
+        if v.penalty or v.soft_violations:
+            out["soft_penalty"] = v.penalty
+            out["net_benefit_before_penalties"] = v.net_benefit
+        if v.discounts:
+            out["volume_discounts"] = sum(v.discounts.values())
+        if v.bundle_savings:
+            out["bundle_savings"] = sum(v.bundle_savings.values())
         quo = status_quo(inst)
         if quo is not None:
             base = verify(inst, quo)
@@ -140,6 +156,7 @@ class Solution:
             "interrupted": self.interrupted,
             "message": self.message,
             "assignments": assignments,
+            "soft_violations": [dict(r) for r in self.verification.soft_violations] if self.verification else [],
             "totals": self.totals(),
         }
 

@@ -146,14 +146,53 @@ class Model:
             if start is not None:
                 idx, val = self._start_vector(start)
                 highs.setSolution(len(idx), idx, val)
-            remaining = None
-            if deadline is not None:
-                # keep a little of the budget for reading back and verifying the plan
-                remaining = max(0.05, (deadline - time.perf_counter()) * 0.97 - 0.05)
             solver_options = {"random_seed": options.seed}
-            results, interrupted = self._run(highs, options, remaining, solver_options)
+
+            def remaining():
+                if deadline is None:
+                    return None
+                # keep a little of the budget for reading back and verifying the plan
+                return max(0.05, (deadline - time.perf_counter()) * 0.97 - 0.05)
+
+            early = self._priority_stages(highs, options, remaining, solver_options)
+            if early is not None:
+                results, interrupted = early
+            else:
+                results, interrupted = self._run(highs, options, remaining(), solver_options)
         solve_time = results.timing_info.wall_time or (time.perf_counter() - t0)
         return self._read_back(results, interrupted, solve_time, t0)
+
+    def _priority_stages(self, highs, options: SolveOptions, remaining, solver_options: dict):
+        """Soft rules with priorities, lexicographically: for each level, highest first, minimise its
+        weighted violation and fix it (``priority_level_limit[p]``); then restore ``net_benefit``.
+        Returns the results of a stage that ended without a plan (infeasible, timeout), else None."""
+        from pyomo.contrib.solver.common.results import SolutionStatus
+
+        m = self.pyomo
+        if not hasattr(m, "P"):
+            return None
+        for p in m.P:
+            m.priority_level_limit[p] = 1e12
+        m.net_benefit.deactivate()
+        try:
+            for p in m.P:
+                m.priority_objective[p].activate()
+                self._solver.update()
+                results, interrupted = self._run(highs, options, remaining(), solver_options)
+                m.priority_objective[p].deactivate()
+                if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
+                    return results, interrupted
+                best = max(0.0, results.incumbent_objective)
+                m.priority_level_limit[p] = best + 1e-6 * max(1.0, best)
+                # the stage's plan meets every level so far: start the next stage from it
+                results.solution_loader.load_vars()
+                idx, val = self._start_vector(self.plan_from_values())
+                highs.setSolution(len(idx), idx, val)
+        finally:
+            m.priority_objective.deactivate()
+            m.net_benefit.activate()
+            self._solver.update()
+        return None
 
     _spent_before_solve = 0.0
 

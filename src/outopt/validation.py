@@ -165,21 +165,182 @@ def check_function_options(inst: Instance) -> list[Problem]:
     return problems
 
 
+def _function_group(where: str, group: list[str], functions: set[str], item: str = "") -> list[Problem]:
+    """A list of two or more known, distinct functions; ``item`` is the list's own key, if any."""
+    problems = []
+    if len(group) < 2:
+        problems.append(Problem(where, "a group needs at least two functions"))
+    for k, fid in enumerate(group):
+        if fid not in functions:
+            problems.append(Problem(f"{where}{item}[{k}]", f"function '{fid}' is not in functions"))
+    for fid, n in Counter(group).items():
+        if n > 1:
+            problems.append(Problem(where, f"function '{fid}' is listed {n} times"))
+    return problems
+
+
 def check_rule_groups(inst: Instance) -> list[Problem]:
     functions = {f.id for f in inst.functions}
     problems = []
     for kind in ("separate", "together"):
         for g, group in enumerate(getattr(inst.rules, kind)):
-            where = f"rules.{kind}[{g}]"
-            if len(group) < 2:
-                problems.append(Problem(where, "a group needs at least two functions"))
-            counts = Counter(group)
-            for k, fid in enumerate(group):
+            problems += _function_group(f"rules.{kind}[{g}]", group, functions)
+    for g, ex in enumerate(inst.rules.exclusive):
+        problems += _function_group(f"rules.exclusive[{g}]", ex.functions, functions, ".functions")
+    return problems
+
+
+def check_discounts(inst: Instance) -> list[Problem]:
+    problems = []
+    for i, v in enumerate(inst.vendors):
+        for t in range(1, len(v.discounts)):
+            prev, tier = v.discounts[t - 1], v.discounts[t]
+            where = f"vendors[{i}].discounts[{t}]"
+            if tier.threshold <= prev.threshold:
+                problems.append(Problem(f"{where}.threshold",
+                                        f"thresholds must increase; {tier.threshold:g} is not above {prev.threshold:g}"))
+            if tier.percent <= prev.percent:
+                problems.append(Problem(f"{where}.percent",
+                                        f"percents must increase with the threshold; {tier.percent:g} is not above {prev.percent:g}"))
+    return problems
+
+
+def check_bundles(inst: Instance) -> list[Problem]:
+    functions = {f.id: f for f in inst.functions}
+    offered = {(o.function, o.vendor) for o in inst.offers}
+    problems = []
+    for i, v in enumerate(inst.vendors):
+        bundled: dict[str, int] = {}
+        ids = Counter(b.id for b in v.bundles if b.id is not None)
+        for k, b in enumerate(v.bundles):
+            where = f"vendors[{i}].bundles[{k}]"
+            if b.id is not None and ids[b.id] > 1:
+                problems.append(Problem(f"{where}.id", f"duplicate bundle id '{b.id}' in vendor '{v.id}'"))
+            problems += _function_group(where, b.functions, set(functions), ".functions")
+            for j, fid in enumerate(b.functions):
                 if fid not in functions:
-                    problems.append(Problem(f"{where}[{k}]", f"function '{fid}' is not in functions"))
-            for fid, n in counts.items():
-                if n > 1:
-                    problems.append(Problem(where, f"function '{fid}' is listed {n} times"))
+                    continue
+                if (fid, v.id) not in offered:
+                    problems.append(Problem(f"{where}.functions[{j}]",
+                                            f"vendor '{v.id}' has no offer for '{fid}'; add the offer or drop it from the bundle"))
+                elif functions[fid].core:
+                    problems.append(Problem(f"{where}.functions[{j}]", f"'{fid}' is core and cannot be in a bundle"))
+                if fid in bundled and bundled[fid] != k:
+                    problems.append(Problem(f"{where}.functions[{j}]",
+                                            f"'{fid}' is already in bundles[{bundled[fid]}] of '{v.id}'; a function is in one bundle per vendor"))
+                bundled.setdefault(fid, k)
+    return problems
+
+
+def check_commitments(inst: Instance) -> list[Problem]:
+    offers = Counter(o.vendor for o in inst.offers)
+    return [
+        Problem(f"vendors[{i}].min_functions",
+                f"vendor '{v.id}' has {offers[v.id]} offer(s), fewer than min_functions {v.min_functions}")
+        for i, v in enumerate(inst.vendors)
+        if v.min_functions is not None and v.min_functions > offers[v.id]
+    ]
+
+
+def check_vendor_groups(inst: Instance) -> list[Problem]:
+    vendors = {v.id for v in inst.vendors}
+    counts = Counter(g.id for g in inst.vendor_groups)
+    problems = []
+    for g, group in enumerate(inst.vendor_groups):
+        where = f"vendor_groups[{g}]"
+        if counts[group.id] > 1 and any(h.id == group.id for h in inst.vendor_groups[:g]):
+            problems.append(Problem(f"{where}.id", f"duplicate id '{group.id}'; ids must be unique"))
+        for k, vid in enumerate(group.vendors):
+            if vid not in vendors:
+                problems.append(Problem(f"{where}.vendors[{k}]", f"vendor '{vid}' is not in vendors"))
+        for vid, n in Counter(group.vendors).items():
+            if n > 1:
+                problems.append(Problem(f"{where}.vendors", f"vendor '{vid}' is listed {n} times"))
+        quotas = (group.min_share, group.max_share, group.min_count, group.max_count)
+        if all(q is None for q in quotas):
+            problems.append(Problem(where, "give at least one of min_share, max_share, min_count, max_count"))
+        for lo, hi in (("min_share", "max_share"), ("min_count", "max_count")):
+            a, b = getattr(group, lo), getattr(group, hi)
+            if a is not None and b is not None and a > b:
+                problems.append(Problem(f"{where}.{lo}", f"{lo} {a:g} is above {hi} {b:g}"))
+    return problems
+
+
+def check_locks_and_bans(inst: Instance) -> list[Problem]:
+    functions = {f.id: f for f in inst.functions}
+    vendors = {v.id for v in inst.vendors}
+    offered = {(o.function, o.vendor) for o in inst.offers}
+    problems = []
+    hard: dict[str, tuple[int, str]] = {}
+    for k, lock in enumerate(inst.rules.locks):
+        where = f"rules.locks[{k}]"
+        f = functions.get(lock.function)
+        if f is None:
+            problems.append(Problem(f"{where}.function", f"function '{lock.function}' is not in functions"))
+            continue
+        if lock.provider == INHOUSE:
+            if f.inhouse is None:
+                problems.append(Problem(f"{where}.provider", f"'{f.id}' has no in-house option; add `inhouse` or lock it to a vendor"))
+        elif lock.provider not in vendors:
+            problems.append(Problem(f"{where}.provider", f"vendor '{lock.provider}' is not in vendors (use 'inhouse' or a vendor id)"))
+        elif (f.id, lock.provider) not in offered:
+            problems.append(Problem(f"{where}.provider", f"vendor '{lock.provider}' has no offer for '{f.id}'; add the offer"))
+        elif f.core:
+            problems.append(Problem(f"{where}.provider", f"core function '{f.id}' cannot be locked to a vendor"))
+        if lock.soft is None:
+            if f.id in hard and hard[f.id][1] != lock.provider:
+                other = hard[f.id][0]
+                problems.append(Problem(where, f"'{f.id}' is also locked to '{hard[f.id][1]}' by rules.locks[{other}]; keep one"))
+            hard.setdefault(f.id, (k, lock.provider))
+    for k, ban in enumerate(inst.rules.forbid):
+        where = f"rules.forbid[{k}]"
+        for j, fid in enumerate(ban.functions):
+            if fid not in functions:
+                problems.append(Problem(f"{where}.functions[{j}]", f"function '{fid}' is not in functions"))
+        for j, vid in enumerate(ban.vendors):
+            if vid != INHOUSE and vid not in vendors:
+                problems.append(Problem(f"{where}.vendors[{j}]", f"vendor '{vid}' is not in vendors (use 'inhouse' or a vendor id)"))
+    for k, req in enumerate(inst.rules.requires):
+        where = f"rules.requires[{k}]"
+        for key in ("function", "requires"):
+            fid = getattr(req, key)
+            if fid not in functions:
+                problems.append(Problem(f"{where}.{key}", f"function '{fid}' is not in functions"))
+        if req.function == req.requires:
+            problems.append(Problem(f"{where}.requires", f"'{req.function}' cannot require itself"))
+    return problems
+
+
+def check_incumbents(inst: Instance) -> list[Problem]:
+    current = {f.id: f.current for f in inst.functions}
+    vendors = {v.id for v in inst.vendors}
+    problems = [
+        Problem(f"functions[{i}].exit_fee", f"'{f.id}' has an exit fee but no current vendor; set `current` to the vendor it leaves")
+        for i, f in enumerate(inst.functions)
+        if f.exit_fee > 0 and current[f.id] not in vendors
+    ]
+    problems += [
+        Problem(f"offers[{i}].stay_discount",
+                f"'{o.vendor}' is not the current provider of '{o.function}'; a stay discount needs `current: {o.vendor}`")
+        for i, o in enumerate(inst.offers)
+        if o.stay_discount > 0 and o.function in current and current[o.function] != o.vendor
+    ]
+    return problems
+
+
+def check_soft_limits(inst: Instance) -> list[Problem]:
+    """A `soft` marker must name a limit that is set."""
+    problems = []
+
+    def unset(where, obj, names):
+        for name in names:
+            if getattr(obj, name) is None:
+                problems.append(Problem(f"{where}.soft.{name}", f"marks {name} soft, but {name} is not set"))
+
+    unset("budget", inst.budget, inst.budget.soft)
+    unset("rules", inst.rules, inst.rules.soft)
+    for i, v in enumerate(inst.vendors):
+        unset(f"vendors[{i}]", v, v.soft)
     return problems
 
 
@@ -191,6 +352,13 @@ CHECKS: list[Callable[[Instance], list[Problem]]] = [
     check_current_providers,
     check_function_options,
     check_rule_groups,
+    check_discounts,
+    check_bundles,
+    check_commitments,
+    check_vendor_groups,
+    check_locks_and_bans,
+    check_incumbents,
+    check_soft_limits,
 ]
 
 

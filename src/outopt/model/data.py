@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from outopt.schema import INHOUSE, Instance
+from outopt.schema import INHOUSE, Instance, Soft
 
 Pair = tuple[str, str]
 
@@ -41,6 +41,20 @@ class PortfolioData:
     binding_resources: list[str] = field(default_factory=list)
     binding_vendor_capacity: list[str] = field(default_factory=list)
     share_limited: list[str] = field(default_factory=list)
+    # --- expressive terms (empty when the instance does not use them) ---
+    soft: dict[str, Soft] = field(default_factory=dict)  # soft rules by place, e.g. 'budget.operating'
+    vendor_place: dict[str, str] = field(default_factory=dict)  # vendor id -> 'vendors[i]'
+    resource_place: dict[str, str] = field(default_factory=dict)  # resource id -> 'resources[i]'
+    tiers: dict[str, list[tuple[float, float, float, float]]] = field(default_factory=dict)
+    # v -> [(lo, hi, rate, intercept)] for t = 0..T: discount = intercept*tier + rate*tier_spend
+    bundles: dict[tuple[str, int], tuple[list[str], float]] = field(default_factory=dict)  # (v, k) -> (members, saving)
+    exit_fee: dict[str, tuple[str, float]] = field(default_factory=dict)  # f -> (current vendor, fee)
+    forbidden: list[tuple[int, list[Pair], list[str]]] = field(default_factory=list)
+    # (k, pairs of A it forbids, functions it forbids in-house) per rules.forbid[k] with something left
+    quo: dict[str, str | None] = field(default_factory=dict)  # status-quo provider (None: none)
+
+    def slack_of(self, place: str) -> Soft | None:
+        return self.soft.get(place)
 
 
 def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
@@ -50,6 +64,11 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     res_value = {r.id: r.redeploy_value for r in inst.resources}
     served_now = {f.current for f in inst.functions if f.current not in (None, INHOUSE)}
 
+    locked = {(lk.function, lk.provider) for lk in inst.rules.locks}
+    hard_banned = {
+        (f, v) for ban in inst.rules.forbid if ban.soft is None for f in ban.functions for v in ban.vendors
+    }
+    paid_cost: dict[Pair, float] = {}
     pairs: list[Pair] = []
     benefit, spend, op_delta, trans, load = {}, {}, {}, {}, {}
     for o in inst.offers:
@@ -57,11 +76,14 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
         if f.core:
             continue
         p = (o.function, o.vendor)
+        paid_cost[p] = o.cost * (1 - o.stay_discount / 100) if f.current == o.vendor else o.cost
+        if reduce and p in hard_banned and p not in locked:
+            continue  # a hard ban: no variable at all
         pairs.append(p)
         c_in = f.inhouse.cost if f.inhouse else 0.0
         v_in = f.inhouse.value if f.inhouse else 0.0
         freed = sum(u * res_value[r] for r, u in f.inhouse.uses.items()) if f.inhouse else 0.0
-        s = o.cost + o.commission * f.revenue
+        s = paid_cost[p] + o.commission * f.revenue
         t = 0.0 if f.current == o.vendor else o.transition
         spend[p] = s
         op_delta[p] = s - c_in
@@ -81,7 +103,9 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     engaged = [
         v.id
         for v in inst.vendors
-        if by_v[v.id] and (counted or v.retainer > 0 or onboarding[v.id] > 0 or not reduce)
+        if by_v[v.id]
+        and (counted or v.retainer > 0 or onboarding[v.id] > 0 or not reduce
+             or v.min_spend is not None or v.min_functions is not None)
     ]
 
     uses, res_base = {}, {r.id: 0.0 for r in inst.resources}
@@ -128,4 +152,62 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     data.share_limited = [
         v.id for v in inst.vendors if v.max_share is not None and by_v[v.id] and (not reduce or v.max_share < 1)
     ]
+    _compile_terms(inst, data, paid_cost, reduce)
     return data
+
+
+def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, float], reduce: bool) -> None:
+    """Soft rules, bundles, discount tiers, exit fees, bans and the status quo (models/portfolio.md)."""
+    data.vendor_place = {v.id: f"vendors[{i}]" for i, v in enumerate(inst.vendors)}
+    data.resource_place = {r.id: f"resources[{i}]" for i, r in enumerate(inst.resources)}
+    soft: dict[str, Soft] = {f"budget.{k}": s for k, s in inst.budget.soft.items()}
+    soft.update({f"resources[{i}].capacity": r.soft for i, r in enumerate(inst.resources) if r.soft})
+    for i, v in enumerate(inst.vendors):
+        soft.update({f"vendors[{i}].{k}": s for k, s in v.soft.items()})
+    for g, group in enumerate(inst.vendor_groups):
+        if group.soft:
+            for q in ("min_share", "max_share", "min_count", "max_count"):
+                if getattr(group, q) is not None:
+                    soft[f"vendor_groups[{g}].{q}"] = group.soft
+    soft.update({f"rules.{k}": s for k, s in inst.rules.soft.items()})
+    for kind in ("locks", "forbid", "requires", "exclusive"):
+        for k, rule in enumerate(getattr(inst.rules, kind)):
+            if rule.soft:
+                soft[f"rules.{kind}[{k}]"] = rule.soft
+    data.soft = soft
+
+    in_a = set(data.pairs)
+    for v in inst.vendors:
+        for k, b in enumerate(v.bundles):
+            members = [(f, v.id) for f in b.functions]
+            saving = sum(paid_cost.get(p, 0.0) for p in members) - b.price
+            if saving > 0 and all(p in in_a for p in members):
+                data.bundles[(v.id, k)] = (list(b.functions), saving)
+
+    for v in inst.vendors:
+        if not v.discounts or not data.pairs_of_vendor[v.id]:
+            continue
+        top = sum(max(0.0, data.spend[p]) for p in data.pairs_of_vendor[v.id])
+        tiers = [t for t in v.discounts if not reduce or t.threshold <= top]
+        if not tiers:
+            continue
+        rows = [(0.0, tiers[0].threshold, 0.0, 0.0)]
+        cum = 0.0  # incremental discount reached at the tier's threshold
+        for t, tier in enumerate(tiers):
+            hi = tiers[t + 1].threshold if t + 1 < len(tiers) else max(top, tier.threshold)
+            rate = tier.percent / 100
+            intercept = cum - rate * tier.threshold if v.discount_kind == "incremental" else 0.0
+            rows.append((tier.threshold, hi, rate, intercept))
+            cum += rate * (hi - tier.threshold)
+        data.tiers[v.id] = rows
+
+    for f in inst.functions:
+        if f.exit_fee > 0 and f.current not in (None, INHOUSE):
+            data.exit_fee[f.id] = (f.current, f.exit_fee)
+    for k, ban in enumerate(inst.rules.forbid):
+        pairs = [(f, v) for f in ban.functions for v in ban.vendors if (f, v) in in_a]
+        kept = [f for f in ban.functions if INHOUSE in ban.vendors and f not in data.must_outsource]
+        if pairs or kept:
+            data.forbidden.append((k, pairs, kept))
+    for f in inst.functions:
+        data.quo[f.id] = f.current if f.current is not None else (INHOUSE if f.inhouse is not None else None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from outopt.model.data import PortfolioData
+from outopt.schema import INHOUSE
 
 
 def build_model(data: PortfolioData) -> pyo.ConcreteModel:
@@ -26,10 +27,18 @@ def build_model(data: PortfolioData) -> pyo.ConcreteModel:
     m.VE = pyo.Set(initialize=data.engaged_vendors, ordered=True, doc="vendors with an engagement variable")
     m.outsource = pyo.Var(m.A, domain=pyo.Binary, doc="1 if function f goes to vendor v")
     m.engage = pyo.Var(m.VE, domain=pyo.Binary, doc="1 if vendor v is engaged")
+    if data.soft:
+        m.SOFT = pyo.Set(initialize=list(data.soft), ordered=True, doc="soft rules, by place in the file")
+        m.violation = pyo.Var(m.SOFT, domain=pyo.NonNegativeReals, doc="violation of soft rule k, in its unit")
 
     add_one_provider(m, data)
     add_engage_link(m, data)
     add_engage_used(m, data)
+    add_bundle_link(m, data)
+    add_tier_choice(m, data)
+    add_tier_split(m, data)
+    add_tier_floor(m, data)
+    add_tier_ceiling(m, data)
     add_operating_budget(m, data)
     add_transition_budget(m, data)
     add_resource_capacity(m, data)
@@ -38,17 +47,57 @@ def build_model(data: PortfolioData) -> pyo.ConcreteModel:
     add_max_vendors(m, data)
     add_separate(m, data)
     add_together(m, data)
+    add_min_spend(m, data)
+    add_min_functions(m, data)
+    add_group_share(m, data)
+    add_group_count(m, data)
+    add_lock(m, data)
+    add_forbid(m, data)
+    add_requires(m, data)
+    add_exclusive(m, data)
+    add_max_changes(m, data)
     add_net_benefit(m, data)
+    add_priority_level(m, data)
     return m
 
 
+def _slack(m, data: PortfolioData, place: str):
+    """The violation variable of a soft rule, or 0 for a hard one."""
+    return m.violation[place] if place in data.soft else 0
+
+
+def _reduction(m, data: PortfolioData, v: str):
+    """Yearly saving at vendor v from bundle prices and volume discounts (0 when it has none)."""
+    expr = 0
+    for (w, k), (_, saving) in data.bundles.items():
+        if w == v:
+            expr += saving * m.bundle[w, k]
+    for t, (_, _, rate, intercept) in enumerate(data.tiers.get(v, [])):
+        if intercept:
+            expr += intercept * m.tier[v, t]
+        if rate:
+            expr += rate * m.tier_spend[v, t]
+    return expr
+
+
 def _vendor_spend(m, data: PortfolioData, v: str):
-    """Yearly spend with vendor v: its offers' cost and commission plus its retainer."""
+    """Yearly spend with vendor v: its offers' cost and commission, less bundle and volume savings, plus its retainer."""
     expr = sum(data.spend[p] * m.outsource[p] for p in data.pairs_of_vendor[v])
     retainer = data.instance.vendor(v).retainer
     if v in m.VE and retainer:
         expr = expr + retainer * m.engage[v]
+    if v in data.tiers or any(w == v for w, _ in data.bundles):
+        expr = expr - _reduction(m, data, v)
     return expr
+
+
+def _total_spend(m, data: PortfolioData):
+    return sum(_vendor_spend(m, data, w) for w in data.vendors if data.pairs_of_vendor[w])
+
+
+def _outsourced(m, data: PortfolioData, f: str):
+    """1 when f is outsourced: sum_v x[f,v]."""
+    return sum(m.outsource[p] for p in data.pairs_of_function[f])
 
 
 def add_one_provider(m, data: PortfolioData) -> None:
@@ -91,7 +140,10 @@ def add_operating_budget(m, data: PortfolioData) -> None:
     m.operating_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="budget.operating")
     expr = data.operating_base + sum(data.operating_delta[p] * m.outsource[p] for p in data.pairs)
     expr += sum(data.instance.vendor(v).retainer * m.engage[v] for v in data.engaged_vendors)
-    m.operating_budget = pyo.Constraint(expr=expr <= m.operating_budget_limit, doc="budget.operating")
+    for v in {w for w, _ in data.bundles} | set(data.tiers):
+        expr -= _reduction(m, data, v)
+    slack = _slack(m, data, "budget.operating")
+    m.operating_budget = pyo.Constraint(expr=expr <= m.operating_budget_limit + slack, doc="budget.operating")
 
 
 def add_transition_budget(m, data: PortfolioData) -> None:
@@ -102,7 +154,10 @@ def add_transition_budget(m, data: PortfolioData) -> None:
     m.transition_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="budget.transition")
     expr = sum(data.transition[p] * m.outsource[p] for p in data.pairs if data.transition[p])
     expr += sum(data.onboarding[v] * m.engage[v] for v in data.engaged_vendors if data.onboarding[v])
-    m.transition_budget = pyo.Constraint(expr=expr <= m.transition_budget_limit, doc="budget.transition")
+    for f, (cur, fee) in data.exit_fee.items():  # fee * (1 - x[f,cur])
+        expr += fee - (fee * m.outsource[f, cur] if (f, cur) in m.A else 0)
+    slack = _slack(m, data, "budget.transition")
+    m.transition_budget = pyo.Constraint(expr=expr <= m.transition_budget_limit + slack, doc="budget.transition")
 
 
 def add_resource_capacity(m, data: PortfolioData) -> None:
@@ -117,7 +172,8 @@ def add_resource_capacity(m, data: PortfolioData) -> None:
             for p in data.pairs
             if (p[0], r) in data.uses
         )
-        return data.resource_base[r] - freed <= m.resource_capacity_limit[r]
+        slack = _slack(m, data, data.resource_place[r] + ".capacity")
+        return data.resource_base[r] - freed <= m.resource_capacity_limit[r] + slack
 
     m.resource_capacity = pyo.Constraint(m.R, rule=rule, doc="resource capacity")
 
@@ -131,7 +187,7 @@ def add_vendor_capacity(m, data: PortfolioData) -> None:
     def rule(m, v):
         used = sum(data.load[p] * m.outsource[p] for p in data.pairs_of_vendor[v] if data.load[p])
         cap = m.vendor_capacity_limit[v] * m.engage[v] if v in m.VE else m.vendor_capacity_limit[v]
-        return used <= cap
+        return used <= cap + _slack(m, data, data.vendor_place[v] + ".capacity")
 
     m.vendor_capacity = pyo.Constraint(m.VC, rule=rule, doc="vendor capacity")
 
@@ -144,10 +200,11 @@ def add_max_share(m, data: PortfolioData) -> None:
     if not data.share_limited:
         m.max_share = pyo.Constraint(m.VS)
         return
-    total = sum(_vendor_spend(m, data, w) for w in data.vendors if data.pairs_of_vendor[w])
+    total = _total_spend(m, data)
     m.max_share = pyo.Constraint(
         m.VS,
-        rule=lambda m, v: _vendor_spend(m, data, v) - m.max_share_limit[v] * total <= 0,
+        rule=lambda m, v: _vendor_spend(m, data, v) - m.max_share_limit[v] * total
+        <= _slack(m, data, data.vendor_place[v] + ".max_share"),
         doc="max share of outsourced spend",
     )
 
@@ -158,7 +215,8 @@ def add_max_vendors(m, data: PortfolioData) -> None:
     if limit is None:
         return
     m.max_vendors_limit = pyo.Param(initialize=limit, mutable=True, doc="rules.max_vendors")
-    m.max_vendors = pyo.Constraint(expr=sum(m.engage[v] for v in m.VE) <= m.max_vendors_limit)
+    slack = _slack(m, data, "rules.max_vendors")
+    m.max_vendors = pyo.Constraint(expr=sum(m.engage[v] for v in m.VE) <= m.max_vendors_limit + slack)
 
 
 def add_separate(m, data: PortfolioData) -> None:
@@ -202,8 +260,263 @@ def add_together(m, data: PortfolioData) -> None:
     m.together = pyo.Constraint(pyo.Set(initialize=idx, dimen=3, ordered=True), rule=rule, doc="rules.together")
 
 
+# --- bundles and volume discounts --------------------------------------------------------
+
+
+def add_bundle_link(m, data: PortfolioData) -> None:
+    """Bundle price: z[v,k] <= x[f,v] for each member f of bundle k of v (z earns the bundle's saving)."""
+    if not data.bundles:
+        return
+    m.B = pyo.Set(initialize=list(data.bundles), dimen=2, ordered=True, doc="bundles (v, k) that save money")
+    m.bundle = pyo.Var(m.B, domain=pyo.Binary, doc="1 if every member of bundle k goes to v")
+    idx = [(v, k, f) for (v, k), (members, _) in data.bundles.items() for f in members]
+    m.bundle_link = pyo.Constraint(
+        pyo.Set(initialize=idx, dimen=3, ordered=True),
+        rule=lambda m, v, k, f: m.bundle[v, k] <= m.outsource[f, v],
+        doc="bundle only when all members go to the vendor",
+    )
+
+
+def _tier_index(data: PortfolioData) -> list[tuple[str, int]]:
+    return [(v, t) for v, rows in data.tiers.items() for t in range(len(rows))]
+
+
+def add_tier_choice(m, data: PortfolioData) -> None:
+    """One discount tier per vendor with discounts: sum_t d[v,t] = 1 (tier 0: no discount)."""
+    if not data.tiers:
+        return
+    m.VT = pyo.Set(initialize=_tier_index(data), dimen=2, ordered=True, doc="discount tiers (v, t)")
+    m.tier = pyo.Var(m.VT, domain=pyo.Binary, doc="1 if vendor v's offer spend falls in tier t")
+    m.tier_spend = pyo.Var(m.VT, domain=pyo.NonNegativeReals, doc="offer spend of v when in tier t, else 0")
+    m.tier_choice = pyo.Constraint(
+        list(data.tiers), rule=lambda m, v: sum(m.tier[v, t] for t in range(len(data.tiers[v]))) == 1,
+        doc="one tier",
+    )
+
+
+def add_tier_split(m, data: PortfolioData) -> None:
+    """The offer spend is in its tier: sum_f s[f,v] x[f,v] - sum_k saving[v,k] z[v,k] = sum_t g[v,t]."""
+    if not data.tiers:
+        return
+
+    def rule(m, v):
+        base = sum(data.spend[p] * m.outsource[p] for p in data.pairs_of_vendor[v])
+        base -= sum(saving * m.bundle[w, k] for (w, k), (_, saving) in data.bundles.items() if w == v)
+        return base == sum(m.tier_spend[v, t] for t in range(len(data.tiers[v])))
+
+    m.tier_split = pyo.Constraint(list(data.tiers), rule=rule, doc="spend in its tier")
+
+
+def add_tier_floor(m, data: PortfolioData) -> None:
+    """Tier t starts at its threshold: lo[v,t] d[v,t] <= g[v,t] (t >= 1)."""
+    if not data.tiers:
+        return
+    idx = [(v, t) for v, t in _tier_index(data) if t > 0]
+    m.tier_floor = pyo.Constraint(
+        pyo.Set(initialize=idx, dimen=2, ordered=True),
+        rule=lambda m, v, t: data.tiers[v][t][0] * m.tier[v, t] <= m.tier_spend[v, t],
+        doc="tier threshold",
+    )
+
+
+def add_tier_ceiling(m, data: PortfolioData) -> None:
+    """Tier t ends at the next threshold (the last at the most v can be paid): g[v,t] <= hi[v,t] d[v,t]."""
+    if not data.tiers:
+        return
+    m.tier_ceiling = pyo.Constraint(
+        m.VT, rule=lambda m, v, t: m.tier_spend[v, t] <= data.tiers[v][t][1] * m.tier[v, t], doc="tier top"
+    )
+
+
+# --- commitments and vendor groups --------------------------------------------------------
+
+
+def add_min_spend(m, data: PortfolioData) -> None:
+    """Minimum contract: S[v] >= min_spend[v] y[v]."""
+    limits = {v.id: v.min_spend for v in data.instance.vendors if v.min_spend is not None and v.id in m.VE}
+    if not limits:
+        return
+    m.VM = pyo.Set(initialize=list(limits), ordered=True, doc="vendors with a minimum spend")
+    m.min_spend_limit = pyo.Param(m.VM, initialize=limits, mutable=True, doc="vendors[v].min_spend")
+    m.min_spend = pyo.Constraint(
+        m.VM,
+        rule=lambda m, v: _vendor_spend(m, data, v) + _slack(m, data, data.vendor_place[v] + ".min_spend")
+        >= m.min_spend_limit[v] * m.engage[v],
+        doc="vendors[v].min_spend",
+    )
+
+
+def add_min_functions(m, data: PortfolioData) -> None:
+    """Minimum contract: sum_f x[f,v] >= n[v] y[v]."""
+    limits = {v.id: v.min_functions for v in data.instance.vendors if v.min_functions is not None and v.id in m.VE}
+    if not limits:
+        return
+    m.VN = pyo.Set(initialize=list(limits), ordered=True, doc="vendors with a minimum number of functions")
+    m.min_functions_limit = pyo.Param(m.VN, initialize=limits, mutable=True, doc="vendors[v].min_functions")
+    m.min_functions = pyo.Constraint(
+        m.VN,
+        rule=lambda m, v: sum(m.outsource[p] for p in data.pairs_of_vendor[v])
+        + _slack(m, data, data.vendor_place[v] + ".min_functions") >= m.min_functions_limit[v] * m.engage[v],
+        doc="vendors[v].min_functions",
+    )
+
+
+def _group_quotas(data: PortfolioData, kinds: tuple[str, str]) -> dict[tuple[int, str], float]:
+    return {
+        (g, q): getattr(group, q)
+        for g, group in enumerate(data.instance.vendor_groups)
+        for q in kinds
+        if getattr(group, q) is not None
+    }
+
+
+def add_group_share(m, data: PortfolioData) -> None:
+    """Group quota on spend: sum_{v in g} S[v] >= / <= share[g] * sum_w S[w]."""
+    limits = _group_quotas(data, ("min_share", "max_share"))
+    if not limits:
+        return
+    m.group_share_limit = pyo.Param(list(limits), initialize=limits, mutable=True, doc="vendor_groups[g].min/max_share")
+    total = _total_spend(m, data)
+    groups = data.instance.vendor_groups
+
+    def rule(m, g, q):
+        spend = sum(_vendor_spend(m, data, v) for v in groups[g].vendors if data.pairs_of_vendor[v])
+        slack = _slack(m, data, f"vendor_groups[{g}].{q}")
+        if q == "min_share":
+            return spend - m.group_share_limit[g, q] * total + slack >= 0
+        return spend - m.group_share_limit[g, q] * total - slack <= 0
+
+    m.group_share = pyo.Constraint(list(limits), rule=rule, doc="vendor group share of spend")
+
+
+def add_group_count(m, data: PortfolioData) -> None:
+    """Group quota on functions: sum_{v in g} sum_f x[f,v] >= / <= count[g]."""
+    limits = _group_quotas(data, ("min_count", "max_count"))
+    if not limits:
+        return
+    m.group_count_limit = pyo.Param(list(limits), initialize=limits, mutable=True, doc="vendor_groups[g].min/max_count")
+    groups = data.instance.vendor_groups
+
+    def rule(m, g, q):
+        n = sum(m.outsource[p] for v in groups[g].vendors for p in data.pairs_of_vendor[v])
+        slack = _slack(m, data, f"vendor_groups[{g}].{q}")
+        if q == "min_count":
+            return n + slack >= m.group_count_limit[g, q]
+        return n - slack <= m.group_count_limit[g, q]
+
+    m.group_count = pyo.Constraint(list(limits), rule=rule, doc="vendor group count of functions")
+
+
+# --- locks, bans, dependencies, switching ---------------------------------------------------
+
+
+def add_lock(m, data: PortfolioData) -> None:
+    """Lock: x[f,v] = 1 (1 - x[f,v] <= viol when soft); lock in-house: sum_v x[f,v] <= 0 (+ viol)."""
+    locks = data.instance.rules.locks
+    if not locks:
+        return
+
+    def rule(m, k):
+        lock, slack = locks[k], _slack(m, data, f"rules.locks[{k}]")
+        if lock.provider == INHOUSE:
+            if not data.pairs_of_function[lock.function]:
+                return pyo.Constraint.Skip
+            return _outsourced(m, data, lock.function) <= slack
+        return 1 - m.outsource[lock.function, lock.provider] <= slack
+
+    m.lock = pyo.Constraint(range(len(locks)), rule=rule, doc="rules.locks")
+
+
+def add_forbid(m, data: PortfolioData) -> None:
+    """Ban k: sum over its offers x[f,v] + sum over its in-house bans (1 - sum_v x[f,v]) <= viol[k] (0 when hard).
+    Hard bans of offers are removed from A before the build (when reducing), so only what is left gets a row."""
+    if not data.forbidden:
+        return
+    rows = {k: (pairs, kept) for k, pairs, kept in data.forbidden}
+
+    def rule(m, k):
+        pairs, kept = rows[k]
+        expr = sum(m.outsource[p] for p in pairs) + sum(1 - _outsourced(m, data, f) for f in kept)
+        return expr <= _slack(m, data, f"rules.forbid[{k}]")
+
+    m.forbid = pyo.Constraint(list(rows), rule=rule, doc="rules.forbid")
+
+
+def add_requires(m, data: PortfolioData) -> None:
+    """Dependency: sum_v x[a,v] <= sum_v x[b,v] (+ viol)."""
+    reqs = data.instance.rules.requires
+    idx = [k for k, r in enumerate(reqs) if data.pairs_of_function[r.function]]
+    if not idx:
+        return
+
+    def rule(m, k):
+        r = reqs[k]
+        return _outsourced(m, data, r.function) - _outsourced(m, data, r.requires) <= _slack(m, data, f"rules.requires[{k}]")
+
+    m.requires = pyo.Constraint(idx, rule=rule, doc="rules.requires")
+
+
+def add_exclusive(m, data: PortfolioData) -> None:
+    """At most one outsourced: sum_{f in g} sum_v x[f,v] <= 1 (+ viol)."""
+    groups = data.instance.rules.exclusive
+    idx = [k for k, g in enumerate(groups) if sum(1 for f in g.functions if data.pairs_of_function[f]) > 1]
+    if not idx:
+        return
+    m.exclusive = pyo.Constraint(
+        idx,
+        rule=lambda m, k: sum(_outsourced(m, data, f) for f in groups[k].functions)
+        <= 1 + _slack(m, data, f"rules.exclusive[{k}]"),
+        doc="rules.exclusive",
+    )
+
+
+def _changed(m, data: PortfolioData, f: str):
+    """1 when f's provider differs from the status quo, as a linear expression in x."""
+    before = data.quo[f]
+    if before is None:
+        return 1
+    if before == INHOUSE:
+        return _outsourced(m, data, f)
+    return 1 - m.outsource[f, before] if (f, before) in m.A else 1
+
+
+def add_max_changes(m, data: PortfolioData) -> None:
+    """Change management: sum_f changed[f] <= K (+ viol)."""
+    limit = data.instance.rules.max_changes
+    if limit is None:
+        return
+    m.max_changes_limit = pyo.Param(initialize=limit, mutable=True, doc="rules.max_changes")
+    expr = sum(_changed(m, data, f) for f in data.functions)
+    m.max_changes = pyo.Constraint(expr=expr <= m.max_changes_limit + _slack(m, data, "rules.max_changes"))
+
+
 def add_net_benefit(m, data: PortfolioData) -> None:
-    """Objective: max sum b[f,v] x[f,v] - sum e[v] y[v]."""
+    """Objective: max sum b[f,v] x[f,v] - sum e[v] y[v] + savings - exit fees / H - sum penalty[k] viol[k]."""
     expr = sum(data.benefit[p] * m.outsource[p] for p in data.pairs)
     expr -= sum(data.engage_cost[v] * m.engage[v] for v in data.engaged_vendors)
+    for v in {w for w, _ in data.bundles} | set(data.tiers):
+        expr += _reduction(m, data, v)
+    H = data.instance.horizon
+    for f, (cur, fee) in data.exit_fee.items():  # - fee/H * (1 - x[f,cur])
+        expr -= fee / H - (fee / H * m.outsource[f, cur] if (f, cur) in m.A else 0)
+    for k, soft in data.soft.items():
+        if soft.penalty:
+            expr -= soft.penalty * m.violation[k]
     m.net_benefit = pyo.Objective(expr=expr, sense=pyo.maximize, doc="net yearly benefit vs all in-house")
+
+
+def add_priority_level(m, data: PortfolioData) -> None:
+    """Priority level p: sum_{k at p} w[k] viol[k] <= L[p], and (inactive) objectives min sum_{k at p} w[k] viol[k].
+    The solver minimises levels from the highest down, fixing each L[p] at its optimum, then maximises net benefit."""
+    levels = sorted({s.priority for s in data.soft.values() if s.priority is not None}, reverse=True)
+    if not levels:
+        return
+
+    def weighted(m, p):
+        return sum(s.weight * m.violation[k] for k, s in data.soft.items() if s.priority == p)
+
+    m.P = pyo.Set(initialize=levels, ordered=True, doc="priority levels, highest first")
+    m.priority_level_limit = pyo.Param(m.P, initialize=1e12, mutable=True, doc="violation allowed at level p")
+    m.priority_level = pyo.Constraint(m.P, rule=lambda m, p: weighted(m, p) <= m.priority_level_limit[p])
+    m.priority_objective = pyo.Objective(m.P, rule=weighted, sense=pyo.minimize, doc="violation at level p")
+    m.priority_objective.deactivate()
