@@ -83,3 +83,46 @@ def _better(a: list[float], b: list[float]) -> bool:
         if x < y - 1e-7:
             return False
     return False
+
+
+def step_function(instance: Instance, requirement):
+    """(requirement, objective) of every feasible plan, by requirement: the optimum at limit t is the
+    best objective among plans whose requirement is at most t (``instance`` has the limit at the top)."""
+    out = []
+    for plan in all_plans(instance):
+        check = verify(instance, plan)
+        if check.feasible:
+            out.append((requirement(check), check.objective, plan))
+    return sorted(out, key=lambda x: x[0])
+
+
+def optimum_at(steps, t, eps=1e-9):
+    """The best objective among plans of ``step_function`` whose requirement is at most t (None: none)."""
+    best_ = None
+    for req, obj, _ in steps:
+        if req <= t + eps and (best_ is None or obj > best_):
+            best_ = obj
+    return best_
+
+
+def breakpoints(steps, lower, upper):
+    """[(at, objective_below, objective_above)] for every value in (lower, upper] where the optimum rises."""
+    out, best_ = [], None
+    reqs = sorted({round(r, 9) for r, _, _ in steps})
+    for r in reqs:
+        below = best_
+        for req, obj, _ in steps:
+            if abs(round(req, 9) - r) < 1e-12 and (best_ is None or obj > best_ + 1e-7):
+                best_ = obj
+        if best_ != below and lower < r <= upper:
+            out.append((r, below, best_))
+    return out
+
+
+def nondominated(points, tol=1e-7):
+    """The (objective, risk) pairs no other pair beats in both (at least as good in both, better in one)."""
+    keep = set()
+    for o, r in points:
+        if not any(o2 >= o - tol and r2 <= r + tol and (o2 > o + tol or r2 < r - tol) for o2, r2 in points):
+            keep.add((round(o, 6), round(r, 9)))
+    return sorted(keep, key=lambda x: x[1])

@@ -9,6 +9,8 @@ The public API an analyst uses from a notebook::
     outopt.verify(inst, sol.plan)
 """
 
+from outopt.analysis.diagnose import Diagnosis, diagnose
+from outopt.analysis.explain import Explanation, explain
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.io import load, save
 from outopt.io.limits import ReadLimits
@@ -35,6 +37,10 @@ from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.validation import check_instance
 from outopt.verify import Verification, status_quo, verify
+from outopt.analysis.alternatives import alternatives
+from outopt.analysis.frontier import frontier
+from outopt.analysis.pareto import pareto
+from outopt.analysis.scenarios import apply_overrides, compare
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
@@ -42,4 +48,6 @@ __all__ = [
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
     "Model", "ReadLimits", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "load", "save", "solve", "status_quo", "verify",
+    "Diagnosis", "Explanation", "diagnose", "explain",
+    "alternatives", "apply_overrides", "compare", "frontier", "pareto",
 ]

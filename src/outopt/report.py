@@ -63,3 +63,124 @@ def print_solution(sol: Solution, console: Console) -> None:
     if sol.message:
         line += f"  ({sol.message})"
     console.print(line)
+
+
+def print_diagnosis(diagnosis, console: Console) -> None:
+    """An infeasible instance's repairs and conflicting rules, in sentences (see outopt.analysis.diagnose)."""
+    for line in diagnosis.lines():
+        console.print(line, markup=False)
+
+
+def print_explanation(expl, console: Console) -> None:
+    """Regrets, break-even costs and binding limits of a plan (see outopt.analysis.explain)."""
+    cur = expl.instance.currency
+    sol = expl.solution
+    console.print(f"{expl.instance.name}: net benefit {money(sol.objective, cur)}/yr ({sol.status.value})", markup=False)
+    table = Table(title="Decisions: regret = yearly net benefit lost if the function must go to its runner-up",
+                  title_justify="left")
+    for col, just in [("function", "left"), ("provider", "left"), ("runner-up", "left"), ("regret/yr", "right"),
+                      ("other decisions that change", "left")]:
+        table.add_column(col, justify=just)
+    for r in expl.functions:
+        changes = ", ".join(f"{c['function']} -> {c['to']}" for c in r["changes"])
+        table.add_row(r["function"], r["provider"], r["runner_up"] or "none possible", money(r["regret"]), changes)
+    console.print(table)
+    offers = Table(title="Offers not chosen: break-even = the yearly cost at which the offer enters the optimal plan",
+                   title_justify="left")
+    for col, just in [("function", "left"), ("vendor", "left"), ("cost/yr", "right"), ("break-even", "right"),
+                      ("", "left")]:
+        offers.add_column(col, justify=just)
+    for r in expl.offers:
+        be = "never" if r["break_even_cost"] is None else money(r["break_even_cost"])
+        offers.add_row(r["function"], r["vendor"], money(r["cost"]), be, r["reason"])
+    console.print(offers)
+    limits = Table(title="Limits: binding = used to within one step; value of one more unit by re-solving "
+                         "with the limit relaxed by the step", title_justify="left")
+    for col, just in [("limit", "left"), ("", "left"), ("used", "right"), ("of", "right"), ("binding", "left"),
+                      ("step", "right"), ("gain/yr", "right"), ("per unit", "right"), ("LP dual", "right")]:
+        limits.add_column(col, justify=just)
+    for r in expl.limits:
+        def num(x):
+            return "-" if x is None else (f"{x:.4g}" if abs(x) < 10 else money(x))
+        limits.add_row(r["limit"], r["label"], num(r["used"]), num(r["current"]), "yes" if r["binding"] else "no",
+                       num(r["step"]) if r["binding"] else "", money(r["gain"]), num(r["value_of_unit"]),
+                       num(r["lp_dual"]))
+    console.print(limits)
+    console.print(f"{expl.solves} solves in {expl.time:.2f}s", markup=False)
+# --- what-if analyses (outopt.analysis) ----------------------------------------------------
+
+
+def number(x: float) -> str:
+    """A limit's value, readable: 1,102,000 / 0.6 / 1,101,996.5."""
+    return f"{x:,.4f}".rstrip("0").rstrip(".")
+
+
+def print_comparison(table, currency: str, console: Console) -> None:
+    """One row per scenario: status, net benefit, change against the base, recurring cost, vendors, changed functions."""
+    t = Table(title=f"scenarios (amounts in {currency} per year)", title_justify="left")
+    for col, just in [("scenario", "left"), ("status", "left"), ("net benefit", "right"), ("vs base", "right"),
+                      ("recurring cost", "right"), ("vendors", "left"), ("changed", "left")]:
+        t.add_column(col, justify=just, no_wrap=col == "scenario")
+    for r in table.to_dict("records"):
+        has = r["status"] in ("optimal", "feasible")
+        delta = "" if not has or r["delta"] is None else f"{r['delta']:+,.0f}"
+        t.add_row(r["scenario"], r["status"], money(r["objective"] if has else None), delta,
+                  money(r["total_cost"] if has else None), " ".join(r["vendors"]),
+                  " ".join(r["changed"]) or ("-" if has else ""))
+    console.print(t)
+
+
+def print_frontier(result, console: Console) -> None:
+    """The breakpoints, what changes at each, and the grid of points."""
+    cur = result.currency
+    console.print(f"{result.param} from {number(result.lower)} to {number(result.upper)}: {len(result.breakpoints)} "
+                  f"breakpoint{'s' if len(result.breakpoints) != 1 else ''} (tolerance {result.tolerance:.3g}), "
+                  f"{len(result.points)} solves in {result.time:.2f}s{'' if result.exact else ' (not all proven optimal)'}")
+    if result.prioritised:
+        console.print("soft rules with priority levels rank plans first by least violation, level by level; "
+                      "net benefit can fall where the limit rises")
+    if result.breakpoints:
+        t = Table(title="breakpoints", title_justify="left")
+        for col, just in [("at", "right"), ("net benefit below", "right"), ("above", "right"), ("what changes", "left")]:
+            t.add_column(col, justify=just)
+        for b in result.breakpoints:
+            if b.objective_below is None:
+                what = "below: no plan"
+            else:
+                what = "; ".join(f"{c['function']}: {c['below']} -> {c['above']}" for c in b.changes)
+            t.add_row(number(b.at), money(b.objective_below, cur), money(b.objective_above, cur), what)
+        console.print(t)
+    grid = Table(title="points", title_justify="left")
+    for col, just in [("value", "right"), ("net benefit/yr", "right"), ("status", "left")]:
+        grid.add_column(col, justify=just)
+    for p in result.points:
+        grid.add_row(number(p.value), money(p.objective, cur), p.status.value)
+    console.print(grid)
+
+
+def print_pareto(result, currency: str, console: Console) -> None:
+    """The efficient plans, least risk first."""
+    t = Table(title=f"efficient plans (net benefit against risk), {len(result.sweep.points)} solves "
+                    f"in {result.time:.2f}s", title_justify="left")
+    for col, just in [("risk", "right"), ("net benefit/yr", "right"), ("outsourced", "right"), ("vendors", "left")]:
+        t.add_column(col, justify=just)
+    for p in result.plans:
+        n = sum(1 for v in p.plan.values() if v != "inhouse")
+        t.add_row(f"{p.risk:.4f}", money(p.objective, currency), str(n), ", ".join(p.vendors))
+    console.print(t)
+
+
+def print_alternatives(result, console: Console) -> None:
+    """Each plan's net benefit, its distance from the best, and what differs."""
+    if not result.plans:
+        return
+    cur = result.plans[0].instance.currency
+    within = "" if result.within is None else f" within {result.within:.2%} of the optimum"
+    t = Table(title=f"{len(result.plans)} best plans{within}", title_justify="left")
+    for col, just in [("#", "right"), ("net benefit/yr", "right"), ("vs best", "right"), ("differs from the best", "left")]:
+        t.add_column(col, justify=just)
+    top = result.plans[0].objective
+    for i, s in enumerate(result.plans):
+        diff = "; ".join(f"{d['function']}: {d['provider']} (best: {d['best']})" for d in result.differences(i))
+        t.add_row(str(i + 1), money(s.objective, cur), f"{s.objective - top:+,.0f}" if i else "", diff or "-")
+    console.print(t)

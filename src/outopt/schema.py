@@ -162,6 +162,13 @@ class Vendor(_Frozen):
         le=1,
         description="At most this share (0, 1] of total outsourced spend may go to this vendor.",
     )
+    risk: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Risk score in [0, 1] (0 = none) of spend with this vendor; offers may set their own "
+        "(absent = 0). A plan's risk is defined in models/portfolio.md (Risk).",
+    )
     discount_kind: Literal["all_units", "incremental"] = Field(
         "all_units",
         description="How `discounts` apply: all_units = the tier's percent on all the offer spend; "
@@ -196,6 +203,9 @@ class Offer(_Frozen):
     )
     transition: Money = Field(0.0, description="One-off cost of moving the function (currency).")
     load: NonNegative = Field(0.0, description="Capacity used at the vendor (vendor units).")
+    risk: float | None = Field(
+        None, ge=0, le=1, description="Risk score in [0, 1] of this offer (absent = the vendor's `risk`)."
+    )
     stay_discount: float = Field(
         0.0, ge=0, le=100,
         description="Percent [0, 100] off `cost` when the function stays with this vendor, its current one.",

@@ -138,6 +138,14 @@ class Solution:
             out["functions_changed"] = sum(1 for f, p in self.plan.items() if quo.get(f) != p)
         return out
 
+    def explain(self, **kw) -> pd.DataFrame:
+        """Why this plan: one row per function (provider, runner-up, regret, the other decisions that change);
+        ``attrs["offers"]`` holds break-even costs and ``attrs["limits"]`` the binding limits.
+        Re-solves the instance (see :func:`outopt.analysis.explain.explain`, which keyword arguments go to)."""
+        from outopt.analysis.explain import explain
+
+        return explain(self.instance, solution=self, **kw).frame()
+
     # --- output ---------------------------------------------------------------------
     def to_dict(self) -> dict:
         assignments = []

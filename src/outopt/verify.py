@@ -36,6 +36,7 @@ class Verification:
     bundle_savings: dict[str, float] = field(default_factory=dict)  # yearly saving of bundle prices by vendor
     changes: int = 0  # functions whose provider differs from the status quo
     level_violation: dict[int, float] = field(default_factory=dict)  # weighted violation per priority level
+    risk: float = 0.0  # risk score of outsourced spend at list price, spend-weighted (0 with none outsourced)
 
     @property
     def net_benefit(self) -> float:
@@ -108,6 +109,7 @@ def verify(instance: Instance, plan) -> Verification:
     use = {r: 0.0 for r in resources}
     engaged: list[str] = []
     rows = []
+    risk_spend = list_spend = 0.0  # sum of risk score x yearly spend at list price, and that spend
     paid_cost: dict[str, float] = {}
     for f in instance.functions:
         provider = plan.get(f.id)
@@ -151,6 +153,8 @@ def verify(instance: Instance, plan) -> Verification:
         objective += benefit
         spend[provider] += yearly
         load[provider] += offer.load
+        risk_spend += yearly * (offer.risk if offer.risk is not None else vendors[provider].risk or 0.0)
+        list_spend += yearly
         row.update(yearly_cost=yearly, one_off=one_off, benefit=benefit)
 
     # bundle prices and volume discounts, on each vendor's offer spend
@@ -173,6 +177,8 @@ def verify(instance: Instance, plan) -> Verification:
         operating += vendors[v].retainer
         transition += onboarding
         spend[v] += vendors[v].retainer
+        risk_spend += vendors[v].retainer * (vendors[v].risk or 0.0)
+        list_spend += vendors[v].retainer
         objective -= vendors[v].retainer + onboarding / H
 
     soft_violations: list[dict] = []
@@ -300,6 +306,7 @@ def verify(instance: Instance, plan) -> Verification:
         vendor_load={v: x for v, x in load.items() if v in engaged},
         rows=rows,
         violations=violations,
+        risk=risk_spend / list_spend if list_spend > 0 else 0.0,
         soft_violations=soft_violations,
         penalty=penalty[0],
         discounts={v: d for v, d in discounts.items() if d},

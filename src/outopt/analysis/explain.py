@@ -1,0 +1,412 @@
+"""Why the plan is what it is: regrets, break-even costs and binding limits, by re-solving one built model.
+
+``explain(instance)`` solves the instance to optimality and then, on the same built model
+(fixing and unfixing ``outsource`` variables, changing ``*_limit`` Params, switching
+objectives; HiGHS's persistent interface applies each change incrementally):
+
+* **functions**: for every function its provider, the **runner-up** (its provider in the best
+  plan that gives it another provider) and the **regret**, the optimum minus that plan's
+  net benefit (null when no other provider is possible), with the other decisions that
+  change with it. One re-solve per function: ``outsource[f, p]`` fixed to 0, or, for a
+  function kept in-house, a row forcing it out.
+* **offers**: for every offer not chosen, the **break-even cost**: the highest yearly
+  ``cost`` (at most its current cost) at which the offer is part of an optimal plan,
+  everything else unchanged. Exact, one MIP per offer: ``outsource[f, v]`` fixed to 1 and
+  the cost a variable, entering the objective and every row through its coefficients
+  (read off a second build with every offer's cost one unit higher), subject to a net
+  benefit of at least the optimum; maximise the cost. Accurate to the solver's tolerances
+  (1e-6 relative). ``None`` ("never") when no feasible plan can give the function to that
+  vendor at any cost: a rule forbids it (a core function, a together-group the vendor cannot
+  serve whole, ...).
+* **limits**: each limit, whether it is **binding** (the plan uses it to within one step),
+  and for the binding ones the **value of one more unit**: the change in the optimum when
+  the limit is relaxed by its step (1% of a budget or vendor capacity, one unit of a staff
+  pool or of max_vendors, one percentage point of a share), divided by the step; plus the
+  LP dual of the limit's row with the engagement decisions fixed at the plan and the
+  assignments relaxed to [0, 1] (a marginal value of the relaxation, per unit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
+
+from outopt.analysis._session import Session
+from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
+from outopt.schema import INHOUSE, Instance
+from outopt.solution import Solution
+from outopt.solver import Model, SolveOptions, build
+from outopt.verify import verify
+
+BREAK_EVEN_TOLERANCE = 1e-6  # relative to the optimum: a plan "enters" when within this of the optimum
+
+
+@dataclass
+class Explanation:
+    """The explanation of an optimal plan: per function, per unchosen offer, per limit."""
+
+    solution: Solution
+    functions: list[dict] = field(default_factory=list)
+    offers: list[dict] = field(default_factory=list)
+    limits: list[dict] = field(default_factory=list)
+    solves: int = 0
+    time: float = 0.0
+    timings: dict = field(default_factory=dict)  # seconds: first solve, limits, functions, offers
+
+    @property
+    def instance(self) -> Instance:
+        return self.solution.instance
+
+    def to_dict(self) -> dict:
+        return {
+            "instance": self.instance.name,
+            "currency": self.instance.currency,
+            "status": self.solution.status.value,
+            "objective": self.solution.objective,
+            "functions": self.functions,
+            "offers": self.offers,
+            "limits": self.limits,
+            "break_even_tolerance": BREAK_EVEN_TOLERANCE,
+            "solves": self.solves,
+            "time": round(self.time, 4),
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per function: provider, runner-up, regret, the other decisions that change;
+        ``attrs["offers"]`` and ``attrs["limits"]`` hold the offer and limit tables."""
+        cols = ["function", "provider", "runner_up", "regret", "also_changes"]
+        rows = [{**{k: r[k] for k in cols[:-1]},
+                 "also_changes": ", ".join(f"{c['function']}: {c['from']} -> {c['to']}" for c in r["changes"])}
+                for r in self.functions]
+        df = pd.DataFrame(rows, columns=cols)
+        df.attrs["offers"] = pd.DataFrame(self.offers, columns=["function", "vendor", "cost", "break_even_cost", "reason"])
+        df.attrs["limits"] = pd.DataFrame(
+            self.limits, columns=["limit", "label", "current", "used", "binding", "step", "gain", "value_of_unit", "lp_dual"])
+        return df
+
+
+class _Explainer:
+    def __init__(self, instance: Instance, options: SolveOptions, solution: Solution | None):
+        t0 = time.perf_counter()
+        self.deadline = None if options.time_limit is None else t0 + options.time_limit
+        self.instance = instance
+        self.options = replace(options, gap=0.0)
+        self.model: Model = build(instance)
+        start = solution.plan if solution is not None and solution.plan else None
+        self.solution = self.model.solve(self.options, start=start)
+        self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline)
+        self.solves = 1
+        self.seen: list[tuple[float, dict[str, str]]] = []  # (net benefit, plan) of every re-solve: warm starts
+
+    @property
+    def plan(self) -> dict[str, str]:
+        return self.solution.plan
+
+    @property
+    def opt(self) -> float:
+        return self.solution.objective
+
+    @contextlib.contextmanager
+    def judged_against(self, instance: Instance):
+        """Verify re-solved plans against a changed instance (a relaxed limit) for the duration."""
+        saved = self.model.instance
+        self.model.instance = instance
+        try:
+            yield
+        finally:
+            self.model.instance = saved
+
+    def remaining(self) -> float | None:
+        """Seconds left of the time limit (None: no limit)."""
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def resolve(self, start: dict[str, str] | None) -> Solution | None:
+        """Re-solve the built model from a starting plan; None when the time limit is spent."""
+        left = self.remaining()
+        if left is not None and left <= 0.05:
+            return None
+        self.solves += 1
+        return self.model.solve(replace(self.options, warm_start=False, time_limit=left), start=start)
+
+    def best_start(self, f: str, options: list[str]) -> dict[str, str] | None:
+        """The optimal plan with f moved to the best of the given providers that keeps it feasible."""
+        best = None
+        for p in options:
+            plan = {**self.plan, f: p}
+            check = verify(self.instance, plan)
+            if check.feasible and (best is None or check.objective > best[0]):
+                best = (check.objective, plan)
+        return None if best is None else best[1]
+
+    # --- functions: runner-up and regret -----------------------------------------------
+    def functions(self) -> list[dict]:
+        m, data = self.model.pyomo, self.model.data
+        with_offers = [f for f in data.functions if data.pairs_of_function[f]]
+        m.explain_force_out = pyo.Constraint(
+            with_offers, rule=lambda m, f: sum(m.outsource[p] for p in data.pairs_of_function[f]) >= 1)
+        m.explain_force_out.deactivate()
+        out = []
+        for f in data.functions:
+            p = self.plan[f]
+            row = {"function": f, "provider": p, "runner_up": None, "regret": None, "changes": []}
+            out.append(row)
+            others = [q for (_, q) in data.pairs_of_function[f] if q != p]
+            if p == INHOUSE:
+                if f not in m.explain_force_out:
+                    continue
+                m.explain_force_out[f].activate()
+            else:
+                m.outsource[f, p].fix(0)
+                if self.instance.function(f).inhouse is not None:
+                    others.append(INHOUSE)
+            start = self.best_start(f, others)
+            try:
+                sol = self.resolve(start)
+            finally:
+                if p == INHOUSE:
+                    m.explain_force_out[f].deactivate()
+                else:
+                    m.outsource[f, p].unfix()
+            if sol is None or sol.status.name == "TIMEOUT":
+                row["note"] = "time limit reached"
+                continue
+            if not sol.status.has_plan:
+                continue
+            self.seen.append((sol.objective, sol.plan))
+            row["runner_up"] = sol.plan[f]
+            row["regret"] = round(self.opt - sol.objective, 6)
+            row["changes"] = [{"function": g, "from": self.plan[g], "to": sol.plan[g]}
+                              for g in data.functions if g != f and sol.plan[g] != self.plan[g]]
+        return out
+
+    # --- offers: break-even cost ---------------------------------------------------------
+    def _cost_coefficients(self):
+        """d(coefficient of outsource[f, v])/d(cost of offer (f, v)) in every row and the objective,
+        read off a second build with every offer's cost one unit higher."""
+        bumped = self.instance.model_copy(
+            update={"offers": [o.model_copy(update={"cost": o.cost + 1.0}) for o in self.instance.offers]})
+        other = build(bumped).pyomo
+        m = self.model.pyomo
+
+        def coefs(expr, model):
+            repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+            out = {}
+            for v, c in zip(repn.linear_vars, repn.linear_coefs):
+                if v.parent_component().local_name == "outsource":
+                    out[v.index()] = out.get(v.index(), 0.0) + pyo.value(c)
+            return out
+
+        rows = {}
+        for con in m.component_data_objects(pyo.Constraint, active=True):
+            twin = other.find_component(con.name)
+            if twin is None:
+                continue
+            a, b = coefs(con.body, m), coefs(twin.body, other)
+            d = {p: b.get(p, 0.0) - a.get(p, 0.0) for p in set(a) | set(b)}
+            d = {p: x for p, x in d.items() if abs(x) > 1e-9}
+            if d:
+                rows[con] = d
+        a, b = coefs(m.net_benefit.expr, m), coefs(other.net_benefit.expr, other)
+        objective = {p: b.get(p, 0.0) - a.get(p, 0.0) for p in set(a) | set(b)}
+        return rows, objective
+
+    def offers(self) -> list[dict]:
+        m, data, inst = self.model.pyomo, self.model.data, self.instance
+        unchosen = [o for o in inst.offers if self.plan[o.function] != o.vendor]
+        allowed = [(o.function, o.vendor) for o in unchosen if (o.function, o.vendor) in m.outsource]
+        out = []
+        if allowed:
+            rows, objective = self._cost_coefficients()
+            big = 10.0 * (abs(self.opt) + sum(abs(b) for b in data.benefit.values())
+                          + sum(data.engage_cost.values()) + sum(o.cost for o in inst.offers) + 1.0)
+            m.explain_cost_shift = pyo.Var(allowed, bounds=(-big, 0.0))
+            dc = m.explain_cost_shift
+            for p in allowed:
+                dc[p].fix(0)
+            for con, d in rows.items():
+                extra = sum(x * dc[p] for p, x in d.items() if p in dc)
+                if isinstance(extra, (int, float)):
+                    continue
+                body = con.body + extra
+                if con.equality:
+                    con.set_value(body == con.upper)
+                elif con.has_lb() and con.has_ub():
+                    con.set_value((con.lower, body, con.upper))
+                elif con.has_ub():
+                    con.set_value(body <= con.upper)
+                else:
+                    con.set_value(body >= con.lower)
+            m.explain_floor = pyo.Param(mutable=True, initialize=self.opt - 1e-9 * max(1.0, abs(self.opt)))
+            value = m.net_benefit.expr + sum(objective.get(p, 0.0) * dc[p] for p in allowed)
+            m.explain_value_floor = pyo.Constraint(expr=value >= m.explain_floor)
+            m.explain_max_cost = pyo.Objective(expr=sum(dc[p] for p in allowed), sense=pyo.maximize)
+            m.net_benefit.deactivate()
+        results = {}
+        try:
+            for p in allowed:
+                m.outsource[p].fix(1)
+                dc[p].unfix()
+                known = [(obj, plan) for obj, plan in self.seen if plan[p[0]] == p[1]]
+                start = max(known, key=lambda t: t[0])[1] if known else None
+                try:
+                    status, shift = self.session.solve(start=start)
+                    witness = self.session.plan() if status in ("optimal", "feasible") else None
+                finally:
+                    dc[p].fix(0)
+                    m.outsource[p].unfix()
+                self.solves += 1
+                if status in ("optimal", "feasible"):
+                    results[p] = self._exact_break_even(p, shift, witness)
+                elif status == "timeout":
+                    results[p] = math.nan
+        finally:
+            if allowed:
+                m.explain_max_cost.deactivate()
+                m.explain_value_floor.deactivate()
+                m.net_benefit.activate()
+        for o in unchosen:
+            p = (o.function, o.vendor)
+            row = {"function": o.function, "vendor": o.vendor, "cost": o.cost, "break_even_cost": None, "reason": ""}
+            if p not in m.outsource:
+                row["reason"] = _rule_against(inst, *p) or "not an allowed offer"
+            elif p not in results:
+                row["reason"] = (_rule_against(inst, *p)
+                                 or "no feasible plan gives this function to this vendor, at any cost")
+            elif math.isnan(results[p]):
+                row["reason"] = "time limit reached"
+            else:
+                row["break_even_cost"] = results[p]
+            out.append(row)
+        return out
+
+    def _exact_break_even(self, pair, shift: float, witness: dict[str, str]) -> float:
+        """The break-even cost from the solver's shift, recomputed exactly by the verifier when the
+        plan found is feasible at the offer's current cost: there the plan's net benefit falls one
+        for one with the cost, so it ties with the optimum at cost + (its benefit - optimum)."""
+        cost = next(o.cost for o in self.instance.offers if (o.function, o.vendor) == pair)
+        check = verify(self.instance, witness)
+        solver = cost + min(0.0, shift)
+        if check.feasible:
+            exact = min(cost, cost + check.objective - self.opt)
+            if abs(exact - solver) <= BREAK_EVEN_TOLERANCE * max(1.0, abs(self.opt)):
+                return round(exact, 6)
+        return round(solver, 6)
+
+    # --- limits: binding, value of one more unit, LP dual --------------------------------
+    def limits(self) -> list[dict]:
+        m = self.model.pyomo
+        limits = find_limits(self.model)
+        rows = {lim.place: affine_row(m, lim) for lim in limits}
+        check = self.solution.verification
+        out = []
+        for lim in limits:
+            used = usage(check, lim)
+            affine = rows[lim.place]
+            upward = affine is None or affine.loosens_upward
+            if used is not None:
+                binding = lim.current - used < lim.step - 1e-9
+            else:  # a limit added later: binding when its row is tight at the plan
+                con = lim.row(m)
+                slack = (pyo.value(con.upper) - pyo.value(con.body)) if con.has_ub() else (
+                    pyo.value(con.body) - pyo.value(con.lower))
+                binding = slack <= 1e-6 * max(1.0, abs(lim.current))
+            row = {"limit": lim.place, "label": lim.label, "unit": lim.unit, "current": lim.current,
+                   "used": None if used is None else round(used, 9), "binding": binding,
+                   "step": lim.step if upward else -lim.step, "gain": None, "value_of_unit": None, "lp_dual": None}
+            out.append(row)
+            if not binding:
+                continue
+            par = lim.param_data(m)
+            relaxed = lim.current + row["step"]
+            try:
+                judge = set_place(self.instance, {lim.place: int(relaxed) if lim.integer else relaxed})
+            except (KeyError, ValueError, IndexError, TypeError):
+                continue  # a limit this module cannot name in the file
+            par.set_value(relaxed)
+            try:
+                with self.judged_against(judge):
+                    sol = self.resolve(self.plan)
+            finally:
+                par.set_value(lim.current)
+            if sol is not None and sol.status.has_plan:
+                row["gain"] = round(sol.objective - self.opt, 6)
+                row["value_of_unit"] = round(row["gain"] / abs(lim.step), 6)
+        self._lp_duals(limits, rows, out)
+        return out
+
+    def _lp_duals(self, limits: list[Limit], rows: dict, out: list[dict]) -> None:
+        """Duals of the binding limits' rows in the LP with engagement fixed at the plan."""
+        wanted = [(lim, r) for lim, r in zip(limits, out) if r["binding"] and rows.get(lim.place) is not None]
+        if not wanted:
+            return
+        m, data = self.model.pyomo, self.model.data
+        used = set(self.plan.values())
+        for p in data.pairs:
+            m.outsource[p].domain = pyo.UnitInterval
+        for v in data.engaged_vendors:  # fixed integer columns would make HiGHS run its MIP solver
+            m.engage[v].domain = pyo.UnitInterval
+            m.engage[v].fix(1 if v in used else 0)
+        try:
+            status, _ = self.session.solve()
+            self.solves += 1
+            if status != "optimal":
+                return
+            try:
+                duals = self.session.duals([lim.row(m) for lim, _ in wanted])
+            except Exception:  # no dual information from the solver
+                return
+            for lim, r in wanted:
+                row = rows[lim.place]
+                g = row.g0 + sum(c * pyo.value(v) for v, c in row.g.items())
+                r["lp_dual"] = round(abs(duals[lim.row(m)] * g), 6)
+        finally:
+            for p in data.pairs:
+                m.outsource[p].domain = pyo.Binary
+            for v in data.engaged_vendors:
+                m.engage[v].unfix()
+                m.engage[v].domain = pyo.Binary
+
+
+def _rule_against(inst: Instance, f: str, v: str) -> str:
+    """The rule of the file that forbids giving f to v, with its reason ('' when none does alone)."""
+    if inst.function(f).core:
+        return "core function: kept in-house"
+    rules = inst.rules
+    for k, ban in enumerate(getattr(rules, "forbid", [])):
+        if ban.soft is None and f in ban.functions and v in ban.vendors:
+            return f"rules.forbid[{k}]" + (f": {ban.reason}" if ban.reason else "")
+    for k, lock in enumerate(getattr(rules, "locks", [])):
+        if lock.soft is None and lock.function == f and lock.provider != v:
+            return f"rules.locks[{k}]: locked to {lock.provider}" + (f" ({lock.reason})" if lock.reason else "")
+    return ""
+
+
+def explain(instance: Instance, options: SolveOptions | None = None, solution: Solution | None = None,
+            **kw) -> Explanation:
+    """Explain the optimal plan of an instance (see the module docstring). ``solution``, when given,
+    is used as the starting plan. An instance with no plan gets an explanation with empty tables
+    whose ``solution.status`` says why."""
+    options = replace(options or SolveOptions(), **kw)
+    t0 = time.perf_counter()
+    ex = _Explainer(instance, options, solution)
+    timings = {"solve": time.perf_counter() - t0}
+    if not ex.solution.status.has_plan:
+        return Explanation(ex.solution, solves=ex.solves, time=time.perf_counter() - t0, timings=timings)
+    parts = {}
+    for part in ("limits", "functions", "offers"):
+        t = time.perf_counter()
+        parts[part] = getattr(ex, part)()
+        timings[part] = time.perf_counter() - t
+    return Explanation(ex.solution, functions=parts["functions"], offers=parts["offers"], limits=parts["limits"],
+                       solves=ex.solves, time=time.perf_counter() - t0, timings=timings)

@@ -1,0 +1,445 @@
+"""The frontier of one numeric limit: the best net benefit as the limit moves through a range.
+
+Every limit outopt can sweep bounds a *requirement* of the plan: its recurring cost
+(``budget.operating``), its one-off cost (``budget.transition``), its use of a resource,
+its load at a vendor, a vendor's share of outsourced spend, its number of vendors. A plan
+is allowed at limit ``t`` exactly when its requirement is at most ``t``, so the optimal
+net benefit ``z(t)`` is a non-decreasing step function that jumps only where ``t`` equals
+the requirement of some plan.
+
+The sweep is exact up to a stated tolerance ``tol``. It solves at the top of the range,
+then walks down: with the plan ``P`` optimal at the current piece, whose requirement is
+``c``, it solves at ``c - tol``. Same net benefit: a cheaper plan of equal value, continue
+from its requirement. Lower net benefit: ``z`` jumps at ``c`` (a breakpoint, found
+exactly at the requirement of a plan), continue from the new plan. Infeasible: the range
+below ``c`` has no plan. (With soft rules in priority levels, "value" is the solver's
+lexicographic order: least violation level by level, then net benefit.) Every breakpoint of
+``z`` in the range lies within ``tol`` of a
+reported one; two breakpoints closer than ``tol`` are reported as one. (When HiGHS's own
+feasibility tolerance lets a plan a hair over the limit through, the step below ``c`` is
+doubled until the plan found is within the limit; the breakpoint stays at ``c``.)
+
+The model is built once; each point changes the limit's mutable ``*_limit`` parameter
+and re-solves the same model (HiGHS keeps it), warm-started from the neighbouring plan: the
+best plan solved so far that fits under the new value. The grid points are solved first,
+bottom up, so every later point has such a plan.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from outopt.errors import InputError, Problem
+from outopt.schema import Instance
+from outopt.solution import Status
+from outopt.verify import Verification
+
+LIMITS = {
+    "budget.operating": "operating_budget_limit",
+    "budget.transition": "transition_budget_limit",
+    "resources.capacity": "resource_capacity_limit",
+    "vendors.capacity": "vendor_capacity_limit",
+    "vendors.max_share": "max_share_limit",
+    "rules.max_vendors": "max_vendors_limit",
+}
+PARAMS_HELP = ("budget.operating, budget.transition, resources.<id>.capacity, vendors.<id>.capacity, "
+               "vendors.<id>.max_share, rules.max_vendors")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A numeric limit of an instance, by its path (``resources.finance_staff.capacity``)."""
+
+    path: str
+    kind: str  # a key of LIMITS
+    key: str | None = None  # resource or vendor id
+    integer: bool = False
+    top: float | None = None  # largest allowed value (max_share: 1)
+
+    @property
+    def component(self) -> str:
+        return LIMITS[self.kind]
+
+    def instance_at(self, instance: Instance, value: float) -> Instance:
+        """The instance with the limit at ``value``, and hard (validated like a file)."""
+        from outopt.analysis.scenarios import apply_overrides
+
+        return apply_overrides(instance, {self.path: self.clean(value), **self.hard(instance)}, where="--param")
+
+    def hard(self, instance: Instance) -> dict:
+        """Overrides that make the limit hard when the instance marks it soft: the frontier asks for
+        the best plan when the limit is t, so no plan may break it."""
+        section, name = self.kind.split(".")
+        if section == "resources":
+            return {f"resources.{self.key}.soft": None}
+        owner = instance.vendor(self.key) if section == "vendors" else getattr(instance, section)
+        soft = getattr(owner, "soft", None)
+        if not isinstance(soft, dict) or name not in soft:
+            return {}
+        where = f"vendors.{self.key}.soft" if section == "vendors" else f"{section}.soft"
+        return {where: {k: v.model_dump() for k, v in soft.items() if k != name}}
+
+    def clean(self, value: float) -> float:
+        return int(round(value)) if self.integer else float(value)
+
+    def set(self, model, value: float) -> None:
+        """Change the built model's mutable limit parameter."""
+        param = getattr(model.pyomo, self.component)
+        if self.key is None:
+            param.set_value(self.clean(value))
+        else:
+            param[self.key] = self.clean(value)
+
+    def requirement(self, check: Verification) -> float:
+        """How much of the limit a verified plan takes (from the verifier's figures)."""
+        if self.kind == "budget.operating":
+            return check.operating_cost
+        if self.kind == "budget.transition":
+            return check.transition_cost
+        if self.kind == "resources.capacity":
+            return check.resource_use[self.key]
+        if self.kind == "vendors.capacity":
+            return check.vendor_load.get(self.key, 0.0)
+        if self.kind == "vendors.max_share":
+            total = sum(check.spend.values())
+            return check.spend.get(self.key, 0.0) / total if total > 0 else 0.0
+        return float(len(check.engaged))
+
+
+def parse_limit(instance: Instance, path: str) -> Limit:
+    """The limit a ``--param`` names; unknown names and ids are input errors."""
+    parts = path.strip().split(".")
+    bad = InputError([Problem("--param", f"'{path}' is not a limit; use one of {PARAMS_HELP}")])
+    if len(parts) == 2:
+        kind = ".".join(parts)
+        if kind not in ("budget.operating", "budget.transition", "rules.max_vendors"):
+            raise bad
+        return Limit(path, kind, integer=kind == "rules.max_vendors")
+    if len(parts) != 3 or f"{parts[0]}.{parts[2]}" not in LIMITS:
+        raise bad
+    section, key, field_ = parts
+    ids = {r.id for r in instance.resources} if section == "resources" else {v.id for v in instance.vendors}
+    if key not in ids:
+        raise InputError([Problem("--param", f"{section[:-1]} '{key}' is not in {section}")])
+    if section == "vendors" and not any(o.vendor == key for o in instance.offers):
+        raise InputError([Problem("--param", f"vendor '{key}' has no offers; its {field_} cannot change the plan")])
+    return Limit(path, f"{section}.{field_}", key, top=1.0 if field_ == "max_share" else None)
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+@dataclass
+class Point:
+    """One solve of the sweep: the limit's value, the status and the plan found."""
+
+    value: float
+    objective: float | None
+    status: Status
+    plan: dict[str, str] | None = field(default=None, repr=False)
+    requirement: float | None = None  # how much of the limit the plan takes
+    levels: dict[int, float] = field(default_factory=dict, repr=False)  # soft-rule violation by priority level
+
+
+@dataclass
+class Piece:
+    """A stretch of the range with one best net benefit, and the plan of that value that takes least."""
+
+    requirement: float  # how much of the limit the plan takes (the piece starts here, or at the range's bottom)
+    objective: float
+    plan: dict[str, str] = field(repr=False)
+
+
+@dataclass
+class Breakpoint:
+    """The limit value at which the best net benefit changes, and the plans either side."""
+
+    at: float
+    objective_below: float | None  # None: no plan below
+    objective_above: float
+    plan_below: dict[str, str] | None = field(default=None, repr=False)
+    plan_above: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def changes(self) -> list[dict]:
+        """Functions whose provider differs between the plan below and the plan above."""
+        if self.plan_below is None:
+            return []
+        return [{"function": f, "below": self.plan_below.get(f), "above": p}
+                for f, p in self.plan_above.items() if self.plan_below.get(f) != p]
+
+    def to_dict(self) -> dict:
+        return {"at": self.at, "objective_below": self.objective_below, "objective_above": self.objective_above,
+                "changes": self.changes}
+
+
+@dataclass
+class Frontier:
+    """The best net benefit across a range of one limit: breakpoints and every point solved."""
+
+    param: str
+    lower: float
+    upper: float
+    tolerance: float
+    breakpoints: list[Breakpoint]
+    points: list[Point]
+    currency: str = ""
+    time: float = 0.0  # seconds for the whole sweep, build included
+    build_time: float = 0.0
+    complete: bool = True  # False when the solve cap stopped the sweep
+    pieces: list[Piece] = field(default_factory=list, repr=False)  # ascending, one per value of the step function
+
+    @property
+    def exact(self) -> bool:
+        """True when every solve was proven optimal (or infeasible) and the sweep completed."""
+        return self.complete and all(p.status in (Status.OPTIMAL, Status.INFEASIBLE) for p in self.points)
+
+    @property
+    def prioritised(self) -> bool:
+        """True when soft rules with priority levels rank plans before net benefit (z may then fall)."""
+        return any(p.levels for p in self.points)
+
+    def objective_at(self, value: float) -> float | None:
+        """The step function z(value) as found by the sweep (None: no plan)."""
+        if not self.lower - 1e-12 <= value <= self.upper + 1e-12:
+            raise ValueError(f"{value} is outside [{self.lower}, {self.upper}]")
+        z = self.objective_of_top
+        for b in reversed(self.breakpoints):
+            if value < b.at:
+                z = b.objective_below
+        return z
+
+    @property
+    def objective_of_top(self) -> float | None:
+        top = max(self.points, key=lambda p: p.value)
+        return top.objective
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Every point solved: value, objective, status, requirement (how much of the limit the plan takes)."""
+        return pd.DataFrame(
+            [{"value": p.value, "objective": p.objective, "status": p.status.value, "requirement": p.requirement}
+             for p in self.points],
+            columns=["value", "objective", "status", "requirement"],
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "param": self.param,
+            "lower": self.lower,
+            "upper": self.upper,
+            "tolerance": self.tolerance,
+            "exact": self.exact,
+            "prioritised": self.prioritised,
+            "breakpoints": [b.to_dict() for b in self.breakpoints],
+            "points": [{"value": p.value, "objective": p.objective, "status": p.status.value} for p in self.points],
+            "solves": len(self.points),
+            "time": round(self.time, 4),
+            "build_time": round(self.build_time, 4),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_csv(self) -> str:
+        return self.table.to_csv(index=False)
+
+    def plot(self, path, title: str | None = None) -> None:
+        """Write a chart of the step function (PNG or SVG by the path's extension)."""
+        write_figure(step_figure(self, title), path)
+
+    def __repr__(self) -> str:
+        return (f"<Frontier {self.param} in [{self.lower:g}, {self.upper:g}]: {len(self.breakpoints)} breakpoints, "
+                f"{len(self.points)} solves, {self.time:.2f}s>")
+
+
+# --- the sweep ---------------------------------------------------------------------------
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def _compare(a: Point, b: Point) -> int:
+    """-1, 0 or 1 as plan a is worse than, as good as, or better than plan b, in the solver's order:
+    least violation of each soft-rule priority level first (highest level first), then net benefit."""
+    for level in sorted(set(a.levels) | set(b.levels), reverse=True):
+        x, y = a.levels.get(level, 0.0), b.levels.get(level, 0.0)
+        if not _same(x, y):
+            return -1 if x > y else 1
+    return 0 if _same(a.objective, b.objective) else (1 if a.objective > b.objective else -1)
+
+
+def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, tol: float,
+          options=None, max_solves: int = 5000) -> Frontier:
+    """Walk the built ``model`` down from ``upper`` to ``lower`` (see the module docstring).
+
+    ``limit`` has ``instance_at(base, t)``, ``set(model, t)``, ``requirement(check)`` and ``clean(t)``.
+    """
+    from outopt.solver import SolveOptions
+
+    options = options or SolveOptions()
+    t_start = time.perf_counter()
+    points: dict[float, Point] = {}
+
+    def start_for(t: float) -> dict | None:
+        """The neighbouring plan: the best plan solved so far that fits at t (a feasible warm start)."""
+        fits = [p for p in points.values() if p.plan is not None and p.requirement <= t]
+        return max(fits, key=lambda p: p.objective).plan if fits else None
+
+    def run(t: float) -> Point:
+        t = limit.clean(t)
+        if t in points:
+            return points[t]
+        model.instance = limit.instance_at(base, t)  # the verifier judges each plan at this value
+        limit.set(model, t)
+        sol = model.solve(options, start=start_for(t))
+        check = sol.verification
+        req = limit.requirement(check) if sol.plan is not None else None
+        levels = dict(getattr(check, "level_violation", None) or {}) if check is not None else {}
+        points[t] = Point(t, sol.objective, sol.status, sol.plan, req, levels)
+        return points[t]
+
+    # the grid first, bottom up, so each point starts from the plan below it
+    for t in np.linspace(lower, upper, max(2, steps)):
+        run(float(t))
+
+    breaks: list[Breakpoint] = []
+    pieces: list[Piece] = []
+    complete = True
+    top = run(upper)
+    if top.plan is not None:
+        c, cur, plan = min(top.requirement, upper), top, top.plan
+        step = tol
+        while c > lower:
+            if len(points) >= max_solves:
+                complete = False
+                break
+            t = max(lower, c - step)
+            p = run(t)
+            if p.plan is None:
+                breaks.append(Breakpoint(c, None, cur.objective, None, plan))
+                break
+            if p.requirement > t + 1e-9 * max(1.0, abs(t)) and t > lower:
+                # the solver's feasibility tolerance let a plan over the limit through: drop the probe
+                # (it is no answer at t) and step further down
+                del points[t]
+                step *= 2
+                continue
+            step = tol
+            if _compare(p, cur) >= 0:
+                c, plan = min(p.requirement, t), p.plan  # a plan of equal value that takes less
+                continue
+            breaks.append(Breakpoint(c, p.objective, cur.objective, p.plan, plan))
+            pieces.append(Piece(c, cur.objective, plan))
+            c, cur, plan = min(p.requirement, t), p, p.plan
+        pieces.append(Piece(c, cur.objective, plan))
+    breaks.reverse()
+    pieces.reverse()
+
+    return Frontier(
+        param=limit.path if hasattr(limit, "path") else str(limit),
+        lower=limit.clean(lower), upper=limit.clean(upper), tolerance=tol, breakpoints=breaks,
+        points=[points[k] for k in sorted(points)], currency=base.currency,
+        time=time.perf_counter() - t_start, build_time=model.build_time, complete=complete, pieces=pieces,
+    )
+
+
+def default_tolerance(limit, lower: float, upper: float) -> float:
+    """1 for whole-number limits, else 1e-5 of the range (at least 1e-9)."""
+    return 1.0 if limit.integer else max(1e-5 * (upper - lower), 1e-9)
+
+
+def check_range(limit: Limit, lower: float, upper: float, steps: int, tol: float | None) -> None:
+    problems = []
+    if not (math.isfinite(lower) and math.isfinite(upper)) or lower > upper:
+        problems.append(Problem("--from/--to", f"need finite --from <= --to, got {lower:g} and {upper:g}"))
+    if lower < 0:
+        problems.append(Problem("--from", f"{limit.path} cannot be negative"))
+    if limit.top is not None and (upper > limit.top or lower <= 0):
+        problems.append(Problem("--from/--to", f"{limit.path} must be in (0, {limit.top:g}]"))
+    if limit.integer and (lower != int(lower) or upper != int(upper)):
+        problems.append(Problem("--from/--to", f"{limit.path} takes whole numbers"))
+    if steps < 2:
+        problems.append(Problem("--steps", "need at least 2 grid points"))
+    if tol is not None and not tol > 0:
+        problems.append(Problem("--tol", "the tolerance must be positive"))
+    if problems:
+        raise InputError(problems)
+
+
+def frontier(instance: Instance, param: str, lower: float, upper: float, steps: int = 11,
+             tol: float | None = None, options=None) -> Frontier:
+    """The best net benefit of ``instance`` as the limit ``param`` goes from ``lower`` to ``upper``.
+
+    ``param`` is one of budget.operating, budget.transition, resources.<id>.capacity,
+    vendors.<id>.capacity, vendors.<id>.max_share, rules.max_vendors. Every breakpoint
+    in the range is found to within ``tol`` (default: 1e-5 of the range; 1 for
+    whole-number limits); ``steps`` grid points are solved as well, for the chart.
+    """
+    from outopt.solver import build
+
+    limit = parse_limit(instance, param)
+    check_range(limit, lower, upper, steps, tol)
+    tol = tol or default_tolerance(limit, lower, upper)
+    # build at the top of the range without reductions, so the limit's row exists at every value
+    t0 = time.perf_counter()
+    model = build(limit.instance_at(instance, upper), reduce=False)
+    result = sweep(model, instance, limit, lower, upper, steps, tol, options)
+    result.time = time.perf_counter() - t0
+    return result
+
+
+# --- charts ------------------------------------------------------------------------------
+
+
+def step_figure(result: Frontier, title: str | None = None, xlabel: str | None = None):
+    """A matplotlib Figure of the step function, its breakpoints and the points solved."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4.5), dpi=100)
+    ax = fig.add_subplot()
+    edges = [result.lower] + [b.at for b in result.breakpoints] + [result.upper]
+    values = [b.objective_below for b in result.breakpoints] + [result.objective_of_top]
+    for a, b, z in zip(edges[:-1], edges[1:], values):
+        if z is not None:
+            ax.hlines(z, a, b, colors="tab:blue", linewidth=2)
+    if result.breakpoints and result.breakpoints[0].objective_below is None:
+        ax.axvspan(result.lower, result.breakpoints[0].at, color="tab:red", alpha=0.08, label="no plan")
+    for b in result.breakpoints if len(result.breakpoints) <= 25 else []:
+        ax.axvline(b.at, color="grey", linestyle=":", linewidth=1)
+        if len(result.breakpoints) <= 12 and b.objective_below is not None:
+            ax.annotate(f"{len(b.changes)} change{'s' if len(b.changes) != 1 else ''}", (b.at, b.objective_above),
+                        textcoords="offset points", xytext=(3, 3), fontsize=7, color="dimgrey")
+    solved = [p for p in result.points if p.objective is not None]
+    ax.plot([p.value for p in solved], [p.objective for p in solved], "o", color="tab:orange", markersize=3,
+            label="solved")
+    ax.set_xlabel(xlabel or result.param)
+    ax.set_ylabel(f"net benefit per year ({result.currency})".replace(" ()", ""))
+    ax.set_title(title or f"Best net benefit against {result.param}: {len(result.breakpoints)} breakpoints")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def write_figure(fig, path) -> None:
+    """Save a figure atomically; the format (png or svg) comes from the extension."""
+    from pathlib import Path
+
+    from outopt.io.atomic import atomic_write_bytes
+
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg"):
+        raise InputError([Problem("--plot", f"unsupported chart type '{path.suffix}'; use .png or .svg")])
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt)
+    atomic_write_bytes(path, buf.getvalue())
