@@ -12,11 +12,12 @@ campaign: ``OUTOPT_FUZZ=1 python -m pytest -q tests/test_properties.py`` (50x th
 fresh random seeds; ``OUTOPT_FUZZ_SCALE=N`` for N x).
 """
 
+import os
 import random
 
 import pytest
 from bruteforce import best
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 from strategies import (
     FUZZ,
@@ -35,6 +36,8 @@ from outopt import Instance, Status, verify
 
 COMMON = dict(deadline=None, derandomize=not FUZZ, suppress_health_check=[HealthCheck.too_slow],
               database=None if not FUZZ else settings.default.database)
+if os.environ.get("OUTOPT_FUZZ_NO_SHRINK"):  # report the first failing example as drawn (faster, larger)
+    COMMON["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
 
 
 def close(a: float, b: float, rel: float = 1e-6) -> bool:
@@ -195,3 +198,40 @@ def test_fuzz_big_planted_instances(case):
     sol = solve(inst, gap=0.01, time_limit=30)
     assert sol.status in (Status.OPTIMAL, Status.FEASIBLE)
     assert verify(inst, plan).objective <= sol.bound + 1e-6 * max(1, abs(sol.bound))
+
+
+# --- known bugs found by these properties (contract terms, issue 3); strict: they fail once fixed --------
+
+
+@pytest.mark.xfail(strict=True, reason="issue 3: a ban on the only vendor of a function with no in-house "
+                   "option gives a plan that keeps it in-house (PlanError) instead of 'infeasible'")
+def test_known_bug_ban_on_every_option_is_infeasible():
+    from conftest import make
+
+    inst = make(functions=[{"id": "a", "inhouse": {"cost": 10}}, {"id": "b"}], vendors=[{"id": "v"}],
+                offers=[{"function": "a", "vendor": "v", "cost": 5}, {"function": "b", "vendor": "v", "cost": 5}],
+                rules={"forbid": [{"functions": ["b"], "vendors": ["v"]}]})
+    assert outopt.solve(inst).status == Status.INFEASIBLE
+
+
+@pytest.mark.xfail(strict=True, reason="issue 3: a bundle priced above its members' own costs: the model and the "
+                   "verifier disagree on the objective (SolverError)")
+def test_known_bug_bundle_priced_above_its_members():
+    from conftest import make
+
+    inst = make(functions=[{"id": "a"}, {"id": "b"}], vendors=[{"id": "v", "bundles": [
+                    {"functions": ["a", "b"], "price": 150}]}],
+                offers=[{"function": "a", "vendor": "v", "cost": 50}, {"function": "b", "vendor": "v", "cost": 50}])
+    sol = outopt.solve(inst)  # both must go to v: the bundle price applies, 150 a year
+    assert sol.status == Status.OPTIMAL and close(sol.objective, -150)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 3: min_spend is counted before bundle savings by the model and "
+                   "after them by the verifier (PlanError)")
+def test_known_bug_min_spend_with_a_bundle():
+    from conftest import make
+
+    inst = make(functions=[{"id": "a", "inhouse": {"cost": 100}}, {"id": "b", "inhouse": {"cost": 100}}],
+                vendors=[{"id": "v", "min_spend": 90, "bundles": [{"functions": ["a", "b"], "price": 60}]}],
+                offers=[{"function": "a", "vendor": "v", "cost": 50}, {"function": "b", "vendor": "v", "cost": 50}])
+    solve(inst)  # either reading is fine, as long as the model and the verifier agree
