@@ -116,29 +116,20 @@ def division_view(instance: Instance) -> Instance:
 # --- loading and validation ---------------------------------------------------------
 
 
-TEXT_FORMATS = (".yaml", ".yml", ".json")
-
-
-def read_data(path: Path) -> Any:
-    """The plain data of a YAML or JSON file, read within the read limits (outopt.io.limits)."""
-    from outopt.io.limits import check_file
-    from outopt.io.text import read_text
-
-    return read_text(path, check_file(path))
-
-
 def load_company(path: str | Path) -> Company:
     """Read a company file and its division files; raise :class:`InputError` listing every problem.
 
     Problems in the company file are named by their place (``divisions[2].path: file not
     found``); problems inside a division file are named with that file.
     """
+    from outopt.io.text import read_text
+
     path = Path(path)
     if path.suffix.lower() not in TEXT_FORMATS:
-        raise InputError([Problem("", f"unsupported file type '{path.suffix}'")], str(path))
+        raise InputError([Problem("", f"unsupported file type '{path.suffix}'; a company file is YAML or JSON")], str(path))
     if not path.exists():
         raise InputError([Problem("", "file not found")], str(path))
-    data = read_data(path)
+    data = read_text(path)
     return company_from_data(data, base=path.parent, source=str(path))
 
 
@@ -247,13 +238,18 @@ def check_company(company: Company) -> list[Problem]:
     return problems
 
 
+TEXT_FORMATS = (".yaml", ".yml", ".json")
+"""Company files are YAML or JSON (their divisions may be in any instance format)."""
+
+
 def load_any(path: str | Path) -> Instance | Company:
     """Load an instance file, or a company file (detected by its top-level `divisions` key)."""
     from outopt.io import load
+    from outopt.io.text import read_text
 
     path = Path(path)
     if path.suffix.lower() in TEXT_FORMATS and path.is_file():
-        data = read_data(path)
+        data = read_text(path)
         if is_company_data(data):
             return company_from_data(data, base=path.parent, source=str(path))
     return load(path)
@@ -264,7 +260,9 @@ def input_hash(path: str | Path) -> str:
     path = Path(path)
     h = hashlib.sha256(path.read_bytes())
     try:
-        data = read_data(path)
+        from outopt.io.text import read_text
+
+        data = read_text(path)
     except Exception:  # an unreadable file is hashed by its bytes only
         return h.hexdigest()
     if is_company_data(data) and isinstance(data["divisions"], list):
