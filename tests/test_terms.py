@@ -11,7 +11,7 @@ import json
 import pytest
 from bruteforce import best
 from conftest import make
-from test_model import base
+from test_model import base, with_
 
 import outopt
 from outopt import INHOUSE
@@ -71,6 +71,20 @@ TERMS = {
     # v1's minimum of 110, so v1 is out: all to v2.
     "discount at threshold with min_spend": (vendor(0, min_spend=110, discounts=[{"threshold": 110, "percent": 10}]),
                                              75, {"a": "v2", "b": "v2", "c": "v2"}),
+    # a soft minimum counts the spend net of the bundle: b, c -> v2 pay 70, 10 short of 80 (penalty 10):
+    # 40 + 35 + 10 + 15 - 10 = 90 (counted before the saving, 85, it would be 100).
+    "soft min_spend net of a bundle": (both(offer(1, cost=100), vendor(1, min_spend=80, soft={"min_spend": {"penalty": 1}},
+                                                                       bundles=[{"functions": ["b", "c"], "price": 70}])),
+                                       90, {"a": "v1", "b": "v2", "c": "v2"}),
+    # with no in-house option for a and b (benefits a->v1 -60, a->v2 -70, b->v1 -50, b->v2 -45): a bundle
+    # of a, b at v2 dearer than its members (130 > 115) is never taken: -60 - 45 + 10.
+    "bundle dearer, members outsourced": (both(function(0, inhouse=None), function(1, inhouse=None),
+                                               vendor(1, bundles=[{"functions": ["a", "b"], "price": 130}])),
+                                          -95, {"a": "v1", "b": "v2", "c": "v2"}),
+    # the same bundle at 100 (< 115) is taken: -100 + 10.
+    "bundle cheaper, members outsourced": (both(function(0, inhouse=None), function(1, inhouse=None),
+                                                vendor(1, bundles=[{"functions": ["a", "b"], "price": 100}])),
+                                           -90, {"a": "v2", "b": "v2", "c": "v2"}),
     # v2 engaged needs spend >= 100: b + c is only 85, so a also goes to v2: 30 + 35 + 10.
     "min_spend": (vendor(1, min_spend=100), 75, {"a": "v2", "b": "v2", "c": "v2"}),
     # v1 engaged needs 2 functions: a, b -> v1: 40 + 30 + 10 (dropping v1: 30 + 35 + 10 = 75).
@@ -130,6 +144,42 @@ def test_term_optimum_by_enumeration(name):
     assert sol.plan in plans
     # the unreduced model agrees
     assert outopt.build(inst, reduce=False).solve().objective == pytest.approx(optimum)
+
+
+BANS = {
+    # c has no in-house option and its only offer (v2) is banned
+    "only vendor banned": both(function(2, inhouse=None), rules(forbid=[{"functions": ["c"], "vendors": ["v2"]}])),
+    # c's in-house option and its only offer banned by one rule
+    "in-house and vendor in one ban": rules(forbid=[{"functions": ["c"], "vendors": ["inhouse", "v2"]}]),
+    # ... and by two rules
+    "in-house and vendor in two bans": rules(forbid=[{"functions": ["c"], "vendors": ["inhouse"]},
+                                                     {"functions": ["c"], "vendors": ["v2"]}]),
+    # a has two vendors and in-house, all banned
+    "every option of a": rules(forbid=[{"functions": ["a"], "vendors": ["inhouse", "v1"]},
+                                       {"functions": ["a"], "vendors": ["v2"]}]),
+    # no in-house option, and both vendors banned
+    "every vendor of b": both(function(1, inhouse=None), rules(forbid=[{"functions": ["b"], "vendors": ["v1", "v2"]}])),
+}
+
+
+@pytest.mark.parametrize("name", list(BANS))
+def test_hard_ban_on_every_option_is_infeasible(name, caplog):
+    """A hard ban that leaves a function no provider: 'infeasible' (no plan by enumeration), cleanly."""
+    inst = make(**with_(BANS[name]))
+    assert best(inst) == (None, [])
+    with caplog.at_level("WARNING"):
+        assert outopt.solve(inst).status.value == "infeasible"
+        assert outopt.build(inst, reduce=False).solve().status.value == "infeasible"
+        assert outopt.build(inst).solve().status.value == "infeasible"
+    assert [r.getMessage() for r in caplog.records] == []
+
+
+def test_soft_ban_on_every_option_is_paid_for():
+    """The same ban made soft: the plan breaks it once, at its penalty (enumeration agrees)."""
+    inst = make(**with_(rules(forbid=[{"functions": ["c"], "vendors": ["inhouse", "v2"], "soft": {"penalty": 4}}])))
+    sol = outopt.solve(inst)
+    assert best(inst)[0] == pytest.approx(81) and sol.objective == pytest.approx(81)  # 85 - 4
+    assert outopt.build(inst, reduce=False).solve().objective == pytest.approx(81)
 
 
 # --- soft rules ---------------------------------------------------------------------------

@@ -142,12 +142,13 @@ def vendor_spend(m, data: PortfolioData, v: str):
 
 
 def add_one_provider(m, data: PortfolioData) -> None:
-    """Each function has one provider: sum_v x[f,v] <= 1, and = 1 when f has no in-house option."""
+    """Each function has one provider: sum_v x[f,v] <= 1, and = 1 when f has no in-house option.
+    A function with no in-house option and no offer left (every offer banned) makes the instance infeasible."""
 
     def rule(m, f):
         pairs = data.pairs_of_function[f]
         if not pairs:
-            return pyo.Constraint.Skip
+            return pyo.Constraint.Infeasible if f in data.must_outsource else pyo.Constraint.Skip
         total = sum(m.outsource[p] for p in pairs)
         return total == 1 if f in data.must_outsource else total <= 1
 
