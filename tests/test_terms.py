@@ -174,6 +174,14 @@ def test_hard_ban_on_every_option_is_infeasible(name, caplog):
     assert [r.getMessage() for r in caplog.records] == []
 
 
+def test_diagnosis_names_the_ban_that_leaves_no_vendor():
+    from outopt.analysis.diagnose import diagnose
+
+    found = diagnose(make(**with_(BANS["only vendor banned"])))
+    assert found.feasible is False
+    assert found.conflict == ["functions[2].inhouse", "rules.forbid[0]"]
+
+
 def test_soft_ban_on_every_option_is_paid_for():
     """The same ban made soft: the plan breaks it once, at its penalty (enumeration agrees)."""
     inst = make(**with_(rules(forbid=[{"functions": ["c"], "vendors": ["inhouse", "v2"], "soft": {"penalty": 4}}])))

@@ -68,6 +68,10 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     hard_banned = {
         (f, v) for ban in inst.rules.forbid if ban.soft is None for f in ban.functions for v in ban.vendors
     }
+    # a function with no in-house option whose every offer is banned keeps them (its forbid row then
+    # makes the instance infeasible, and names the ban), rather than losing every variable
+    open_offer = {o.function for o in inst.offers if (o.function, o.vendor) not in hard_banned - locked}
+    stranded = {f.id for f in inst.functions if f.inhouse is None and f.id not in open_offer}
     paid_cost: dict[Pair, float] = {}
     pairs: list[Pair] = []
     benefit, spend, op_delta, trans, load = {}, {}, {}, {}, {}
@@ -77,7 +81,7 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
             continue
         p = (o.function, o.vendor)
         paid_cost[p] = o.cost * (1 - o.stay_discount / 100) if f.current == o.vendor else o.cost
-        if reduce and p in hard_banned and p not in locked:
+        if reduce and p in hard_banned and p not in locked and o.function not in stranded:
             continue  # a hard ban: no variable at all
         pairs.append(p)
         c_in = f.inhouse.cost if f.inhouse else 0.0
