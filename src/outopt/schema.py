@@ -140,7 +140,8 @@ class Bundle(_Frozen):
     functions: list[Id] = Field(description="Functions that make the bundle (each needs an offer from the vendor).")
     price: Money = Field(
         description="Yearly price (currency/year) charged instead of the members' offer costs when every "
-        "member goes to the vendor (commissions are still paid)."
+        "member goes to the vendor and it is lower than those costs (a dearer bundle is never taken; "
+        "commissions are still paid)."
     )
 
 
