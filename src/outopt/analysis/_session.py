@@ -19,6 +19,12 @@ from outopt.schema import INHOUSE
 from outopt.solver import stdout_to_stderr
 
 
+# the session brings HiGHS up to date itself before setting a start; the solve call need not check again
+_UPDATED = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                               "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                               "update_vars", "update_parameters", "update_named_expressions", "update_objective")}
+
+
 class Session:
     """Solve one Pyomo model again and again; ``deadline`` (perf_counter seconds) bounds every call."""
 
@@ -54,6 +60,7 @@ class Session:
                 self._set_start(start)
             try:
                 res = self._solver.solve(m, tee=[], time_limit=remaining, rel_gap=gap, threads=self.threads,
+                                         auto_updates=_UPDATED,
                                          solver_options={"random_seed": self.seed, **self.highs_options}, load_solutions=False,
                                          raise_exception_on_nonoptimal_result=False)
             except Exception as err:
