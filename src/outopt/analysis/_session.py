@@ -28,8 +28,12 @@ _UPDATED = {k: False for k in ("check_for_new_or_removed_constraints", "check_fo
 class Session:
     """Solve one Pyomo model again and again; ``deadline`` (perf_counter seconds) bounds every call."""
 
-    def __init__(self, model, threads: int | None = None, seed: int = 0, deadline: float | None = None):
+    def __init__(self, model, threads: int | None = None, seed: int = 0, deadline: float | None = None,
+                 fixed_as_bounds: bool = False):
         self.model = model  # outopt.solver.Model
+        # fixed variables as columns with equal bounds (a bound change per fix) rather than constants
+        # (every row they appear in rebuilt): cheaper when an analysis fixes and unfixes one at a time
+        self.fixed_as_bounds = fixed_as_bounds
         self.threads = threads
         self.seed = seed
         self.deadline = deadline
@@ -52,7 +56,7 @@ class Session:
                 return "timeout", None
         with stdout_to_stderr():
             if self._solver is None:
-                self._solver = Highs()
+                self._solver = Highs(treat_fixed_vars_as_params=not self.fixed_as_bounds)
                 self._solver.set_instance(m)
             else:
                 self._solver.update()

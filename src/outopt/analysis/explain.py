@@ -113,7 +113,8 @@ class _Explainer:
         self.model: Model = build(instance)
         start = solution.plan if solution is not None and solution.plan else None
         self.solution = self.model.solve(self.options, start=start)
-        self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline)
+        self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline,
+                               fixed_as_bounds=True)
         self.solves = 1
         self.questions = 0
         # the optimum's weighted violation per priority level: plans that do worse never enter an optimal plan
