@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import time
 
+from pyomo.environ import Param
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from outopt.errors import SolverError
 from outopt.schema import INHOUSE
 from outopt.solver import stdout_to_stderr
+
+
+def _param_values(m) -> list:
+    return [(id(p), p.value) for c in m.component_objects(Param, active=True) if c.mutable for p in c.values()]
 
 
 # the session brings HiGHS up to date itself before setting a start; the solve call need not check again
@@ -40,6 +45,7 @@ class Session:
         self._solver: Highs | None = None
         self.solves = 0
         self.highs_options: dict = {}  # extra HiGHS options for every solve of the session
+        self._params: list | None = None  # the model's mutable Param values at the last solve
 
     def expired(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
@@ -55,11 +61,20 @@ class Session:
             if remaining <= 0.01:
                 return "timeout", None
         with stdout_to_stderr():
+            params = _param_values(m)
             if self._solver is None:
                 self._solver = Highs(treat_fixed_vars_as_params=not self.fixed_as_bounds)
                 self._solver.set_instance(m)
             else:
-                self._solver.update()
+                # recomputing every coefficient that depends on a Param is the dearest part of an update:
+                # skip it when no Param has changed since the last solve
+                auto = self._solver.config.auto_updates
+                auto.update_parameters = params != self._params
+                try:
+                    self._solver.update()
+                finally:
+                    auto.update_parameters = True
+            self._params = params
             if start is not None:
                 self._set_start(start)
             try:
