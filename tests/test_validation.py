@@ -128,7 +128,7 @@ def test_file_errors_name_the_file(tmp_path):
         ("broken.json", '{"name": "x",}', "line 1, column 14: invalid JSON: Expecting property name enclosed in double quotes"),
         ("empty.yaml", "  \n", "file is empty"),
         ("list.yaml", "- a\n- b\n", "the top level must be a mapping of fields (name, functions, ...), got a list"),
-        ("plan.txt", "x", "unsupported file type '.txt'; use one of .json, .yaml, .yml"),
+        ("plan.txt", "x", "unsupported file type '.txt'; use YAML (.yaml, .yml), JSON (.json), Excel (.xlsx) or a folder of CSV files"),
     ],
 )
 def test_unreadable_files(tmp_path, name, text, expected):

@@ -16,12 +16,18 @@ from rich.console import Console
 
 from outopt.analysis.diagnose import diagnose as diagnose_instance, diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
+from outopt.batch import run_batch
+from outopt.company import Company, load_any
+from outopt.company_solver import DEFAULT_METHOD, METHODS, solve_company
 from outopt.errors import InputError, OutoptError
 from outopt.io import load
 from outopt.io.atomic import atomic_write_text
 from outopt.analysis.alternatives import alternatives as find_alternatives
 from outopt.report import (
+    BatchProgress,
     print_alternatives,
+    print_batch_summary,
+    print_company_solution,
     print_comparison,
     print_diagnosis,
     print_explanation,
@@ -49,9 +55,9 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load_or_exit(path: Path):
+def load_or_exit(path: Path, company: bool = False):
     try:
-        return load(path)
+        return load_any(path) if company else load(path)
     except InputError as e:
         raise invalid(e, path)
 
@@ -91,8 +97,11 @@ def write_outputs(result, json_out: str | None, plot: Path | None = None) -> Non
         write_output(json_out, result.to_json())
 
 
-FileArg = Annotated[Path, typer.Argument(help="Instance file (.yaml, .yml or .json).", show_default=False)]
+FileArg = Annotated[Path, typer.Argument(help="Instance: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
+                                         show_default=False)]
 JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write JSON to this path ('-' for stdout).")]
+OutOpt = Annotated[Optional[Path], typer.Option(
+    "--out", help="Also write the results: .xlsx workbook, .csv decisions, .json or .html report.")]
 
 
 @app.command()
@@ -106,19 +115,30 @@ def solve(
     verbose: Annotated[bool, typer.Option("--verbose", help="Show the solver log on stderr.")] = False,
     alternatives: Annotated[Optional[int], typer.Option("--alternatives", min=1, help="Up to K distinct plans, best first (10 with --within alone).")] = None,
     within: Annotated[Optional[str], typer.Option("--within", help="With --alternatives: only plans within this distance of the optimum, e.g. 2%.")] = None,
+    out_file: OutOpt = None,
+    method: Annotated[str, typer.Option("--method", help="Company files: 'joint' (one MIP) or 'decompose' "
+                                        "(Lagrangian).")] = DEFAULT_METHOD,
 ) -> None:
-    """Solve an instance: print the plan, totals, status and time."""
-    instance = load_or_exit(file)
+    """Solve an instance or a company file: print the plan, totals, status and time."""
+    instance = load_or_exit(file, company=True)
+    if method not in METHODS:
+        raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
+    options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
     if alternatives is not None or within is not None:
-        options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
-        raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out))
+        if isinstance(instance, Company):
+            raise fail("--alternatives is for instance files, not company files", EXIT_INVALID)
+        raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
+    if out_file is not None and isinstance(instance, Company):
+        raise fail("--out is for instance files; use --json for the results of a company file", EXIT_INVALID)
     try:
-        sol = solve_instance(instance, options=SolveOptions(time_limit=time_limit, gap=gap, threads=threads,
-                                                            seed=seed, verbose=verbose))
+        if isinstance(instance, Company):
+            sol = solve_company(instance, method=method, options=options)
+        else:
+            sol = solve_instance(instance, options=options)
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
-    if sol.status.exit_code == EXIT_INFEASIBLE:
+    if sol.status.exit_code == EXIT_INFEASIBLE and not isinstance(instance, Company):
         try:
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
@@ -129,8 +149,10 @@ def solve(
         if diagnosis is not None:
             text = json.dumps({**json.loads(text), "diagnosis": diagnosis.to_dict()}, indent=2)
         write_output(json_out, text)
+    if out_file is not None:
+        write_results_or_exit(sol, out_file)
     if json_out != "-":
-        print_solution(sol, out)
+        (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
         err.print(f"{file}: infeasible: {sol.message}", markup=False)
         if diagnosis is not None:
@@ -141,12 +163,14 @@ def solve(
 
 
 def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, within: str | None,
-                       json_out: str | None) -> int:
+                       json_out: str | None, out_file: Path | None = None) -> int:
     """``solve --alternatives K [--within D]``: the best plan as usual, then the K best plans."""
     alts = run_or_exit(file, lambda: find_alternatives(instance, k, within, options))
     sol = alts.best
     if json_out is not None:
         write_output(json_out, json.dumps({**sol.to_dict(), **alts.to_dict()}, indent=2))
+    if out_file is not None:  # the best plan's results
+        write_results_or_exit(sol, out_file)
     if json_out != "-":
         print_solution(sol, out)
         print_alternatives(alts, out)
@@ -179,6 +203,7 @@ def explain(
     file: FileArg,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
     json_out: JsonOpt = None,
+    out_file: OutOpt = None,
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
     instance = load_or_exit(file)
@@ -195,6 +220,8 @@ def explain(
         raise typer.Exit(code)
     if json_out is not None:
         write_output(json_out, ex.to_json())
+    if out_file is not None:
+        write_results_or_exit(ex.solution, out_file, explanation=ex)
     if json_out != "-":
         print_explanation(ex, out)
     raise typer.Exit(code)
@@ -202,12 +229,89 @@ def explain(
 
 @app.command()
 def validate(file: FileArg) -> None:
-    """Check an instance file and report every problem; solve nothing."""
-    inst = load_or_exit(file)
+    """Check an instance or company file and report every problem; solve nothing."""
+    inst = load_or_exit(file, company=True)
+    if isinstance(inst, Company):
+        n = sum(len(d.instance.functions) for d in inst.divisions)
+        out.print(f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)", markup=False)
+        return
     out.print(
         f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)",
         markup=False,
     )
+
+
+def write_results_or_exit(sol, path: Path, **analyses) -> None:
+    from outopt.io.results import write_results
+
+    try:
+        write_results(sol, path, **analyses)
+    except InputError as e:
+        raise fail(str(e), EXIT_INVALID)
+    except OSError as e:
+        raise fail(f"{path}: cannot write: {e.strerror}", EXIT_ERROR)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="Instance to read (.yaml, .yml, .json, .xlsx or a CSV folder).")],
+    target: Annotated[Path, typer.Argument(help="Where to write it; format by extension, a folder for CSV files.")],
+) -> None:
+    """Convert an instance between YAML, JSON, Excel and a folder of CSV files, losslessly."""
+    from outopt.io import save
+
+    instance = load_or_exit(source)
+    try:
+        save(instance, target)
+    except InputError as e:
+        raise fail(str(e), EXIT_INVALID)
+    out.print(f"{source} -> {target}", markup=False)
+
+
+@app.command()
+def template(
+    file: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+) -> None:
+    """Write an empty instance workbook: headers, a note per column, data validation."""
+    from outopt.io.excel import write_template
+
+    if file.suffix.lower() != ".xlsx":
+        raise fail(f"{file}: the template is an Excel workbook; name it *.xlsx", EXIT_INVALID)
+    write_template(file)
+    out.print(f"{file}: template written", markup=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the instance format (for editors validating YAML and JSON)."""
+    from outopt.io.text import json_schema
+
+    write_output("-", json_schema())
+
+
+@app.command()
+def batch(
+    paths: Annotated[list[Path], typer.Argument(help="Instance or company files, or folders to search.", show_default=False)],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for one result per input and summary.csv.")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Local worker processes (default: cores).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="An existing Dask cluster, tcp://HOST:PORT.")] = None,
+    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds per input.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Solve again inputs whose result exists for the same content.")] = False,
+) -> None:
+    """Solve many files on local worker processes or a Dask cluster; exit 0 when every input has a plan."""
+    if scheduler is not None and not scheduler.startswith(("tcp://", "dask://")):
+        raise fail("--scheduler must look like tcp://HOST:PORT", EXIT_INVALID)
+    progress = BatchProgress(err)
+    with progress:
+        run = run_batch(paths, out=out_dir, executor=scheduler, workers=workers, time_limit=time_limit,
+                        force=force, on_start=progress.start, on_result=progress.advance)
+    print_batch_summary(run, out)
+    if out_dir is not None:
+        err.print(f"results and summary.csv in {out_dir}", markup=False)
+    if run.interrupted:
+        err.print("interrupted: finished results are kept", markup=False)
+        raise typer.Exit(130)
+    raise typer.Exit(EXIT_ERROR if run.failed else EXIT_OK)
 
 
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write a chart here (.png or .svg).")]
@@ -246,6 +350,8 @@ def frontier(
     plot: PlotOpt = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write the points as CSV here.")] = None,
     json_out: JsonOpt = None,
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", help="Also write the plan at the instance's own limits with this frontier: .html report or .xlsx.")] = None,
 ) -> None:
     """Best net benefit across a range of one limit: every breakpoint, what changes there, a chart."""
     from outopt.analysis.frontier import frontier as sweep_frontier
@@ -255,6 +361,9 @@ def frontier(
     write_outputs(result, json_out, plot)
     if csv_out is not None:
         atomic_write_text(csv_out, result.to_csv())
+    if out_file is not None:
+        base = run_or_exit(file, lambda: solve_instance(instance))
+        write_results_or_exit(base, out_file, frontier=result)
     if json_out != "-":
         print_frontier(result, out)
     if all(p.objective is None for p in result.points):

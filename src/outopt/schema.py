@@ -357,3 +357,18 @@ class Instance(_Frozen):
                 out.append({"rule": f"vendor_groups[{k}]", "kind": "vendor_group",
                             "text": f"'{provider}' is in vendor group '{g.id}'", "reason": g.reason})
         return out
+
+    # The notebook API: tables laid out like the workbook's sheets (see outopt.io.frames).
+    @classmethod
+    def from_frames(cls, **frames) -> "Instance":
+        """Build a validated instance from DataFrames: ``functions=``, ``vendors=``, ``offers=``, ``resources=``,
+        optional ``rules=``/``settings=`` and top-level fields (``name=``, ``budget=``)."""
+        from outopt.io.frames import instance_from_frames
+
+        return instance_from_frames(**frames)
+
+    def to_frames(self) -> dict:
+        """The instance as DataFrames by table: settings, resources, functions, vendors, offers, rules."""
+        from outopt.io.frames import instance_to_frames
+
+        return instance_to_frames(self)

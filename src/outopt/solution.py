@@ -171,6 +171,20 @@ class Solution:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=_json_default)
 
+    # --- notebooks ------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        """A rich table in Jupyter: status, net benefit and the decisions."""
+        from outopt.html_report import notebook_html
+
+        return notebook_html(self)
+
+    @property
+    def plot(self):
+        """Charts: ``sol.plot()`` (all), ``sol.plot("spend")``, ``sol.plot.waterfall()``, ``.resources()``."""
+        from outopt.charts import SolutionPlots
+
+        return SolutionPlots(self)
+
     def __repr__(self) -> str:
         obj = "-" if self.objective is None else f"{self.objective:,.2f} {self.instance.currency}/yr"
         gap = "" if self.gap is None else f", gap {self.gap:.3%}"

@@ -1,8 +1,10 @@
 """Readers and writers of instance files, chosen by extension.
 
-``load(path)`` accepts YAML (``.yaml``/``.yml``) and JSON (``.json``) and returns a
-validated :class:`~outopt.schema.Instance`; every problem in the file is reported
-at once as an :class:`~outopt.errors.InputError` naming the file and the place.
+``load(path)`` accepts YAML (``.yaml``/``.yml``), JSON (``.json``), Excel workbooks
+(``.xlsx``) and folders of CSV files (a folder path), and returns a validated
+:class:`~outopt.schema.Instance`; every problem is reported at once as an
+:class:`~outopt.errors.InputError` naming the file and the place in that file's own
+terms (``offers[3].vendor``, ``offers!C14``, ``offers.csv:14:3``).
 """
 
 from __future__ import annotations
@@ -14,37 +16,71 @@ from outopt.io.text import dump_text, read_text
 from outopt.schema import Instance
 from outopt.validation import instance_from_data
 
-READERS = {".yaml": read_text, ".yml": read_text, ".json": read_text}
-WRITERS = {".yaml": dump_text, ".yml": dump_text, ".json": dump_text}
+CSV_FOLDER = "folder"
+"""The format key of a folder of CSV files."""
+
+
+def _read_text_instance(path: Path) -> Instance:
+    return instance_from_data(read_text(path))
+
+
+def _read_excel(path: Path) -> Instance:
+    from outopt.io.excel import read_excel
+
+    return read_excel(path)
+
+
+def _read_csv(path: Path) -> Instance:
+    from outopt.io.csv import read_csv_folder
+
+    return read_csv_folder(path)
+
+
+def _write_excel(instance: Instance, path: Path) -> None:
+    from outopt.io.excel import write_excel
+
+    write_excel(instance, path)
+
+
+def _write_csv(instance: Instance, path: Path) -> None:
+    from outopt.io.csv import write_csv_folder
+
+    write_csv_folder(instance, path)
+
+
+READERS = {".yaml": _read_text_instance, ".yml": _read_text_instance, ".json": _read_text_instance,
+           ".xlsx": _read_excel, CSV_FOLDER: _read_csv}
+WRITERS = {".yaml": dump_text, ".yml": dump_text, ".json": dump_text, ".xlsx": _write_excel, CSV_FOLDER: _write_csv}
+FORMATS = "YAML (.yaml, .yml), JSON (.json), Excel (.xlsx) or a folder of CSV files"
+
+
+def instance_format(path: Path, writing: bool = False) -> str:
+    """The format key of a path: its extension, or ``folder`` for a folder of CSV files."""
+    if path.is_dir() or (writing and not path.suffix and not path.exists()):
+        return CSV_FOLDER
+    return path.suffix.lower()
 
 
 def load(path: str | Path) -> Instance:
-    """Read and validate an instance file; raise :class:`InputError` on any problem."""
+    """Read and validate an instance file or CSV folder; raise :class:`InputError` on any problem."""
     path = Path(path)
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise InputError(
-            [Problem("", f"unsupported file type '{path.suffix}'; use one of {', '.join(sorted(READERS))}")],
-            str(path),
-        )
     if not path.exists():
+        if path.suffix and path.suffix.lower() not in READERS:
+            raise InputError([Problem("", f"unsupported file type '{path.suffix}'; use {FORMATS}")], str(path))
         raise InputError([Problem("", "file not found")], str(path))
-    if path.is_dir():
-        raise InputError([Problem("", "is a folder, not an instance file")], str(path))
-    data = reader(path)
+    reader = READERS.get(instance_format(path))
+    if reader is None:
+        raise InputError([Problem("", f"unsupported file type '{path.suffix}'; use {FORMATS}")], str(path))
     try:
-        return instance_from_data(data)
+        return reader(path)
     except InputError as err:
-        raise err.with_source(str(path)) from None
+        raise err.with_source(err.source or str(path)) from None
 
 
 def save(instance: Instance, path: str | Path) -> None:
-    """Write an instance to a file, format by extension."""
+    """Write an instance, format by extension (a path without one, or a folder: CSV files)."""
     path = Path(path)
-    writer = WRITERS.get(path.suffix.lower())
+    writer = WRITERS.get(instance_format(path, writing=True))
     if writer is None:
-        raise InputError(
-            [Problem("", f"unsupported file type '{path.suffix}'; use one of {', '.join(sorted(WRITERS))}")],
-            str(path),
-        )
+        raise InputError([Problem("", f"unsupported file type '{path.suffix}'; use {FORMATS}")], str(path))
     writer(instance, path)

@@ -53,3 +53,10 @@ def dump_text(instance: Instance, path: Path) -> None:
     else:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     atomic_write_text(path, text)
+
+
+def json_schema() -> str:
+    """The JSON Schema of the instance format, from the pydantic models."""
+    schema = Instance.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2)

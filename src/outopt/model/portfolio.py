@@ -100,6 +100,29 @@ def _outsourced(m, data: PortfolioData, f: str):
     return sum(m.outsource[p] for p in data.pairs_of_function[f])
 
 
+def operating_cost(m, data: PortfolioData):
+    """The plan's recurring cost per year (left side of budget.operating; also used by the company model)."""
+    expr = data.operating_base + sum(data.operating_delta[p] * m.outsource[p] for p in data.pairs)
+    expr += sum(data.instance.vendor(v).retainer * m.engage[v] for v in data.engaged_vendors)
+    for v in {w for w, _ in data.bundles} | set(data.tiers):
+        expr -= _reduction(m, data, v)
+    return expr
+
+
+def transition_cost(m, data: PortfolioData):
+    """The plan's one-off cost (left side of budget.transition; also used by the company model)."""
+    expr = sum(data.transition[p] * m.outsource[p] for p in data.pairs if data.transition[p])
+    expr += sum(data.onboarding[v] * m.engage[v] for v in data.engaged_vendors if data.onboarding[v])
+    for f, (cur, fee) in data.exit_fee.items():  # fee * (1 - x[f,cur])
+        expr += fee - (fee * m.outsource[f, cur] if (f, cur) in m.A else 0)
+    return expr
+
+
+def vendor_spend(m, data: PortfolioData, v: str):
+    """Yearly spend with vendor v (public name of the max-share expression; used by the company model)."""
+    return _vendor_spend(m, data, v)
+
+
 def add_one_provider(m, data: PortfolioData) -> None:
     """Each function has one provider: sum_v x[f,v] <= 1, and = 1 when f has no in-house option."""
 
@@ -138,10 +161,7 @@ def add_operating_budget(m, data: PortfolioData) -> None:
     if limit is None:
         return
     m.operating_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="budget.operating")
-    expr = data.operating_base + sum(data.operating_delta[p] * m.outsource[p] for p in data.pairs)
-    expr += sum(data.instance.vendor(v).retainer * m.engage[v] for v in data.engaged_vendors)
-    for v in {w for w, _ in data.bundles} | set(data.tiers):
-        expr -= _reduction(m, data, v)
+    expr = operating_cost(m, data)
     slack = _slack(m, data, "budget.operating")
     m.operating_budget = pyo.Constraint(expr=expr <= m.operating_budget_limit + slack, doc="budget.operating")
 
@@ -152,10 +172,7 @@ def add_transition_budget(m, data: PortfolioData) -> None:
     if limit is None:
         return
     m.transition_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="budget.transition")
-    expr = sum(data.transition[p] * m.outsource[p] for p in data.pairs if data.transition[p])
-    expr += sum(data.onboarding[v] * m.engage[v] for v in data.engaged_vendors if data.onboarding[v])
-    for f, (cur, fee) in data.exit_fee.items():  # fee * (1 - x[f,cur])
-        expr += fee - (fee * m.outsource[f, cur] if (f, cur) in m.A else 0)
+    expr = transition_cost(m, data)
     slack = _slack(m, data, "budget.transition")
     m.transition_budget = pyo.Constraint(expr=expr <= m.transition_budget_limit + slack, doc="budget.transition")
 

@@ -1,0 +1,142 @@
+"""Charts of a solution (matplotlib): spend by vendor, the cost waterfall, resource use, a frontier.
+
+Each function draws on an Axes (a new pyplot figure when none is given, so notebooks show
+it inline) and returns it; :func:`detached` makes an Axes outside pyplot (no GUI backend is
+touched) and :func:`svg` turns a chart into inline SVG for the HTML report.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from outopt import results
+from outopt.solution import Solution
+
+BLUE, GREEN, RED, GREY = "#2b6cb0", "#2f855a", "#c53030", "#718096"
+SIZES = {"spend": (7, 3.6), "waterfall": (7, 4), "resources": (7, 2.8), "frontier": (7, 3.6)}
+
+
+def _axes(ax, size=(7, 3.6)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def detached(kind: str):
+    """An Axes on a figure that pyplot does not track (for files: no display, nothing to close)."""
+    return Figure(figsize=SIZES[kind], layout="constrained").add_subplot()
+
+
+def _money_axis(axis, currency: str) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:,.0f}k" if abs(x) >= 1000 else f"{x:,.0f}"))
+    axis.set_label_text(currency + " per year")
+
+
+def spend(sol: Solution, ax=None):
+    """Horizontal bars: yearly spend per engaged vendor."""
+    ax = _axes(ax)
+    v = results.vendor_spend(sol).iloc[::-1]
+    ax.barh(v["name"], v["spend"], color=BLUE)
+    for y, (s, share) in enumerate(zip(v["spend"], v["share"])):
+        ax.text(s, y, f" {share:.0%}", va="center", fontsize=8)
+    _money_axis(ax.xaxis, sol.instance.currency)
+    ax.set_title("Spend by vendor (share of outsourced spend)", loc="left", fontsize=10)
+    ax.margins(x=0.12)
+    return ax
+
+
+def waterfall(sol: Solution, ax=None, top: int = 10):
+    """From the all-in-house recurring cost to the plan's: saving steps green, added cost red."""
+    ax = _axes(ax, SIZES["waterfall"])
+    w = results.waterfall(sol, top=top)
+    level, levels = 0.0, []
+    for i, row in enumerate(w.itertuples()):
+        if row.kind == "total":
+            ax.bar(i, row.amount, color=GREY)
+            level = row.amount
+        else:
+            bottom = level + min(0.0, row.amount)
+            ax.bar(i, abs(row.amount), bottom=bottom, color=GREEN if row.amount < 0 else RED)
+            level += row.amount
+        levels.append(level)
+    if levels:  # start the axis near the lowest level so the steps are visible
+        low, high = min(levels), max(levels)
+        ax.set_ylim(bottom=max(0.0, low - 0.5 * (high - low)) if high > low else 0.0)
+    ax.set_xticks(range(len(w)), w["step"], rotation=35, ha="right", fontsize=7)
+    _money_axis(ax.yaxis, sol.instance.currency)
+    ax.set_title("Recurring cost: all in-house to the plan", loc="left", fontsize=10)
+    return ax
+
+
+def resources(sol: Solution, ax=None):
+    """Units of each internal resource: used by the plan, freed, against capacity."""
+    ax = _axes(ax, SIZES["resources"])
+    r = results.resource_use(sol).iloc[::-1]
+    ax.barh(r["name"], r["used"], color=BLUE, label="used by the plan")
+    ax.barh(r["name"], r["freed"].clip(lower=0), left=r["used"], color=GREEN, alpha=0.6, label="freed for other work")
+    ax.scatter(r["capacity"], r["name"], marker="|", s=400, color=RED, label="capacity", zorder=3)
+    ax.set_xlabel("units (e.g. FTE)")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("Internal resources", loc="left", fontsize=10)
+    return ax
+
+
+def frontier(frame: pd.DataFrame, ax=None, x: str | None = None, y: str | None = None, currency: str = ""):
+    """A line through a frontier table: ``x`` against ``y`` (the first two numeric columns by default)."""
+    ax = _axes(ax)
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    x = x or ("value" if "value" in frame.columns else numeric[0])
+    y = y or ("objective" if "objective" in frame.columns else [c for c in numeric if c != x][0])
+    frame = frame.sort_values(x)
+    ax.plot(frame[x], pd.to_numeric(frame[y], errors="coerce"), marker="o", color=BLUE, drawstyle="steps-post")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y + (f" ({currency})" if currency else ""))
+    ax.set_title("Frontier", loc="left", fontsize=10)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+class SolutionPlots:
+    """``Solution.plot``: call it for every chart in one figure, or a method for one chart."""
+
+    KINDS = ("spend", "waterfall", "resources")
+
+    def __init__(self, sol: Solution):
+        if sol.plan is None:
+            raise ValueError(f"no plan to plot: the solve ended {sol.status.value}")
+        self._sol = sol
+
+    def __call__(self, kind: str | None = None, ax=None, **kw):
+        if kind is not None:
+            if kind not in self.KINDS:
+                raise ValueError(f"unknown chart '{kind}'; use one of {', '.join(self.KINDS)}")
+            return getattr(self, kind)(ax=ax, **kw)
+        fig, axes = plt.subplots(3, 1, figsize=(7, 10.5), layout="constrained")
+        for k, a in zip(self.KINDS, axes):
+            getattr(self, k)(ax=a)
+        return fig
+
+    def spend(self, ax=None):
+        return spend(self._sol, ax)
+
+    def waterfall(self, ax=None, top: int = 10):
+        return waterfall(self._sol, ax, top)
+
+    def resources(self, ax=None):
+        return resources(self._sol, ax)
+
+
+def svg(ax_or_fig) -> str:
+    """Inline SVG of a chart (no external references), and close its figure."""
+    fig = getattr(ax_or_fig, "figure", ax_or_fig)
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    if plt.fignum_exists(getattr(fig, "number", -1)):
+        plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]

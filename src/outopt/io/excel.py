@@ -1,0 +1,210 @@
+"""Excel workbooks (.xlsx): one sheet per table of :mod:`outopt.io.frames`.
+
+Sheets: ``settings``, ``resources``, ``functions``, ``vendors``, ``offers``, ``rules``;
+row 1 holds the headers. Sheets whose name starts with ``_`` are ignored (scratch work).
+Problems name the sheet and cell: ``offers!C14: vendor 'ledgrly' is not in vendors``.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from outopt.errors import InputError, Problem
+from outopt.io.atomic import atomic_write_bytes
+from outopt.io.cells import set_excel_cell
+from outopt.io.frames import (
+    REFERENCES,
+    RULES,
+    SETTINGS,
+    Column,
+    Locator,
+    Table,
+    instance_from_tables,
+    instance_to_tables,
+    model_columns,
+    rule_item_columns,
+    rule_kinds,
+    settings_rows,
+    table_fields,
+    table_model,
+)
+from outopt.schema import INHOUSE, Instance
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
+TEMPLATE_ROWS = 500  # rows covered by the template's data validation
+
+
+class ExcelLocator(Locator):
+    def cell(self, table: str, key: Any, col: int) -> str:
+        return f"{table}!{get_column_letter(col + 1)}{1 if key == 'header' else key}"
+
+    def row(self, table: str, key: Any) -> str:
+        return f"{table}!{key}:{key}"
+
+    def table(self, table: str) -> str:
+        return f"sheet {table}"
+
+
+def read_tables(path: Path) -> dict[str, Table]:
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        raise InputError([Problem("", f"not a readable Excel workbook (.xlsx): {err}")], str(path)) from None
+    tables = {}
+    try:
+        for ws in wb.worksheets:
+            if ws.title.startswith("_"):
+                continue
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            header = rows[0] if rows else []
+            width = max([len(header)] + [len(r) for r in rows])
+            rows = [r + [None] * (width - len(r)) for r in rows]
+            header = rows[0] if rows else []
+            tables[ws.title.strip()] = Table(list(header), rows[1:], list(range(2, len(rows) + 1)))
+    finally:
+        wb.close()
+    return tables
+
+
+def read_excel(path: Path) -> Instance:
+    """Read and validate a workbook; problems name sheet and cell."""
+    return instance_from_tables(read_tables(path), ExcelLocator())
+
+
+def _descriptions(name: str) -> dict[str, str]:
+    """A short note per column of a table, from the schema's field descriptions."""
+    if name == SETTINGS:
+        return {"field": "Setting name (one per row).", "value": "Its value.", "description": "What it means."}
+    if name == RULES:
+        lines = [f"{rule}: {info.description}" for rule, (info, _, _) in rule_kinds().items()]
+        notes = {
+            "rule": "Rule kind, one rule or group per row: " + ", ".join(rule_kinds()),
+            "value": "The rule's value; a group lists function ids separated by commas.\n" + "\n".join(lines),
+        }
+        notes.update({c.name: c.description for c in rule_item_columns()})
+        return notes
+    model = table_model(name)
+    notes = {c.name: c.description for c in model_columns(model)}
+    if name == "functions":
+        notes["inhouse.cost"] += (
+            "\nAdd one column 'inhouse.uses.<resource id>' per resource for the units this function uses."
+        )
+    return notes
+
+
+def write_workbook(tables: dict[str, Table], *, template: bool = False) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, t in tables.items():
+        ws = wb.create_sheet(name)
+        notes = _descriptions(name)
+        columns = list(t.columns)
+        settings_notes = {c.name: c.description for c in settings_rows()} if name == SETTINGS else {}
+        if name == SETTINGS:
+            columns.append("description")
+        for j, h in enumerate(columns, start=1):
+            cell = ws.cell(row=1, column=j, value=h)
+            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+            note = notes.get(h) or notes.get(h.rsplit(".", 1)[0]) or ""
+            if h.startswith("inhouse.uses."):
+                note = f"Units of resource '{h[len('inhouse.uses.'):]}' this function uses in-house."
+            if note:
+                cell.comment = Comment(note, "outopt", width=320, height=120)
+            ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(h) + 4))
+        for i, row in enumerate(t.rows, start=2):
+            values = list(row) + ([settings_notes.get(row[0], "")] if name == SETTINGS else [])
+            for j, v in enumerate(values, start=1):
+                if v is not None:
+                    set_excel_cell(ws.cell(row=i, column=j), v)
+        ws.freeze_panes = "A2"
+        if template:
+            _validate_columns(ws, name, columns)
+    if template:
+        _providers_list(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _providers_list(wb) -> None:
+    """A hidden sheet listing 'inhouse' and every vendor id, for the functions' ``current`` drop-down.
+    Sheets starting with '_' are ignored when the workbook is read."""
+    ws = wb.create_sheet("_lists")
+    ws["A1"] = INHOUSE
+    for i in range(2, TEMPLATE_ROWS + 2):
+        ws.cell(row=i, column=1, value=f'=IF(vendors!A{i}="","",vendors!A{i})')
+    ws.sheet_state = "hidden"
+
+
+def _validate_columns(ws, name: str, columns: list[str]) -> None:
+    """Data validation where Excel supports it: ids from lists, bounds on numbers, TRUE/FALSE."""
+    last = TEMPLATE_ROWS + 1
+    if name == RULES:
+        dv = DataValidation(type="list", formula1='"' + ",".join(rule_kinds()) + '"', allow_blank=True)
+        dv.add(f"A2:A{last}")
+        ws.add_data_validation(dv)
+        return
+    if name == SETTINGS:
+        return
+    model = table_model(name)
+    cols = {c.name: c for c in model_columns(model)}
+    for j, h in enumerate(columns, start=1):
+        col: Column | None = cols.get(h)
+        if col is None:
+            continue
+        rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
+        dv = None
+        ref = REFERENCES.get(col.path[-1])
+        if col.path[-1] in ("current", "provider"):  # inhouse or a vendor id, from the hidden _lists sheet
+            dv = DataValidation(type="list", formula1=f"=_lists!$A$1:$A${last}", allow_blank=True)
+            dv.error, dv.errorTitle = "Pick 'inhouse' or an id from the vendors sheet.", "Unknown provider"
+        elif ref and ref != name and col.layout == "scalar":
+            dv = DataValidation(type="list", formula1=f"={ref}!$A$2:$A${last}", allow_blank=True)
+            dv.error, dv.errorTitle = f"Pick an id from the {ref} sheet.", "Unknown id"
+        elif col.number_type() is not None:
+            b = col.bounds()
+            low = b.get("ge", b.get("gt"))
+            high = b.get("le", b.get("lt"))
+            kind = "whole" if col.number_type() is int else "decimal"
+            if low is not None and high is not None:
+                dv = DataValidation(type=kind, operator="between", formula1=str(low), formula2=str(high))
+            elif low is not None:
+                dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low))
+            if dv is not None:
+                dv.error, dv.errorTitle = col.description, "Out of range"
+        elif col.info.annotation is bool:
+            dv = DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True)
+        if dv is not None:
+            dv.allow_blank = True
+            dv.showErrorMessage = True
+            dv.add(rng)
+            ws.add_data_validation(dv)
+
+
+def write_excel(instance: Instance, path: Path) -> None:
+    atomic_write_bytes(path, write_workbook(instance_to_tables(instance)))
+
+
+def template_tables() -> dict[str, Table]:
+    """Empty tables with every header; the settings sheet lists every setting to fill in."""
+    tables = {SETTINGS: Table(["field", "value"], [[c.name, None] for c in settings_rows()])}
+    for name in table_fields():
+        model = table_model(name)
+        tables[name] = Table([c.name for c in model_columns(model)])
+    tables[RULES] = Table(["rule", "value"] + [c.name for c in rule_item_columns()])
+    return tables
+
+
+def write_template(path: Path) -> None:
+    """An empty workbook with headers, a note per column and data validation."""
+    atomic_write_bytes(path, write_workbook(template_tables(), template=True))

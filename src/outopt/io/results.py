@@ -1,0 +1,87 @@
+"""Writers of results, chosen by extension: ``.xlsx`` (a workbook of every result table),
+``.csv`` (the decisions table), ``.json`` (``Solution.to_json``) and ``.html`` (the report).
+
+Text from the instance (ids, names) that a spreadsheet would run as a formula is
+neutralised in CSV and Excel output (see :mod:`outopt.io.cells`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from outopt import results
+from outopt.errors import InputError, Problem
+from outopt.io.atomic import atomic_write_bytes, atomic_write_text
+from outopt.io.cells import set_excel_cell
+from outopt.solution import Solution
+
+RESULT_FORMATS = (".xlsx", ".csv", ".json", ".html", ".htm")
+
+
+def _value(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (list, dict, tuple)):
+        return json.dumps(v, default=str)
+    return v.item() if hasattr(v, "item") else v
+
+
+def results_workbook(sol: Solution, extra: Mapping[str, pd.DataFrame] | None = None) -> bytes:
+    """Sheets decisions, totals, vendors, resources, limits (and any extra tables)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in {**results.tables(sol), **(extra or {})}.items():
+        ws = wb.create_sheet(name[:31])
+        for j, c in enumerate(frame.columns, start=1):
+            set_excel_cell(ws.cell(row=1, column=j), str(c))
+            ws.cell(row=1, column=j).font = Font(bold=True)
+            ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = max(12, len(str(c)) + 4)
+        for i, row in enumerate(frame.itertuples(index=False), start=2):
+            for j, v in enumerate(row, start=1):
+                v = _value(v)
+                if v is not None:
+                    set_excel_cell(ws.cell(row=i, column=j), v)
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def decisions_csv(sol: Solution) -> str:
+    from outopt.io.csv import table_csv
+
+    d = results.decisions(sol)
+    return table_csv(list(d.columns), [[_value(v) for v in r] for r in d.itertuples(index=False)])
+
+
+def write_results(sol: Solution, path: str | Path, explanation=None, frontier=None) -> None:
+    """Write a solution to a file, format by extension; the explanation and frontier go into the
+    workbook and the report when given (DataFrames, or results with ``.frame()`` / ``.table()``)."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext == ".json":
+        atomic_write_text(path, sol.to_json() + "\n")
+    elif ext == ".csv":
+        atomic_write_text(path, decisions_csv(sol))
+    elif ext == ".xlsx":
+        from outopt.html_report import as_frame
+
+        extra = {k: v for k, v in (("explanation", as_frame(explanation, "frame")),
+                                   ("frontier", as_frame(frontier, "table"))) if v is not None}
+        atomic_write_bytes(path, results_workbook(sol, extra))
+    elif ext in (".html", ".htm"):
+        from outopt.html_report import render
+
+        atomic_write_text(path, render(sol, explanation=explanation, frontier=frontier))
+    else:
+        raise InputError([Problem("", f"unsupported results type '{path.suffix}'; use one of "
+                                      f"{', '.join(RESULT_FORMATS)}")], str(path))
