@@ -8,7 +8,11 @@ objectives; HiGHS's persistent interface applies each change incrementally):
   plan that gives it another provider) and the **regret**, the optimum minus that plan's
   net benefit (null when no other provider is possible), with the other decisions that
   change with it. One re-solve per function: ``outsource[f, p]`` fixed to 0, or, for a
-  function kept in-house, a row forcing it out.
+  function kept in-house, a row forcing it out; a single MIP with the soft rules' priority levels
+  pinned at the optimum's when a verified plan answering the question meets them (the optimal plan
+  with the one decision moved, or any plan an earlier re-solve found: the pool), else the full
+  lexicographic re-solve. No re-solve when the break-even searches of the function's offers
+  determine the answer (see ``_break_even``).
 * **offers**: for every offer not chosen, the **break-even cost**: the highest yearly
   ``cost`` (at most its current cost) at which the offer is part of an optimal plan,
   everything else unchanged. Exact, one MIP per offer: ``outsource[f, v]`` fixed to 1 and
@@ -17,13 +21,17 @@ objectives; HiGHS's persistent interface applies each change incrementally):
   benefit of at least the optimum; maximise the cost. Accurate to the solver's tolerances
   (1e-6 relative). ``None`` ("never") when no feasible plan can give the function to that
   vendor at any cost: a rule forbids it (a core function, a together-group the vendor cannot
-  serve whole, ...).
+  serve whole, ...). The soft rules' priority levels are held at the optimum's: a plan that
+  breaks a higher-priority rule more never enters the optimal plan, whatever the offer's cost.
 * **limits**: each limit, whether it is **binding** (the plan uses it to within one step),
   and for the binding ones the **value of one more unit**: the change in the optimum when
   the limit is relaxed by its step (1% of a budget or vendor capacity, one unit of a staff
   pool or of max_vendors, one percentage point of a share), divided by the step; plus the
   LP dual of the limit's row with the engagement decisions fixed at the plan and the
   assignments relaxed to [0, 1] (a marginal value of the relaxation, per unit).
+
+Every re-solve starts from a verified plan and is solved to proven optimality; the questions
+asked and the solver runs used are counted (``Explanation.questions``, ``Explanation.solves``).
 """
 
 from __future__ import annotations
