@@ -113,7 +113,7 @@ def add_terms(data: dict, rng: random.Random, by_vendor: dict) -> dict:
     for fid in rng.sample(fids, max(1, n // 100)):
         vs = [v for (f, v) in offered if f == fid]
         locks.append({"function": fid, "provider": rng.choice(vs + ["inhouse"]), "reason": "contract"})
-    locks[0]["soft"] = {"penalty": 100000}
+    locks[0]["soft"] = {"penalty": 100000, "priority": 2}
     rules = data["rules"]
     rules["locks"] = locks
     rules["forbid"] = [{"functions": rng.sample(fids, 10), "vendors": rng.sample(vids, 3), "reason": "residency"}
@@ -123,7 +123,7 @@ def add_terms(data: dict, rng: random.Random, by_vendor: dict) -> dict:
     rules["exclusive"] = [{"functions": rng.sample(fids, 3)} for _ in range(n // 200)]
     rules["max_changes"] = int(n * 0.6)
     rules["soft"] = {"max_changes": {"priority": 1, "penalty": 10000}}
-    data["budget"]["soft"] = {"transition": {"priority": 2}}
+    data["budget"]["soft"] = {"transition": {"penalty": 0.5}}
     return data
 
 

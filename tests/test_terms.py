@@ -63,6 +63,14 @@ TERMS = {
     "bundle": (vendor(1, bundles=[{"functions": ["a", "b"], "price": 100}]), 90, {"a": "v2", "b": "v2", "c": "v2"}),
     # a bundle priced above its members' costs never applies: the free optimum.
     "bundle never cheaper": (vendor(1, bundles=[{"functions": ["a", "b"], "price": 130}]), *FREE),
+    # the bundle price applies whenever b and c both go to v2, even when a minimum spend would rather
+    # not: b, c -> v2 pay 70 < 80. a -> v2 at 100 brings nothing, so v2 is left out: a, b -> v1.
+    "bundle with min_spend": (both(offer(1, cost=100), vendor(1, min_spend=80, bundles=[{"functions": ["b", "c"], "price": 70}])),
+                              70, {"a": "v1", "b": "v1", "c": INHOUSE}),
+    # a spend exactly on an all-units threshold gets the discount: a, b -> v1 pay 110 - 11 = 99, below
+    # v1's minimum of 110, so v1 is out: all to v2.
+    "discount at threshold with min_spend": (vendor(0, min_spend=110, discounts=[{"threshold": 110, "percent": 10}]),
+                                             75, {"a": "v2", "b": "v2", "c": "v2"}),
     # v2 engaged needs spend >= 100: b + c is only 85, so a also goes to v2: 30 + 35 + 10.
     "min_spend": (vendor(1, min_spend=100), 75, {"a": "v2", "b": "v2", "c": "v2"}),
     # v1 engaged needs 2 functions: a, b -> v1: 40 + 30 + 10 (dropping v1: 30 + 35 + 10 = 75).
@@ -282,6 +290,13 @@ def test_verifier_recomputes_discounts_bundles_exit_fees_and_stay_discounts():
     assert check.spend == {"v2": 130} and check.objective == pytest.approx(30 + 35 + 15 + 20)
 
 
+def test_bundle_priced_above_its_members_never_applies():
+    data = copy.deepcopy(base())
+    vendor(1, bundles=[{"functions": ["b", "c"], "price": 130}])(data)
+    check = outopt.verify(make(**data), {"a": "v1", "b": "v2", "c": "v2"})
+    assert check.bundle_savings == {} and check.spend["v2"] == 85 and check.objective == 85
+
+
 def test_all_units_discount_at_the_threshold_applies():
     data = copy.deepcopy(base())
     vendor(0, discounts=[{"threshold": 110, "percent": 10}])(data)
@@ -329,7 +344,8 @@ def test_rules_affecting_an_offer_carry_their_reasons():
     found = inst.rules_affecting("a", "v1")
     assert [(r["rule"], r["reason"]) for r in found] == [("rules.locks[0]", "signed contract"),
                                                           ("rules.forbid[0]", "data residency")]
-    assert inst.rules_affecting("a", "v2") == []
+    assert [r["rule"] for r in inst.rules_affecting("a", "v2")] == ["rules.locks[0]"]  # forced by it
+    assert inst.rules_affecting("b", "v2") == []
 
 
 # --- validation of bad inputs ------------------------------------------------------------------

@@ -13,7 +13,9 @@ The public API an analyst uses from a notebook::
 from outopt.analysis.diagnose import Diagnosis, diagnose
 from outopt.analysis.explain import Explanation, explain
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
+from outopt.generate import generate
 from outopt.io import load, save
+from outopt.io.limits import ReadLimits
 from outopt.io.results import write_results
 from outopt.schema import (
     INHOUSE,
@@ -50,8 +52,8 @@ __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
     "Bundle", "DiscountTier", "Exclusive", "Forbid", "Lock", "Requires", "Soft", "VendorGroup",
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
-    "Model", "SolveOptions", "Solution", "Status", "Verification",
-    "build", "check_instance", "load", "save", "solve", "status_quo", "verify", "write_results",
+    "Model", "ReadLimits", "SolveOptions", "Solution", "Status", "Verification",
+    "build", "check_instance", "generate", "load", "save", "solve", "status_quo", "verify", "write_results",
     "Company", "CompanySolution", "CompanyVerification", "build_company", "load_company", "solve_company",
     "verify_company", "BatchResult", "solve_many",
     "Diagnosis", "Explanation", "diagnose", "explain",

@@ -7,12 +7,19 @@ Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from outopt.analysis.diagnose import diagnose as diagnose_instance, diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
@@ -35,9 +42,39 @@ from outopt.report import (
     print_pareto,
     print_solution,
 )
-from outopt.solver import SolveOptions, solve as solve_instance
+from outopt.solver import WORKER_THREAD, SolveOptions, solve as solve_instance
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # Ctrl-C outside the solver (the shell's convention: 128 + SIGINT)
+
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class GuardedGroup(TyperGroup):
+    """Runs every command inside a guard: no traceback ever reaches a planner.
+
+    An unexpected exception becomes one line on stderr and exit code 1; Ctrl-C outside
+    the solver (which handles it itself, returning its best plan) becomes exit code 130.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except KeyboardInterrupt:
+            err.print("[red]error:[/red] interrupted", markup=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as e:  # noqa: BLE001 - the last line of defence
+            detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            err.print(
+                f"[red]error:[/red] internal error ({escape(type(e).__name__ + (': ' + detail if detail else ''))}); "
+                "please report it with the input file",
+                markup=True,
+            )
+            raise typer.Exit(EXIT_ERROR) from None
+
 
 app = typer.Typer(
     name="outopt",
@@ -45,13 +82,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=GuardedGroup,
 )
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True)
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 
@@ -65,7 +101,7 @@ def load_or_exit(path: Path, company: bool = False):
 def invalid(e: InputError, path) -> typer.Exit:
     """Print every problem of an input (file, scenario or option) and return the exit for invalid input."""
     n = len(e.problems)
-    err.print(f"[red]error:[/red] {e.source or path}: {n} problem{'s' if n > 1 else ''} found", markup=True)
+    err.print(f"[red]error:[/red] {escape(str(e.source or path))}: {n} problem{'s' if n > 1 else ''} found", markup=True)
     for p in e.problems:
         err.print(f"  {e.source or path}: {p}", markup=False)
     return typer.Exit(EXIT_INVALID)
@@ -77,7 +113,10 @@ def write_output(target: str, text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        atomic_write_text(target, text if text.endswith("\n") else text + "\n")
+        try:
+            atomic_write_text(target, text if text.endswith("\n") else text + "\n")
+        except OSError as e:
+            raise fail(f"cannot write {target}: {e.strerror or e}", EXIT_INVALID) from None
 
 
 def run_or_exit(source, compute):
@@ -120,6 +159,7 @@ def solve(
                                         "(Lagrangian).")] = DEFAULT_METHOD,
 ) -> None:
     """Solve an instance or a company file: print the plan, totals, status and time."""
+    started = time.perf_counter()  # the time limit counts reading the file too
     instance = load_or_exit(file, company=True)
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
@@ -134,7 +174,7 @@ def solve(
         if isinstance(instance, Company):
             sol = solve_company(instance, method=method, options=options)
         else:
-            sol = solve_instance(instance, options=options)
+            sol = solve_instance(instance, options=replace(options, started=started))
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
@@ -159,6 +199,11 @@ def solve(
             print_diagnosis(diagnosis, err)
     elif sol.status.exit_code == EXIT_TIMEOUT:
         err.print(f"{file}: no plan within the time limit", markup=False)
+    if any(t.name == WORKER_THREAD and t.is_alive() for t in threading.enumerate()):
+        # a solve abandoned at the time limit is still unwinding: do not wait for it
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(sol.status.exit_code)
     raise typer.Exit(sol.status.exit_code)
 
 
@@ -390,6 +435,31 @@ def pareto(
     if not result.plans:
         err.print(f"{file}: infeasible: no plan satisfies every rule", markup=False)
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command()
+def generate(
+    file: Annotated[Path, typer.Argument(help="Instance file to write (.yaml, .yml or .json).", show_default=False)],
+    size: Annotated[str, typer.Option("--size", help="FUNCTIONSxVENDORS, e.g. 2000x50.")] = "50x5",
+    profile: Annotated[str, typer.Option("--profile", help="easy (limits loose) or hard (every limit binds).")] = "easy",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same instance.")] = 0,
+    rules: Annotated[bool, typer.Option("--rules", help="Add core functions, a status quo and rules.")] = False,
+) -> None:
+    """Write a seeded synthetic instance (for benchmarks and tests)."""
+    from outopt.generate import generate as make
+    from outopt.io import save
+
+    try:
+        n, m = (int(x) for x in size.lower().split("x"))
+        instance = make(n, m, profile=profile, seed=seed, rules=rules)
+    except ValueError as e:
+        msg = str(e) if "profile" in str(e) or "at least" in str(e) else f"--size must look like 2000x50, got {size!r}"
+        raise fail(msg, EXIT_INVALID)
+    try:
+        save(instance, file)
+    except InputError as e:
+        raise fail(f"{file}: {e.problems[0].message}", EXIT_INVALID)
+    out.print(f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})", markup=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -336,7 +336,7 @@ class Instance(_Frozen):
         out = []
         r = self.rules
         for k, lock in enumerate(r.locks):
-            if lock.function == function and (provider is None or provider != lock.provider):
+            if lock.function == function:  # it forces one offer and forbids the others
                 out.append({"rule": f"rules.locks[{k}]", "kind": "lock",
                             "text": f"'{function}' is locked to '{lock.provider}'", "reason": lock.reason})
         for k, ban in enumerate(r.forbid):

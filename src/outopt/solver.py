@@ -28,7 +28,9 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
 from outopt.errors import SolverError
+from outopt.heuristic import starting_plan
 from outopt.model.data import PortfolioData, compile_data
+from outopt.model.reduce import Reduction, reduce_instance, separable_plan
 from outopt.model.portfolio import build_model
 from outopt.schema import INHOUSE, Instance
 from outopt.solution import Solution, Status
@@ -45,6 +47,11 @@ class SolveOptions:
     seed: random seed; the same input and options give the same plan.
     warm_start: hand a verified starting plan to the solver when one is known.
     verbose: copy the solver log to stderr.
+    reduce: apply the reductions of :mod:`outopt.model.reduce` before the build (``solve`` only).
+    heuristic: seconds at most for a starting plan from :mod:`outopt.heuristic` (0 = none;
+        ``solve`` only); the plan is returned if the solver finds nothing better.
+    started: ``time.perf_counter()`` at which the time limit starts counting (None = the call's
+        start); the CLI sets it before reading the file, so reading counts too.
     """
 
     time_limit: float | None = None
@@ -54,6 +61,9 @@ class SolveOptions:
     warm_start: bool = True
     verbose: bool = False
     solver: str = "highs"
+    reduce: bool = True
+    heuristic: float = 5.0
+    started: float | None = None
 
     def __post_init__(self):
         if self.solver != "highs":
@@ -64,9 +74,20 @@ class SolveOptions:
             raise ValueError("gap must be in [0, 1)")
 
 
+WORKER_THREAD = "outopt-solve"
+
+
 @contextlib.contextmanager
 def stdout_to_stderr():
-    """Point file descriptor 1 at stderr for the duration (HiGHS prints its banner to fd 1)."""
+    """Point file descriptor 1 at stderr for the duration (HiGHS prints its banner to fd 1).
+
+    A no-op inside the worker thread of a time-limited :func:`solve`: the caller's thread
+    holds the redirection for it, and a worker that outlives the call must never move fd 1
+    while the caller prints.
+    """
+    if threading.current_thread().name == WORKER_THREAD:
+        yield
+        return
     sys.stdout.flush()
     try:
         saved = os.dup(1)
@@ -118,6 +139,9 @@ class Model:
         for v in self.data.engaged_vendors:
             idx.append(col[id(m.engage[v])])
             val.append(1.0 if v in used else 0.0)
+        if hasattr(m, "total_spend"):  # sparse share rows: a complete start saves HiGHS completing it
+            idx.append(col[id(m.total_spend)])
+            val.append(sum(verify(self.instance, plan).spend.values()))
         return idx, val
 
     # --- solve -----------------------------------------------------------------------
@@ -136,12 +160,11 @@ class Model:
             if quo is not None and verify(self.instance, quo).feasible:
                 start = quo
 
+        self.hand_off()
         with stdout_to_stderr():
-            if self._solver is None:
-                self._solver = Highs()
-                self._solver.set_instance(self.pyomo)
-            else:
-                self._solver.update()
+            if not self._fresh:
+                self._solver.update()  # pass changed limits of a model solved before
+            self._fresh = False
             highs = self._solver._solver_model
             if start is not None:
                 idx, val = self._start_vector(start)
@@ -183,7 +206,7 @@ class Model:
                 if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
                     return results, interrupted
                 best = max(0.0, results.incumbent_objective)
-                m.priority_level_limit[p] = best + 1e-6 * max(1.0, best)
+                m.priority_level_limit[p] = best + 1e-9 * max(1.0, best)
                 # the stage's plan meets every level so far: start the next stage from it
                 results.solution_loader.load_vars()
                 idx, val = self._start_vector(self.plan_from_values())
@@ -195,6 +218,19 @@ class Model:
         return None
 
     _spent_before_solve = 0.0
+    _fresh = False
+
+    def hand_off(self) -> None:
+        """Create the HiGHS instance and hand it the model (once; later solves pass only changes)."""
+        if self._solver is None:
+            with stdout_to_stderr():
+                solver = Highs()
+                if threading.current_thread().name == WORKER_THREAD:
+                    _set_instance_quietly(solver, self.pyomo)
+                else:
+                    solver.set_instance(self.pyomo)
+            self._solver = solver
+            self._fresh = True
 
     def _run(self, highs, options: SolveOptions, remaining: float | None, solver_options: dict):
         """Run HiGHS with a watchdog on the time limit and Ctrl-C turned into a clean cancel."""
@@ -282,6 +318,47 @@ def build(instance: Instance, reduce: bool = True) -> Model:
     return Model(instance, data, m, time.perf_counter() - t0)
 
 
+def _set_instance_quietly(solver: Highs, model) -> None:
+    """``Highs.set_instance`` without its ``capture_output(capture_fd=True)``.
+
+    Capturing moves the process's file descriptors 1 and 2 for the whole hand-off; from the
+    worker thread of a time-limited solve that would swallow what the caller prints once it
+    has stopped waiting. This is the body of ``set_instance`` in Pyomo 6.10 (pinned), and
+    the caller's thread holds fd 1 on stderr meanwhile for the HiGHS banner.
+    """
+    import highspy
+
+    if solver._last_results_object is not None:
+        solver._last_results_object.solution_loader.invalidate()
+    solver._reinit()
+    solver._model = model
+    solver._solver_model = highspy.Highs()
+    solver.add_block(model)
+    if solver._objective is None:
+        solver.set_objective(None)
+
+
+class _Abandoned(Exception):
+    """The caller stopped waiting: the time limit passed before this phase."""
+
+
+class _Progress:
+    """What a solve running in a worker thread has reached; the caller reads it when time is up."""
+
+    def __init__(self):
+        self.phase = "reading"
+        self.plan: dict[str, str] | None = None  # best verified plan so far
+        self.abandoned = False
+        self.interrupted = False
+        self.result = None  # a Solution, or (model, start) ready for HiGHS
+        self.error: BaseException | None = None
+
+    def step(self, phase: str) -> None:
+        if self.abandoned:
+            raise _Abandoned()
+        self.phase = phase
+
+
 def solve(
     instance: Instance,
     time_limit: float | None = None,
@@ -290,11 +367,137 @@ def solve(
     seed: int = 0,
     options: SolveOptions | None = None,
 ) -> Solution:
-    """Build and solve an instance; the time limit covers the whole call."""
+    """Reduce, build and solve an instance; the time limit covers the whole call.
+
+    Reductions (:mod:`outopt.model.reduce`) shrink the model first; when nothing couples
+    the functions any more the optimum is read off directly. Otherwise a heuristic
+    starting plan (:mod:`outopt.heuristic`), verified on the original instance, is handed
+    to HiGHS and returned if HiGHS finds nothing better within the limit.
+
+    With a time limit, the preparation (reductions, starting plan, Pyomo build, hand-off)
+    runs in a worker thread: if it is not done by the deadline, the call returns the best
+    verified plan found so far (status ``feasible``) or ``timeout``, and the worker stops
+    at its next step. HiGHS then runs in the caller's thread with what is left of the limit,
+    stopped by its own time limit and by a watchdog's cancel.
+    """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
-    t0 = time.perf_counter()
-    model = build(instance)
-    model._spent_before_solve = time.perf_counter() - t0
-    sol = model.solve(options)
+    t0 = options.started if options.started is not None else time.perf_counter()
+    progress = _Progress()
+    if options.time_limit is None:
+        prepared = _prepare(instance, options, t0, progress)
+        return prepared if isinstance(prepared, Solution) else _finish(instance, options, t0, *prepared)
+    deadline = t0 + options.time_limit
+    worker = threading.Thread(target=_run_prepare, args=(instance, options, t0, progress), daemon=True,
+                              name=WORKER_THREAD)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum, frame):
+            progress.interrupted = True
+            progress.abandoned = True
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    redirect = stdout_to_stderr()  # the worker creates HiGHS, which prints a banner to fd 1
+    redirect.__enter__()
+    try:
+        worker.start()
+        while worker.is_alive() and not progress.interrupted and time.perf_counter() < deadline:
+            worker.join(0.05)
+        if worker.is_alive():
+            progress.abandoned = True  # the worker stops at its next step; its work is not waited for
+    finally:
+        redirect.__exit__(None, None, None)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if not worker.is_alive() and not progress.interrupted:
+        if progress.error is not None:
+            raise progress.error
+        if isinstance(progress.result, Solution):
+            return progress.result
+        if progress.result is not None:
+            return _finish(instance, options, t0, *progress.result)
+    why = "interrupted" if progress.interrupted else f"time limit reached while {progress.phase}"
+    if progress.plan is not None:
+        sol = Solution.from_plan(instance, progress.plan, Status.FEASIBLE, interrupted=progress.interrupted,
+                                 message=f"{why}; returned the best verified plan so far")
+    else:
+        sol = Solution(instance, Status.TIMEOUT, interrupted=progress.interrupted,
+                       message=f"{why} before any plan was found")
     sol.total_time = time.perf_counter() - t0
     return sol
+
+
+def _run_prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Progress) -> None:
+    try:
+        progress.result = _prepare(instance, options, t0, progress)
+    except _Abandoned:
+        pass
+    except BaseException as err:  # handed to the caller's thread
+        progress.error = err
+
+
+def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Progress):
+    """Reduce, find a starting plan, build and hand off: a Solution when no MIP is needed, else (model, start).
+
+    Pure Python and Pyomo (no solver run), so a time-limited call can stop waiting for it.
+    """
+    deadline = None if options.time_limit is None else t0 + options.time_limit
+    progress.step("reducing")
+    reduction = reduce_instance(instance) if options.reduce else Reduction(instance)
+    data = compile_data(reduction.instance)
+    if options.reduce and reduction.applied:
+        plan = separable_plan(data)
+        if plan is not None:
+            sol = Solution.from_plan(instance, plan, Status.OPTIMAL,
+                                     message="separable: each function takes its best option")
+            sol.bound, sol.gap = sol.objective, 0.0
+            sol.total_time = time.perf_counter() - t0
+            return sol
+
+    if options.warm_start:
+        quo = status_quo(instance)
+        if quo is not None and verify(instance, quo).feasible:
+            progress.plan = quo
+    if options.heuristic > 0 and data.pairs:
+        progress.step("searching for a starting plan")
+        budget = options.heuristic
+        if deadline is not None:
+            budget = min(budget, 0.1 * max(0.0, deadline - time.perf_counter()))
+        candidate = starting_plan(data, budget, seed=options.seed) if budget > 0.01 else None
+        if candidate is not None:
+            check = verify(instance, candidate)
+            if check.feasible and (progress.plan is None or check.objective > verify(instance, progress.plan).objective):
+                progress.plan = candidate
+
+    progress.step("building the model")
+    b0 = time.perf_counter()
+    model = Model(instance, data, build_model(data, sparse_shares=True), 0.0)
+    model.build_time = time.perf_counter() - b0
+    for f, v in reduction.fixed.items():
+        model.pyomo.outsource[f, v].fix(1)
+    if data.pairs or data.engaged_vendors:
+        progress.step("handing the model to HiGHS")
+        model.hand_off()
+    progress.step("solving")
+    return model, progress.plan
+
+
+def _finish(instance: Instance, options: SolveOptions, t0: float, model: Model, start) -> Solution:
+    """Run HiGHS on the prepared model (in the caller's thread: its watchdog and Ctrl-C apply)."""
+    model._spent_before_solve = time.perf_counter() - t0
+    sol = model.solve(replace(options, started=None, warm_start=False), start=start)
+    if start is not None:
+        sol = _better_of(instance, sol, start)
+    sol.total_time = time.perf_counter() - t0
+    return sol
+
+
+def _better_of(instance: Instance, sol: Solution, start: dict[str, str]) -> Solution:
+    """The solver's result, or the verified starting plan when the solver found nothing better."""
+    if sol.status == Status.OPTIMAL or sol.status == Status.INFEASIBLE:
+        return sol
+    check = verify(instance, start)
+    if sol.plan is not None and sol.objective >= check.objective - 1e-9:
+        return sol
+    bound = sol.bound if sol.bound is not None and sol.bound >= check.objective - 1e-6 else None
+    return Solution.from_plan(instance, start, Status.FEASIBLE, bound=bound, solve_time=sol.solve_time,
+                              interrupted=sol.interrupted,
+                              message=(sol.message + "; " if sol.message else "") + "starting plan kept")

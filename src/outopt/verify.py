@@ -162,8 +162,8 @@ def verify(instance: Instance, plan) -> Verification:
     discounts = {v: 0.0 for v in engaged}
     for v in engaged:
         for b in vendors[v].bundles:
-            if all(plan.get(f) == v for f in b.functions):
-                savings[v] += sum(paid_cost.get(f, 0.0) for f in b.functions) - b.price
+            if all(plan.get(f) == v for f in b.functions):  # the lower of the bundle price and the costs is paid
+                savings[v] += max(0.0, sum(paid_cost.get(f, 0.0) for f in b.functions) - b.price)
         base = spend[v] - savings[v]
         if vendors[v].discounts:
             discounts[v] = volume_discount(vendors[v].discounts, vendors[v].discount_kind, base)

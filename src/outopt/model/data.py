@@ -156,6 +156,12 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     return data
 
 
+def _below(threshold: float) -> float:
+    """The top of the tier under ``threshold`` for all-units discounts: just below it (1e-6 relative), so
+    the model cannot pick the smaller discount at a spend exactly on the threshold."""
+    return max(0.0, threshold - 1e-6 * max(1.0, threshold))
+
+
 def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, float], reduce: bool) -> None:
     """Soft rules, bundles, discount tiers, exit fees, bans and the status quo (models/portfolio.md)."""
     data.vendor_place = {v.id: f"vendors[{i}]" for i, v in enumerate(inst.vendors)}
@@ -193,8 +199,12 @@ def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, fl
             continue
         rows = [(0.0, tiers[0].threshold, 0.0, 0.0)]
         cum = 0.0  # incremental discount reached at the tier's threshold
+        if v.discount_kind == "all_units":  # a spend at a threshold is in the higher tier, not below it
+            rows[0] = (0.0, _below(tiers[0].threshold), 0.0, 0.0)
         for t, tier in enumerate(tiers):
             hi = tiers[t + 1].threshold if t + 1 < len(tiers) else max(top, tier.threshold)
+            if v.discount_kind == "all_units" and t + 1 < len(tiers):
+                hi = _below(hi)
             rate = tier.percent / 100
             intercept = cum - rate * tier.threshold if v.discount_kind == "incremental" else 0.0
             rows.append((tier.threshold, hi, rate, intercept))

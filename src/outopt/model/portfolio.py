@@ -17,10 +17,15 @@ from outopt.model.data import PortfolioData
 from outopt.schema import INHOUSE
 
 
-def build_model(data: PortfolioData) -> pyo.ConcreteModel:
-    """Build the Pyomo model of a compiled instance (see models/portfolio.md)."""
+def build_model(data: PortfolioData, sparse_shares: bool = False) -> pyo.ConcreteModel:
+    """Build the Pyomo model of a compiled instance (see models/portfolio.md).
+
+    ``sparse_shares`` writes share rows against one total-spend variable (see :func:`_total_spend`);
+    :func:`outopt.solve` uses it, analyses that read rows as sums of binaries keep the default.
+    """
     inst = data.instance
     m = pyo.ConcreteModel(name=inst.name)
+    m._sparse_shares = sparse_shares
     m.F = pyo.Set(initialize=data.functions, ordered=True, doc="functions")
     m.V = pyo.Set(initialize=data.vendors, ordered=True, doc="vendors")
     m.A = pyo.Set(initialize=data.pairs, dimen=2, ordered=True, doc="allowed offers (f, v)")
@@ -35,6 +40,7 @@ def build_model(data: PortfolioData) -> pyo.ConcreteModel:
     add_engage_link(m, data)
     add_engage_used(m, data)
     add_bundle_link(m, data)
+    add_bundle_all(m, data)
     add_tier_choice(m, data)
     add_tier_split(m, data)
     add_tier_floor(m, data)
@@ -92,7 +98,19 @@ def _vendor_spend(m, data: PortfolioData, v: str):
 
 
 def _total_spend(m, data: PortfolioData):
-    return sum(_vendor_spend(m, data, w) for w in data.vendors if data.pairs_of_vendor[w])
+    """Total outsourced spend sum_w S[w].
+
+    With ``sparse_shares`` it is one variable T, defined once by the row ``total_spend_def``, and
+    share rows hold T instead of every offer: a dense row per vendor times a mutable share took
+    Pyomo minutes to hand to HiGHS at 2,000 x 50 (benchmarks/README.md, Performance).
+    """
+    total = sum(_vendor_spend(m, data, w) for w in data.vendors if data.pairs_of_vendor[w])
+    if not getattr(m, "_sparse_shares", False):
+        return total
+    if not hasattr(m, "total_spend"):
+        m.total_spend = pyo.Var(domain=pyo.Reals, doc="total outsourced spend T")
+        m.total_spend_def = pyo.Constraint(expr=m.total_spend == total, doc="total outsourced spend")
+    return m.total_spend
 
 
 def _outsourced(m, data: PortfolioData, f: str):
@@ -210,7 +228,7 @@ def add_vendor_capacity(m, data: PortfolioData) -> None:
 
 
 def add_max_share(m, data: PortfolioData) -> None:
-    """Concentration: spend[v] <= max_share[v] * sum_w spend[w]."""
+    """Concentration: spend[v] <= max_share[v] * T, with T = sum_w spend[w] (one row, total_spend_def)."""
     shares = {v.id: v.max_share for v in data.instance.vendors if v.id in data.share_limited}
     m.VS = pyo.Set(initialize=data.share_limited, ordered=True, doc="share-limited vendors")
     m.max_share_limit = pyo.Param(m.VS, initialize=shares, mutable=True, doc="vendors[v].max_share")
@@ -291,6 +309,20 @@ def add_bundle_link(m, data: PortfolioData) -> None:
         pyo.Set(initialize=idx, dimen=3, ordered=True),
         rule=lambda m, v, k, f: m.bundle[v, k] <= m.outsource[f, v],
         doc="bundle only when all members go to the vendor",
+    )
+
+
+def add_bundle_all(m, data: PortfolioData) -> None:
+    """A bundle applies whenever all its members go to the vendor: z[v,k] >= sum_f x[f,v] - (n - 1).
+    (The vendor charges the bundle price; without this row a plan could decline the saving to meet
+    a minimum spend or another vendor's share.)"""
+    if not data.bundles:
+        return
+    m.bundle_all = pyo.Constraint(
+        m.B,
+        rule=lambda m, v, k: m.bundle[v, k]
+        >= sum(m.outsource[f, v] for f in data.bundles[v, k][0]) - (len(data.bundles[v, k][0]) - 1),
+        doc="bundle whenever all members go to the vendor",
     )
 
 
@@ -454,7 +486,10 @@ def add_forbid(m, data: PortfolioData) -> None:
     def rule(m, k):
         pairs, kept = rows[k]
         expr = sum(m.outsource[p] for p in pairs) + sum(1 - _outsourced(m, data, f) for f in kept)
-        return expr <= _slack(m, data, f"rules.forbid[{k}]")
+        slack = _slack(m, data, f"rules.forbid[{k}]")
+        if isinstance(expr, (int, float)) and isinstance(slack, int):  # in-house banned, no offer left
+            return pyo.Constraint.Infeasible if expr > 0 else pyo.Constraint.Skip
+        return expr <= slack
 
     m.forbid = pyo.Constraint(list(rows), rule=rule, doc="rules.forbid")
 

@@ -1,0 +1,74 @@
+"""The time limit bounds the whole call: it returns within the limit plus 10 % (or 2 s), with the
+best verified plan found so far, even when the work inside cannot be interrupted."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import INSTANCES
+from hard import perfect_packing
+
+import outopt
+import outopt.solver
+from outopt.generate import generate
+
+
+def within(elapsed: float, limit: float) -> bool:
+    return elapsed <= max(limit * 1.1, limit + 2.0)
+
+
+def test_no_plan_in_time_is_a_timeout_on_time():
+    inst = perfect_packing()
+    t0 = time.perf_counter()
+    sol = outopt.solve(inst, time_limit=2)
+    assert within(time.perf_counter() - t0, 2)
+    assert sol.status == outopt.Status.TIMEOUT and sol.plan is None
+
+
+def test_hard_instance_returns_a_verified_plan_on_time():
+    inst = generate(300, 12, "hard", seed=0)
+    t0 = time.perf_counter()
+    sol = outopt.solve(inst, time_limit=3, threads=1)
+    assert within(time.perf_counter() - t0, 3)
+    assert sol.status in (outopt.Status.FEASIBLE, outopt.Status.OPTIMAL)  # not proven within 3 s when written
+    assert outopt.verify(inst, sol.plan).feasible
+    assert sol.objective == pytest.approx(outopt.verify(inst, sol.plan).objective)
+
+
+def test_a_build_that_overruns_is_abandoned_with_the_best_plan_so_far(monkeypatch, small):
+    """Fault injection: the model build takes 4 s; the 1 s call still returns on time with the
+    heuristic's verified plan (the best known), the worker abandoned."""
+    real = outopt.solver.build_model
+
+    def slow_build(data, **kw):
+        time.sleep(4)
+        return real(data, **kw)
+
+    monkeypatch.setattr(outopt.solver, "build_model", slow_build)
+    t0 = time.perf_counter()
+    sol = outopt.solve(small, options=outopt.SolveOptions(time_limit=1))
+    assert within(time.perf_counter() - t0, 1)
+    assert sol.status == outopt.Status.FEASIBLE
+    assert "time limit reached while building the model" in sol.message
+    assert outopt.verify(small, sol.plan).feasible
+    assert sol.objective == pytest.approx(outopt.verify(small, sol.plan).objective)
+    # without a starting plan nothing is known by then: a timeout, on time too
+    t0 = time.perf_counter()
+    sol = outopt.solve(small, options=outopt.SolveOptions(time_limit=1, heuristic=0))
+    assert within(time.perf_counter() - t0, 1)
+    assert sol.status == outopt.Status.TIMEOUT and "while building the model" in sol.message
+
+
+def test_cli_time_limit_counts_reading_and_exits_on_time(tmp_path):
+    path = tmp_path / "packing.json"
+    outopt.save(perfect_packing(), path)
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "outopt", "solve", str(path), "--time-limit", "3", "--json", "-"],
+                       capture_output=True, text=True, timeout=60)
+    elapsed = time.perf_counter() - t0
+    assert r.returncode == 4, r.stderr
+    data = json.loads(r.stdout)
+    assert data["status"] == "timeout" and data["total_time"] <= 3.3
+    assert elapsed <= 3 + 2 + 15  # plus starting Python and importing Pyomo on a busy machine: no hang
