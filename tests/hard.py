@@ -24,3 +24,13 @@ def perfect_packing(vendors: int = 12, seed: int = 1) -> outopt.Instance:
             for j in range(vendors)
         ],
     )
+
+
+def packing_with_status_quo(vendors: int = 12, seed: int = 1) -> outopt.Instance:
+    """The perfect packing, but every function now runs in-house (a feasible status quo, handed to
+    HiGHS as a start) and saves money when outsourced: plans come at once, the proof of the best
+    (the hidden perfect packing) does not."""
+    inst = perfect_packing(vendors, seed)
+    functions = [f.model_copy(update={"inhouse": outopt.InHouse(cost=20), "current": "inhouse"})
+                 for f in inst.functions]
+    return inst.model_copy(update={"name": "perfect packing, in-house today", "functions": functions})

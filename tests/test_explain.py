@@ -183,3 +183,35 @@ def test_cli_explain(tmp_path):
     r = run("explain", INSTANCES / "infeasible.yaml", "--json", tmp_path / "x.json")
     assert r.returncode == 3
     assert "outopt diagnose" in r.stderr and not (tmp_path / "x.json").exists()
+
+
+def in_house_instance():
+    # three functions kept in-house (every offer costs more than it saves), two vendors with a retainer each
+    # and an operating budget: break-even costs need one MIP each, and they settle every regret (each
+    # function's alternatives are offers whose best plans the break-even search found exactly)
+    return make(
+        functions=[{"id": "a", "inhouse": {"cost": 100}}, {"id": "b", "inhouse": {"cost": 80}},
+                   {"id": "c", "inhouse": {"cost": 60}}],
+        vendors=[{"id": "v1", "retainer": 20}, {"id": "v2", "retainer": 5}],
+        offers=[{"function": "a", "vendor": "v1", "cost": 95}, {"function": "b", "vendor": "v1", "cost": 70},
+                {"function": "c", "vendor": "v1", "cost": 58}, {"function": "a", "vendor": "v2", "cost": 99},
+                {"function": "b", "vendor": "v2", "cost": 79}, {"function": "c", "vendor": "v2", "cost": 61}],
+        budget={"operating": 260},
+    )
+
+
+def test_break_evens_settle_regrets_with_fewer_solves_than_questions():
+    inst = in_house_instance()
+    ex = explain(inst)
+    plans = list(feasible_plans(inst))
+    top = max(obj for obj, _ in plans)
+    assert ex.solution.objective == pytest.approx(top)
+    assert all(p == "inhouse" for p in ex.solution.plan.values())
+    for row in ex.functions:  # as enumeration says
+        f = row["function"]
+        second = max(obj for obj, plan in plans if plan[f] != "inhouse")
+        assert row["regret"] == pytest.approx(top - second, abs=1e-6), f
+        assert best_with(inst, f, row["runner_up"]) == pytest.approx(second, abs=1e-6), f
+    # 3 regrets + 6 break-evens asked; the first solve and one MIP per break-even answer them all
+    assert ex.questions == 9
+    assert ex.solves == 1 + 6 < ex.questions

@@ -124,7 +124,7 @@ def test_file_errors_name_the_file(tmp_path):
 @pytest.mark.parametrize(
     "name, text, expected",
     [
-        ("broken.yaml", "name: [unclosed\n", "line 2, column 1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+        ("broken.yaml", "name: [unclosed\n", "line 2, column 1: invalid YAML: did not find expected ',' or ']'"),
         ("broken.json", '{"name": "x",}', "line 1, column 14: invalid JSON: Expecting property name enclosed in double quotes"),
         ("empty.yaml", "  \n", "file is empty"),
         ("list.yaml", "- a\n- b\n", "the top level must be a mapping of fields (name, functions, ...), got a list"),

@@ -15,6 +15,7 @@ from outopt.analysis.explain import Explanation, explain
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.generate import generate
 from outopt.io import load, save
+from outopt.io.limits import ReadLimits
 from outopt.io.results import write_results
 from outopt.schema import (
     INHOUSE,
@@ -51,7 +52,7 @@ __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",
     "Bundle", "DiscountTier", "Exclusive", "Forbid", "Lock", "Requires", "Soft", "VendorGroup",
     "InputError", "OutoptError", "PlanError", "Problem", "SolverError",
-    "Model", "SolveOptions", "Solution", "Status", "Verification",
+    "Model", "ReadLimits", "SolveOptions", "Solution", "Status", "Verification",
     "build", "check_instance", "generate", "load", "save", "solve", "status_quo", "verify", "write_results",
     "Company", "CompanySolution", "CompanyVerification", "build_company", "load_company", "solve_company",
     "verify_company", "BatchResult", "solve_many",

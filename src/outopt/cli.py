@@ -17,6 +17,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from outopt.analysis.diagnose import diagnose as diagnose_instance, diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
@@ -42,6 +45,36 @@ from outopt.report import (
 from outopt.solver import WORKER_THREAD, SolveOptions, solve as solve_instance
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # Ctrl-C outside the solver (the shell's convention: 128 + SIGINT)
+
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class GuardedGroup(TyperGroup):
+    """Runs every command inside a guard: no traceback ever reaches a planner.
+
+    An unexpected exception becomes one line on stderr and exit code 1; Ctrl-C outside
+    the solver (which handles it itself, returning its best plan) becomes exit code 130.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except KeyboardInterrupt:
+            err.print("[red]error:[/red] interrupted", markup=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as e:  # noqa: BLE001 - the last line of defence
+            detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            err.print(
+                f"[red]error:[/red] internal error ({escape(type(e).__name__ + (': ' + detail if detail else ''))}); "
+                "please report it with the input file",
+                markup=True,
+            )
+            raise typer.Exit(EXIT_ERROR) from None
+
 
 app = typer.Typer(
     name="outopt",
@@ -49,13 +82,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=GuardedGroup,
 )
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True)
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 
@@ -69,7 +101,7 @@ def load_or_exit(path: Path, company: bool = False):
 def invalid(e: InputError, path) -> typer.Exit:
     """Print every problem of an input (file, scenario or option) and return the exit for invalid input."""
     n = len(e.problems)
-    err.print(f"[red]error:[/red] {e.source or path}: {n} problem{'s' if n > 1 else ''} found", markup=True)
+    err.print(f"[red]error:[/red] {escape(str(e.source or path))}: {n} problem{'s' if n > 1 else ''} found", markup=True)
     for p in e.problems:
         err.print(f"  {e.source or path}: {p}", markup=False)
     return typer.Exit(EXIT_INVALID)
@@ -81,7 +113,10 @@ def write_output(target: str, text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        atomic_write_text(target, text if text.endswith("\n") else text + "\n")
+        try:
+            atomic_write_text(target, text if text.endswith("\n") else text + "\n")
+        except OSError as e:
+            raise fail(f"cannot write {target}: {e.strerror or e}", EXIT_INVALID) from None
 
 
 def run_or_exit(source, compute):

@@ -206,7 +206,7 @@ def print_explanation(expl, console: Console) -> None:
                        num(r["step"]) if r["binding"] else "", money(r["gain"]), num(r["value_of_unit"]),
                        num(r["lp_dual"]))
     console.print(limits)
-    console.print(f"{expl.solves} solves in {expl.time:.2f}s", markup=False)
+    console.print(f"{expl.solves} solves for {expl.questions} questions in {expl.time:.2f}s", markup=False)
 # --- what-if analyses (outopt.analysis) ----------------------------------------------------
 
 

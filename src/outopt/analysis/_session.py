@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from pyomo.environ import Param
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -19,17 +20,32 @@ from outopt.schema import INHOUSE
 from outopt.solver import stdout_to_stderr
 
 
+def _param_values(m) -> list:
+    return [(id(p), p.value) for c in m.component_objects(Param, active=True) if c.mutable for p in c.values()]
+
+
+# the session brings HiGHS up to date itself before setting a start; the solve call need not check again
+_UPDATED = {k: False for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                               "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                               "update_vars", "update_parameters", "update_named_expressions", "update_objective")}
+
+
 class Session:
     """Solve one Pyomo model again and again; ``deadline`` (perf_counter seconds) bounds every call."""
 
-    def __init__(self, model, threads: int | None = None, seed: int = 0, deadline: float | None = None):
+    def __init__(self, model, threads: int | None = None, seed: int = 0, deadline: float | None = None,
+                 fixed_as_bounds: bool = False):
         self.model = model  # outopt.solver.Model
+        # fixed variables as columns with equal bounds (a bound change per fix) rather than constants
+        # (every row they appear in rebuilt): cheaper when an analysis fixes and unfixes one at a time
+        self.fixed_as_bounds = fixed_as_bounds
         self.threads = threads
         self.seed = seed
         self.deadline = deadline
         self._solver: Highs | None = None
         self.solves = 0
         self.highs_options: dict = {}  # extra HiGHS options for every solve of the session
+        self._params: list | None = None  # the model's mutable Param values at the last solve
 
     def expired(self) -> bool:
         return self.deadline is not None and time.perf_counter() >= self.deadline
@@ -45,15 +61,25 @@ class Session:
             if remaining <= 0.01:
                 return "timeout", None
         with stdout_to_stderr():
+            params = _param_values(m)
             if self._solver is None:
-                self._solver = Highs()
+                self._solver = Highs(treat_fixed_vars_as_params=not self.fixed_as_bounds)
                 self._solver.set_instance(m)
             else:
-                self._solver.update()
+                # recomputing every coefficient that depends on a Param is the dearest part of an update:
+                # skip it when no Param has changed since the last solve
+                auto = self._solver.config.auto_updates
+                auto.update_parameters = params != self._params
+                try:
+                    self._solver.update()
+                finally:
+                    auto.update_parameters = True
+            self._params = params
             if start is not None:
                 self._set_start(start)
             try:
                 res = self._solver.solve(m, tee=[], time_limit=remaining, rel_gap=gap, threads=self.threads,
+                                         auto_updates=_UPDATED,
                                          solver_options={"random_seed": self.seed, **self.highs_options}, load_solutions=False,
                                          raise_exception_on_nonoptimal_result=False)
             except Exception as err:

@@ -8,7 +8,11 @@ objectives; HiGHS's persistent interface applies each change incrementally):
   plan that gives it another provider) and the **regret**, the optimum minus that plan's
   net benefit (null when no other provider is possible), with the other decisions that
   change with it. One re-solve per function: ``outsource[f, p]`` fixed to 0, or, for a
-  function kept in-house, a row forcing it out.
+  function kept in-house, a row forcing it out; a single MIP with the soft rules' priority levels
+  pinned at the optimum's when a verified plan answering the question meets them (the optimal plan
+  with the one decision moved, or any plan an earlier re-solve found: the pool), else the full
+  lexicographic re-solve. No re-solve when the break-even searches of the function's offers
+  determine the answer (see ``_break_even``).
 * **offers**: for every offer not chosen, the **break-even cost**: the highest yearly
   ``cost`` (at most its current cost) at which the offer is part of an optimal plan,
   everything else unchanged. Exact, one MIP per offer: ``outsource[f, v]`` fixed to 1 and
@@ -17,13 +21,17 @@ objectives; HiGHS's persistent interface applies each change incrementally):
   benefit of at least the optimum; maximise the cost. Accurate to the solver's tolerances
   (1e-6 relative). ``None`` ("never") when no feasible plan can give the function to that
   vendor at any cost: a rule forbids it (a core function, a together-group the vendor cannot
-  serve whole, ...).
+  serve whole, ...). The soft rules' priority levels are held at the optimum's: a plan that
+  breaks a higher-priority rule more never enters the optimal plan, whatever the offer's cost.
 * **limits**: each limit, whether it is **binding** (the plan uses it to within one step),
   and for the binding ones the **value of one more unit**: the change in the optimum when
   the limit is relaxed by its step (1% of a budget or vendor capacity, one unit of a staff
   pool or of max_vendors, one percentage point of a share), divided by the step; plus the
   LP dual of the limit's row with the engagement decisions fixed at the plan and the
   assignments relaxed to [0, 1] (a marginal value of the relaxation, per unit).
+
+Every re-solve starts from a verified plan and is solved to proven optimality; the questions
+asked and the solver runs used are counted (``Explanation.questions``, ``Explanation.solves``).
 """
 
 from __future__ import annotations
@@ -40,12 +48,21 @@ from pyomo.repn import generate_standard_repn
 
 from outopt.analysis._session import Session
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
+from outopt.errors import SolverError
 from outopt.schema import INHOUSE, Instance
 from outopt.solution import Solution
 from outopt.solver import Model, SolveOptions, build
 from outopt.verify import verify
 
 BREAK_EVEN_TOLERANCE = 1e-6  # relative to the optimum: a plan "enters" when within this of the optimum
+
+RESOLVE_OPTIONS = {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False,
+                   "mip_heuristic_run_feasibility_jump": False}
+
+
+def _above(level: float) -> float:
+    """A priority level's weighted violation with the solver's tolerance (as in outopt.solver)."""
+    return level + 1e-6 * max(1.0, level)
 
 
 @dataclass
@@ -56,7 +73,8 @@ class Explanation:
     functions: list[dict] = field(default_factory=list)
     offers: list[dict] = field(default_factory=list)
     limits: list[dict] = field(default_factory=list)
-    solves: int = 0
+    solves: int = 0  # solver runs: the first solve, one per question a bound did not settle, the LP duals
+    questions: int = 0  # regrets, break-evens and binding limits' values asked
     time: float = 0.0
     timings: dict = field(default_factory=dict)  # seconds: first solve, limits, functions, offers
 
@@ -75,6 +93,7 @@ class Explanation:
             "limits": self.limits,
             "break_even_tolerance": BREAK_EVEN_TOLERANCE,
             "solves": self.solves,
+            "questions": self.questions,
             "time": round(self.time, 4),
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }
@@ -105,9 +124,21 @@ class _Explainer:
         self.model: Model = build(instance)
         start = solution.plan if solution is not None and solution.plan else None
         self.solution = self.model.solve(self.options, start=start)
-        self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline)
+        self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline,
+                               fixed_as_bounds=True)
+        # every re-solve starts from a verified plan of the pool; HiGHS's large-neighbourhood heuristics
+        # (RINS, RENS) and feasibility jump look for such plans and cost ~40% of a re-solve here. Each MIP
+        # is still solved to proven optimality, so the figures do not change.
+        self.session.highs_options = RESOLVE_OPTIONS
         self.solves = 1
-        self.seen: list[tuple[float, dict[str, str]]] = []  # (net benefit, plan) of every re-solve: warm starts
+        self.questions = 0
+        # the optimum's weighted violation per priority level: plans that do worse never enter an optimal plan
+        self.levels: dict = dict(self.solution.verification.level_violation) if self.solution.status.has_plan else {}
+        # verified plans seen so far (net benefit, plan), feasible at the instance's costs and meeting the
+        # optimum's priority levels: warm starts, and the runner-up when they answer a question
+        self.pool: list[tuple[float, dict[str, str]]] = []
+        # best net benefit of a plan giving f to v, known exactly from its break-even (None: no such plan)
+        self.best_with: dict[tuple[str, str], tuple[float, dict[str, str]] | None] = {}
 
     @property
     def plan(self) -> dict[str, str]:
@@ -139,15 +170,36 @@ class _Explainer:
         self.solves += 1
         return self.model.solve(replace(self.options, warm_start=False, time_limit=left), start=start)
 
-    def best_start(self, f: str, options: list[str]) -> dict[str, str] | None:
-        """The optimal plan with f moved to the best of the given providers that keeps it feasible."""
-        best = None
-        for p in options:
-            plan = {**self.plan, f: p}
-            check = verify(self.instance, plan)
-            if check.feasible and (best is None or check.objective > best[0]):
-                best = (check.objective, plan)
-        return None if best is None else best[1]
+    def admit(self, plan: dict[str, str]) -> float | None:
+        """Verify a plan at the instance's costs (its net benefit, None when infeasible); keep it in the
+        pool when it also meets the optimum's priority levels."""
+        check = verify(self.instance, plan)
+        if not check.feasible:
+            return None
+        if all(check.level_violation.get(p, 0.0) <= _above(x) for p, x in self.levels.items()):
+            self.pool.append((check.objective, plan))
+        return check.objective
+
+    def best_in_pool(self, fits) -> tuple[float, dict[str, str]] | None:
+        known = [t for t in self.pool if fits(t[1])]
+        return max(known, key=lambda t: t[0]) if known else None
+
+    @contextlib.contextmanager
+    def levels_pinned(self):
+        """Soft rules with priorities held at the optimum's levels (the last stage of the lexicographic
+        solve) for the duration: a single MIP then answers a question a full re-solve would."""
+        m = self.model.pyomo
+        if not hasattr(m, "P"):
+            yield
+            return
+        saved = {p: pyo.value(m.priority_level_limit[p]) for p in m.P}
+        for p in m.P:
+            m.priority_level_limit[p] = _above(self.levels.get(p, 0.0))
+        try:
+            yield
+        finally:
+            for p, x in saved.items():
+                m.priority_level_limit[p] = x
 
     # --- functions: runner-up and regret -----------------------------------------------
     def functions(self) -> list[dict]:
@@ -161,34 +213,89 @@ class _Explainer:
             p = self.plan[f]
             row = {"function": f, "provider": p, "runner_up": None, "regret": None, "changes": []}
             out.append(row)
-            others = [q for (_, q) in data.pairs_of_function[f] if q != p]
-            if p == INHOUSE:
-                if f not in m.explain_force_out:
-                    continue
-                m.explain_force_out[f].activate()
-            else:
-                m.outsource[f, p].fix(0)
-                if self.instance.function(f).inhouse is not None:
-                    others.append(INHOUSE)
-            start = self.best_start(f, others)
-            try:
-                sol = self.resolve(start)
-            finally:
-                if p == INHOUSE:
-                    m.explain_force_out[f].deactivate()
-                else:
-                    m.outsource[f, p].unfix()
-            if sol is None or sol.status.name == "TIMEOUT":
+            if p == INHOUSE and f not in m.explain_force_out:
+                continue  # no other provider is possible
+            self.questions += 1
+            best = self._best_from_break_evens(f, p)
+            if best is None:
+                best = self._resolve_without(f, p)
+            if best == "timeout":
                 row["note"] = "time limit reached"
                 continue
-            if not sol.status.has_plan:
+            if best == "none":
                 continue
-            self.seen.append((sol.objective, sol.plan))
-            row["runner_up"] = sol.plan[f]
-            row["regret"] = round(self.opt - sol.objective, 6)
-            row["changes"] = [{"function": g, "from": self.plan[g], "to": sol.plan[g]}
-                              for g in data.functions if g != f and sol.plan[g] != self.plan[g]]
+            objective, plan = best
+            row["runner_up"] = plan[f]
+            row["regret"] = round(self.opt - objective, 6)
+            row["changes"] = [{"function": g, "from": self.plan[g], "to": plan[g]}
+                              for g in data.functions if g != f and plan[g] != self.plan[g]]
         return out
+
+    def _best_from_break_evens(self, f: str, p: str):
+        """The best plan giving f another provider, when every other provider is an offer whose best plan
+        the break-even search found exactly: (net benefit, plan), "none" when no plan exists, None when
+        a re-solve is needed (an in-house alternative, an offer not known exactly)."""
+        others = [q for (_, q) in self.model.data.pairs_of_function[f] if q != p]
+        if p != INHOUSE and self.instance.function(f).inhouse is not None:
+            return None
+        if not all((f, q) in self.best_with for q in others):
+            return None
+        found = [self.best_with[f, q] for q in others if self.best_with[f, q] is not None]
+        if found:
+            return max(found, key=lambda t: t[0])
+        # no plan meets the optimum's priority levels; without priorities, none at all
+        return "none" if not self.levels else None
+
+    def _resolve_without(self, f: str, p: str):
+        """Re-solve with f kept from p: (net benefit, plan), "none" (no plan) or "timeout"."""
+        m = self.model.pyomo
+        if p == INHOUSE:
+            m.explain_force_out[f].activate()
+        else:
+            m.outsource[f, p].fix(0)
+        for q in [q for (_, q) in self.model.data.pairs_of_function[f] if q != p] + [INHOUSE]:
+            if q != p:  # the optimal plan with f moved to q, when that alone is feasible: a warm start
+                self.admit({**self.plan, f: q})
+        start = self.best_in_pool(lambda plan: plan[f] != p)
+        try:
+            # when a plan without f -> p meets the optimum's priority levels, so does the best one
+            return self.best_plan(single=start is not None, start=None if start is None else start[1])
+        finally:
+            if p == INHOUSE:
+                m.explain_force_out[f].deactivate()
+            else:
+                m.outsource[f, p].unfix()
+
+    def best_plan(self, single: bool, start: dict[str, str] | None, judge: Instance | None = None):
+        """The optimum of the model as changed: (net benefit, plan) by ``judge`` (default: the instance),
+        "none" when there is no plan, "timeout". With ``single`` (the caller knows the optimum meets the
+        optimum's priority levels) or no priorities, one MIP with the levels pinned; otherwise the full
+        lexicographic re-solve."""
+        judge = judge or self.instance
+        if single or not self.levels:
+            with self.levels_pinned():
+                status, _ = self.session.solve(start=start)
+            self.solves += 1
+            if status != "optimal":
+                return "none" if status == "infeasible" else "timeout"
+            plan = self.session.plan()
+        else:
+            with self.judged_against(judge):
+                sol = self.resolve(start)
+            if sol is None or sol.status.name == "TIMEOUT":
+                return "timeout"
+            if not sol.status.has_plan:
+                return "none"
+            plan = sol.plan
+        if judge is not self.instance:
+            check = verify(judge, plan)
+            if not check.feasible:
+                raise SolverError(f"explain: a re-solved plan fails verification: {'; '.join(check.violations)}")
+            return check.objective, plan
+        objective = self.admit(plan)
+        if objective is None:
+            raise SolverError("explain: a re-solved plan fails verification")
+        return objective, plan
 
     # --- offers: break-even cost ---------------------------------------------------------
     def _cost_coefficients(self):
@@ -254,22 +361,9 @@ class _Explainer:
             m.net_benefit.deactivate()
         results = {}
         try:
-            for p in allowed:
-                m.outsource[p].fix(1)
-                dc[p].unfix()
-                known = [(obj, plan) for obj, plan in self.seen if plan[p[0]] == p[1]]
-                start = max(known, key=lambda t: t[0])[1] if known else None
-                try:
-                    status, shift = self.session.solve(start=start)
-                    witness = self.session.plan() if status in ("optimal", "feasible") else None
-                finally:
-                    dc[p].fix(0)
-                    m.outsource[p].unfix()
-                self.solves += 1
-                if status in ("optimal", "feasible"):
-                    results[p] = self._exact_break_even(p, shift, witness)
-                elif status == "timeout":
-                    results[p] = math.nan
+            with self.levels_pinned():
+                for p in allowed:
+                    results[p] = self._break_even(p, rows, objective)
         finally:
             if allowed:
                 m.explain_max_cost.deactivate()
@@ -280,7 +374,7 @@ class _Explainer:
             row = {"function": o.function, "vendor": o.vendor, "cost": o.cost, "break_even_cost": None, "reason": ""}
             if p not in m.outsource:
                 row["reason"] = _rule_against(inst, *p) or "not an allowed offer"
-            elif p not in results:
+            elif results[p] is None:
                 row["reason"] = (_rule_against(inst, *p)
                                  or "no feasible plan gives this function to this vendor, at any cost")
             elif math.isnan(results[p]):
@@ -289,6 +383,39 @@ class _Explainer:
                 row["break_even_cost"] = results[p]
             out.append(row)
         return out
+
+    def _break_even(self, p, rows: dict, objective: dict) -> float | None:
+        """One offer's break-even MIP (None: no plan at any cost; nan: time limit). Records in ``best_with``
+        the best plan giving the function to the vendor at its current cost when the MIP determines it:
+        the offer's cost only loosens rows as it falls and lowers the net benefit at a fixed rate k, so a
+        plan y at the current cost breaks even at a shift (benefit(y) - optimum) / k; the largest shift s
+        then bounds every such y by optimum + k s, which the witness attains when feasible at the current cost."""
+        m = self.model.pyomo
+        dc = m.explain_cost_shift
+        self.questions += 1
+        m.outsource[p].fix(1)
+        dc[p].unfix()
+        known = self.best_in_pool(lambda plan: plan[p[0]] == p[1])
+        try:
+            status, shift = self.session.solve(start=None if known is None else known[1])
+            witness = self.session.plan() if status in ("optimal", "feasible") else None
+        finally:
+            dc[p].fix(0)
+            m.outsource[p].unfix()
+        self.solves += 1
+        if status == "infeasible":
+            self.best_with[p] = None
+            return None
+        if status != "optimal":
+            return math.nan if status == "timeout" else self._exact_break_even(p, shift, witness)
+        k = -objective.get(p, 0.0)
+        monotone = k > 1e-9 and all(
+            not con.equality and not (con.has_lb() and con.has_ub()) and (d[p] >= 0 if con.has_ub() else d[p] <= 0)
+            for con, d in rows.items() if p in d)
+        value = self.admit(witness)
+        if monotone and value is not None and abs(value - (self.opt + k * shift)) <= _above(0.0) * max(1.0, abs(self.opt)):
+            self.best_with[p] = (value, witness)
+        return self._exact_break_even(p, shift, witness)
 
     def _exact_break_even(self, pair, shift: float, witness: dict[str, str]) -> float:
         """The break-even cost from the solver's shift, recomputed exactly by the verifier when the
@@ -333,14 +460,16 @@ class _Explainer:
                 judge = set_place(self.instance, {lim.place: int(relaxed) if lim.integer else relaxed})
             except (KeyError, ValueError, IndexError, TypeError):
                 continue  # a limit this module cannot name in the file
+            self.questions += 1
             par.set_value(relaxed)
             try:
-                with self.judged_against(judge):
-                    sol = self.resolve(self.plan)
+                # the plan stays feasible with the limit relaxed, at the same priority levels: when those
+                # are zero the relaxed optimum meets them too
+                best = self.best_plan(single=not any(self.levels.values()), start=self.plan, judge=judge)
             finally:
                 par.set_value(lim.current)
-            if sol is not None and sol.status.has_plan:
-                row["gain"] = round(sol.objective - self.opt, 6)
+            if isinstance(best, tuple):
+                row["gain"] = round(best[0] - self.opt, 6)
                 row["value_of_unit"] = round(row["gain"] / abs(lim.step), 6)
         self._lp_duals(limits, rows, out)
         return out
@@ -402,11 +531,12 @@ def explain(instance: Instance, options: SolveOptions | None = None, solution: S
     ex = _Explainer(instance, options, solution)
     timings = {"solve": time.perf_counter() - t0}
     if not ex.solution.status.has_plan:
-        return Explanation(ex.solution, solves=ex.solves, time=time.perf_counter() - t0, timings=timings)
+        return Explanation(ex.solution, solves=ex.solves, questions=ex.questions, time=time.perf_counter() - t0,
+                           timings=timings)
     parts = {}
-    for part in ("limits", "functions", "offers"):
+    for part in ("limits", "offers", "functions"):  # regrets reuse what the break-evens found
         t = time.perf_counter()
         parts[part] = getattr(ex, part)()
         timings[part] = time.perf_counter() - t
     return Explanation(ex.solution, functions=parts["functions"], offers=parts["offers"], limits=parts["limits"],
-                       solves=ex.solves, time=time.perf_counter() - t0, timings=timings)
+                       solves=ex.solves, questions=ex.questions, time=time.perf_counter() - t0, timings=timings)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from outopt.analysis.limits import usage_of
 from outopt.errors import InputError, Problem
 from outopt.schema import Instance
 from outopt.solution import Status
@@ -99,18 +100,7 @@ class Limit:
 
     def requirement(self, check: Verification) -> float:
         """How much of the limit a verified plan takes (from the verifier's figures)."""
-        if self.kind == "budget.operating":
-            return check.operating_cost
-        if self.kind == "budget.transition":
-            return check.transition_cost
-        if self.kind == "resources.capacity":
-            return check.resource_use[self.key]
-        if self.kind == "vendors.capacity":
-            return check.vendor_load.get(self.key, 0.0)
-        if self.kind == "vendors.max_share":
-            total = sum(check.spend.values())
-            return check.spend.get(self.key, 0.0) / total if total > 0 else 0.0
-        return float(len(check.engaged))
+        return usage_of(check, self.component, self.key)
 
 
 def parse_limit(instance: Instance, path: str) -> Limit:

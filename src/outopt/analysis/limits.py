@@ -219,17 +219,22 @@ def round_up(x: float, digits: int = 6) -> float:
 
 def usage(check: Verification, limit: Limit) -> float | None:
     """How much of a limit a plan uses, by the verifier's recomputation (None for an unknown limit)."""
-    if limit.param == "operating_budget_limit":
+    return usage_of(check, limit.param, limit.index)
+
+
+def usage_of(check: Verification, param: str, index=None) -> float | None:
+    """How much of the limit behind the mutable Param ``param`` (at ``index``) a verified plan uses."""
+    if param == "operating_budget_limit":
         return check.operating_cost
-    if limit.param == "transition_budget_limit":
+    if param == "transition_budget_limit":
         return check.transition_cost
-    if limit.param == "resource_capacity_limit":
-        return check.resource_use[limit.index]
-    if limit.param == "vendor_capacity_limit":
-        return check.vendor_load.get(limit.index, 0.0)
-    if limit.param == "max_share_limit":
+    if param == "resource_capacity_limit":
+        return check.resource_use[index]
+    if param == "vendor_capacity_limit":
+        return check.vendor_load.get(index, 0.0)
+    if param == "max_share_limit":
         total = sum(check.spend.values())
-        return check.spend.get(limit.index, 0.0) / total if total > 0 else 0.0
-    if limit.param == "max_vendors_limit":
+        return check.spend.get(index, 0.0) / total if total > 0 else 0.0
+    if param == "max_vendors_limit":
         return float(len(check.engaged))
     return None

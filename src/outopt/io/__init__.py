@@ -5,6 +5,8 @@
 :class:`~outopt.schema.Instance`; every problem is reported at once as an
 :class:`~outopt.errors.InputError` naming the file and the place in that file's own
 terms (``offers[3].vendor``, ``offers!C14``, ``offers.csv:14:3``).
+Every reader runs within :class:`~outopt.io.limits.ReadLimits` (file size, nesting,
+YAML alias expansion), settable by argument or ``OUTOPT_MAX_*`` environment variables.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from outopt.errors import InputError, Problem
+from outopt.io.limits import ReadLimits, check_file, resolve, using
 from outopt.io.text import dump_text, read_text
 from outopt.schema import Instance
 from outopt.validation import instance_from_data
@@ -61,8 +64,12 @@ def instance_format(path: Path, writing: bool = False) -> str:
     return path.suffix.lower()
 
 
-def load(path: str | Path) -> Instance:
-    """Read and validate an instance file or CSV folder; raise :class:`InputError` on any problem."""
+def load(path: str | Path, limits: ReadLimits | None = None) -> Instance:
+    """Read and validate an instance file or CSV folder; raise :class:`InputError` on any problem.
+
+    ``limits`` bounds what is read (default: ``ReadLimits.from_env()``); every file is checked
+    against it before it is read.
+    """
     path = Path(path)
     if not path.exists():
         if path.suffix and path.suffix.lower() not in READERS:
@@ -71,8 +78,16 @@ def load(path: str | Path) -> Instance:
     reader = READERS.get(instance_format(path))
     if reader is None:
         raise InputError([Problem("", f"unsupported file type '{path.suffix}'; use {FORMATS}")], str(path))
+    # missing, not a regular file, too large: refused before any reading
+    if path.is_dir():
+        limits = resolve(limits)
+        for member in sorted(path.glob("*.csv")):
+            check_file(member, limits)
+    else:
+        limits = check_file(path, limits)
     try:
-        return reader(path)
+        with using(limits):
+            return reader(path)
     except InputError as err:
         raise err.with_source(err.source or str(path)) from None
 
