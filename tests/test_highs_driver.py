@@ -78,3 +78,14 @@ def test_a_highs_failure_raises_instead_of_timeout(monkeypatch):
         model.solve(threads=1)
     highspy.Highs.resetGlobalScheduler(True)  # leave a clean scheduler for later tests
     outopt.solver._scheduler["threads"] = None
+
+
+def test_a_model_solved_with_threads_re_solves_after_another_thread_count():
+    """A re-solve without ``threads`` keeps the HiGHS object's earlier setting; it still works after
+    another model changed the process's thread count."""
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    model = outopt.solver.build(inst)
+    assert model.solve(threads=2).status == outopt.Status.OPTIMAL
+    assert outopt.solve(inst, threads=1).status == outopt.Status.OPTIMAL
+    again = model.solve()
+    assert again.status == outopt.Status.OPTIMAL and again.objective == pytest.approx(339500.0)

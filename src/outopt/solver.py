@@ -260,7 +260,8 @@ class Model:
                 state["interrupted"] = True
                 highs.cancelSolve()
             previous = signal.signal(signal.SIGINT, on_sigint)
-        _use_threads(options.threads)
+        # None keeps this HiGHS object's setting (0 = HiGHS's default, unless an earlier solve set one)
+        _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
         if self._pending_start is not None:
             idx, val = self._pending_start
             self._pending_start = None
@@ -364,6 +365,12 @@ def _stopped_or_done():
 _STOPPED_OR_DONE = _stopped_or_done()
 _scheduler = {"threads": None}
 _scheduler_lock = threading.Lock()
+
+
+def _option(highs, name: str):
+    """An option's value (highspy returns ``(status, value)``)."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
 
 
 def _use_threads(threads: int | None) -> None:
