@@ -265,7 +265,11 @@ class Model:
         if self._pending_start is not None:
             idx, val = self._pending_start
             self._pending_start = None
-            highs.setSolution(len(idx), idx, val)
+            # Only a complete start (every column): HiGHS completes a partial one with a sub-MIP,
+            # and on a bundle model (issue 8 follow-up) it then reported the completed start's
+            # objective in its presolved space (70) with the unreduced start's values (0).
+            if len(idx) == highs.getNumCol():
+                highs.setSolution(len(idx), idx, val)
         callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
         try:
             if stop_at is not None:
