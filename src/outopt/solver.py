@@ -240,8 +240,6 @@ class Model:
         brought up to date first and Pyomo's own update is switched off for the run: an update
         touching the HiGHS model discards the starting plan set with ``setSolution``.
         """
-        import highspy
-
         state = {"interrupted": False}
         timer = None
         stop_at = None
