@@ -8,8 +8,10 @@ The driver owns three guarantees:
 
 * **stdout stays clean**: HiGHS writes its banner and log to file descriptor 1;
   every solver call runs with fd 1 pointed at stderr, so ``--json -`` prints JSON only.
-* **the time limit holds for the whole call**: HiGHS gets what is left of it, and a
-  watchdog cancels the solve if HiGHS overruns.
+* **the time limit holds for the whole call**: HiGHS gets what is left of it; its interrupt
+  callbacks (simplex, IPM, MIP) check the deadline themselves and a watchdog's cancel backs
+  them up. HiGHS only calls them between steps: a step that runs without one (on the hard
+  2,000 x 50 instance, about 25 s of root-node work after the root LP) overruns the limit.
 * **every plan is verified**: the plan read back is checked by :mod:`outopt.verify`
   and its objective is the verifier's recomputation.
 """
@@ -166,9 +168,7 @@ class Model:
                 self._solver.update()  # pass changed limits of a model solved before
             self._fresh = False
             highs = self._solver._solver_model
-            if start is not None:
-                idx, val = self._start_vector(start)
-                highs.setSolution(len(idx), idx, val)
+            self._pending_start = self._start_vector(start) if start is not None else None
             solver_options = {"random_seed": options.seed}
 
             def remaining():
@@ -209,8 +209,7 @@ class Model:
                 m.priority_level_limit[p] = best + 1e-9 * max(1.0, best)
                 # the stage's plan meets every level so far: start the next stage from it
                 results.solution_loader.load_vars()
-                idx, val = self._start_vector(self.plan_from_values())
-                highs.setSolution(len(idx), idx, val)
+                self._pending_start = self._start_vector(self.plan_from_values())
         finally:
             m.priority_objective.deactivate()
             m.net_benefit.activate()
@@ -219,6 +218,7 @@ class Model:
 
     _spent_before_solve = 0.0
     _fresh = False
+    _pending_start: tuple[list[int], list[float]] | None = None
 
     def hand_off(self) -> None:
         """Create the HiGHS instance and hand it the model (once; later solves pass only changes)."""
@@ -233,19 +233,46 @@ class Model:
             self._fresh = True
 
     def _run(self, highs, options: SolveOptions, remaining: float | None, solver_options: dict):
-        """Run HiGHS with a watchdog on the time limit and Ctrl-C turned into a clean cancel."""
+        """Run HiGHS with the time limit enforced from inside HiGHS and Ctrl-C turned into a clean cancel.
+
+        HiGHS's interrupt callbacks (simplex, IPM, MIP) check the deadline themselves and
+        interrupt once it has passed; a watchdog's ``cancelSolve`` backs them up. The model is
+        brought up to date first and Pyomo's own update is switched off for the run: an update
+        touching the HiGHS model discards the starting plan set with ``setSolution``.
+        """
         state = {"interrupted": False}
         timer = None
+        stop_at = None
         if remaining is not None:
+            stop_at = time.monotonic() + remaining
             timer = threading.Timer(remaining + max(0.25, 0.02 * remaining), highs.cancelSolve)
             timer.daemon = True
+
+        def on_interrupt_check(event):
+            if stop_at is not None and time.monotonic() >= stop_at:
+                event.interrupt()
+
         previous = None
         if threading.current_thread() is threading.main_thread():
             def on_sigint(signum, frame):
                 state["interrupted"] = True
                 highs.cancelSolve()
             previous = signal.signal(signal.SIGINT, on_sigint)
+        # None keeps this HiGHS object's setting (0 = HiGHS's default, unless an earlier solve set one)
+        _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
+        if self._pending_start is not None:
+            idx, val = self._pending_start
+            self._pending_start = None
+            # Only a complete start (every column): HiGHS completes a partial one with a sub-MIP,
+            # and on a bundle model (issue 8 follow-up) it then reported the completed start's
+            # objective in its presolved space (70) with the unreduced start's values (0).
+            if len(idx) == highs.getNumCol():
+                highs.setSolution(len(idx), idx, val)
+        callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
         try:
+            if stop_at is not None:
+                for cb in callbacks:
+                    cb.subscribe(on_interrupt_check)
             if timer:
                 timer.start()
             results = self._solver.solve(
@@ -257,14 +284,21 @@ class Model:
                 solver_options=solver_options,
                 load_solutions=False,
                 raise_exception_on_nonoptimal_result=False,
+                auto_updates=_NO_AUTO_UPDATES,
             )
         except Exception as err:  # a solver failure is not a property of the instance
             raise SolverError(f"HiGHS failed: {err}") from err
         finally:
             if timer:
                 timer.cancel()
+            if stop_at is not None:
+                for cb in callbacks:
+                    cb.unsubscribe(on_interrupt_check)
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
+        if highs.getModelStatus() not in _STOPPED_OR_DONE:
+            raise SolverError(f"HiGHS stopped with model status {highs.getModelStatus().name} "
+                              f"({results.solver_log[-500:].strip()})")
         return results, state["interrupted"]
 
     def _read_back(self, results, interrupted: bool, solve_time: float, t0: float) -> Solution:
@@ -308,6 +342,51 @@ class Model:
                             total_time=time.perf_counter() - t0)
         return Solution.from_plan(self.instance, plan, Status.OPTIMAL, bound=check.objective,
                                   total_time=time.perf_counter() - t0)
+
+
+def _auto_updates_off() -> dict[str, bool]:
+    from pyomo.contrib.solver.common.config import AutoUpdateConfig
+
+    return {key: False for key in AutoUpdateConfig().keys()}
+
+
+_NO_AUTO_UPDATES = _auto_updates_off()
+
+
+def _stopped_or_done():
+    """HiGHS model statuses after which the driver reads a result; any other status is a solver error."""
+    import highspy
+
+    s = highspy.HighsModelStatus
+    return frozenset(getattr(s, name) for name in (
+        "kOptimal", "kInfeasible", "kUnboundedOrInfeasible", "kUnbounded", "kObjectiveBound", "kObjectiveTarget",
+        "kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kModelEmpty",
+    ) if hasattr(s, name))
+
+
+_STOPPED_OR_DONE = _stopped_or_done()
+_scheduler = {"threads": None}
+_scheduler_lock = threading.Lock()
+
+
+def _option(highs, name: str):
+    """An option's value (highspy returns ``(status, value)``)."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
+def _use_threads(threads: int | None) -> None:
+    """Restart HiGHS's process-wide task scheduler when a solve asks for another thread count.
+
+    HiGHS starts one scheduler per process with the first run's ``threads``; a later run with
+    a different non-zero value fails (model status ``kNotset``) unless the scheduler is reset.
+    """
+    import highspy
+
+    with _scheduler_lock:
+        if threads and _scheduler["threads"] not in (None, threads):
+            highspy.Highs.resetGlobalScheduler(True)
+        _scheduler["threads"] = threads or "default"
 
 
 def build(instance: Instance, reduce: bool = True) -> Model:

@@ -1,0 +1,91 @@
+"""The HiGHS driver: the starting plan reaches HiGHS, the time limit is enforced from inside HiGHS
+(its interrupt callbacks check the deadline), a change of ``threads`` between solves works, and a
+solver failure is an error, never a ``timeout``."""
+
+import time
+
+import highspy
+import pytest
+from conftest import INSTANCES
+
+import outopt
+import outopt.solver
+from outopt.errors import SolverError
+from outopt.generate import generate
+from outopt.model.data import compile_data
+from outopt.model.portfolio import build_model
+
+
+def within(elapsed: float, limit: float) -> bool:
+    return elapsed <= limit * 1.1 + 2.0
+
+
+def prepared(instance):
+    data = compile_data(instance)
+    model = outopt.solver.Model(instance, data, build_model(data, sparse_shares=True), 0.0)
+    model.hand_off()
+    return model
+
+
+def test_starting_plan_survives_pyomo_update_and_reaches_highs():
+    """Pyomo's automatic update before a run used to discard the plan given to setSolution,
+    so HiGHS started without it (its log had no 'MIP start solution')."""
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    start = outopt.solve(inst).plan
+    assert outopt.verify(inst, start).feasible
+    model = prepared(inst)
+    model.solve(start=start)
+    log = model._solver._last_results_object.solver_log
+    assert "MIP start solution is feasible" in log, log[:2000]
+
+
+def test_highs_stops_at_the_deadline_on_a_hard_instance():
+    """HiGHS's run alone (model built before the clock starts) ends within the limit + 10 % (or 2 s):
+    the MIP interrupt callback checks the deadline itself."""
+    inst = generate(600, 30, "hard", seed=1)
+    model = prepared(inst)
+    limit = 4.0
+    t0 = time.perf_counter()
+    sol = model.solve(time_limit=limit, threads=1)
+    elapsed = time.perf_counter() - t0
+    assert within(elapsed, limit), elapsed
+    assert sol.status in (outopt.Status.FEASIBLE, outopt.Status.TIMEOUT), sol.status  # not proven in 4 s
+    if sol.plan is not None:
+        check = outopt.verify(inst, sol.plan)
+        assert check.feasible and sol.objective == pytest.approx(check.objective)
+
+
+def test_a_solve_with_another_thread_count_works():
+    """HiGHS keeps one task scheduler per process; a later solve with a different non-zero
+    ``threads`` used to fail inside HiGHS and came back as 'timeout'."""
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    first = outopt.solve(inst, threads=2)
+    second = outopt.solve(inst, threads=1)
+    third = outopt.solve(inst)
+    for sol in (first, second, third):
+        assert sol.status == outopt.Status.OPTIMAL
+        assert sol.objective == pytest.approx(339500.0)
+
+
+def test_a_highs_failure_raises_instead_of_timeout(monkeypatch):
+    """Fault injection: the scheduler is not restarted for another thread count, so HiGHS
+    refuses to run (model status kNotset): the driver raises SolverError."""
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    outopt.solve(inst, threads=2)
+    monkeypatch.setattr(outopt.solver, "_use_threads", lambda threads: None)
+    model = outopt.solver.build(inst)
+    with pytest.raises(SolverError, match="kNotset"):
+        model.solve(threads=1)
+    highspy.Highs.resetGlobalScheduler(True)  # leave a clean scheduler for later tests
+    outopt.solver._scheduler["threads"] = None
+
+
+def test_a_model_solved_with_threads_re_solves_after_another_thread_count():
+    """A re-solve without ``threads`` keeps the HiGHS object's earlier setting; it still works after
+    another model changed the process's thread count."""
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    model = outopt.solver.build(inst)
+    assert model.solve(threads=2).status == outopt.Status.OPTIMAL
+    assert outopt.solve(inst, threads=1).status == outopt.Status.OPTIMAL
+    again = model.solve()
+    assert again.status == outopt.Status.OPTIMAL and again.objective == pytest.approx(339500.0)
