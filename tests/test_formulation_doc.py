@@ -28,8 +28,16 @@ def test_every_documented_family_is_built_by_its_function():
     assert len(families) >= 11
     for component, builder in families.items():
         assert hasattr(portfolio, builder), builder
-    model = outopt.build(outopt.load(INSTANCES / "midsize.yaml"), reduce=False).pyomo
-    built = {c.local_name for c in model.component_objects(pyo.Constraint)}
+    inst = outopt.load(INSTANCES / "midsize.yaml")
+    # the same instance with every separate/together group soft builds the soft-only families too
+    soft_rules = {kind: [{"functions": list(g), "soft": {"penalty": 1}} for g in getattr(inst.rules, kind)]
+                  for kind in ("separate", "together")}
+    assert soft_rules["separate"] and soft_rules["together"]
+    soft = inst.model_copy(update={"rules": inst.rules.model_validate({**inst.rules.model_dump(), **soft_rules})})
+    built = set()
+    for variant in (inst, soft):
+        model = outopt.build(variant, reduce=False).pyomo
+        built |= {c.local_name for c in model.component_objects(pyo.Constraint)}
     assert built == set(families)
 
 

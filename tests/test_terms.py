@@ -210,7 +210,96 @@ SOFT = {
     # group {v1} >= 2 functions, 3 per function short: 85 - 3 = 82 > 80.
     "vendor_groups[0].min_count": (top(vendor_groups=[{"id": "g", "vendors": ["v1"], "min_count": 2,
                                                        "soft": {"penalty": 3}}]), 82, 1.0),
+    # b and c never with one vendor, 3 per member beyond one: b, c -> v2 breaks it once, 85 - 3 = 82
+    # beats keeping it (b -> v1: 80).
+    "rules.separate[0]": (rules(separate=[{"functions": ["b", "c"], "soft": {"penalty": 3}}]), 82, 1.0),
+    # a and b share a provider, 3 per broken group: a -> v1, b -> v2 breaks it, 85 - 3 = 82 beats
+    # keeping it (a, b -> v1: 80).
+    "rules.together[0]": (rules(together=[{"functions": ["a", "b"], "soft": {"penalty": 3}}]), 82, 1.0),
 }
+
+
+# --- soft separate and together groups ----------------------------------------------------
+
+NO_A_V1 = {"functions": ["a"], "vendors": ["v1"]}  # leaves v2 as a's only vendor
+
+GROUPS = {
+    # name: (rules, optimum by hand, soft violation (rule, amount) or None)
+    # hard, as a plain list (the contract's form): b -> v1, c -> v2, a -> v1: 40 + 30 + 10.
+    "separate hard list": (dict(separate=[["b", "c"]]), 80, None),
+    # the same group as a mapping without `soft` stays hard.
+    "separate hard mapping": (dict(separate=[{"functions": ["b", "c"], "reason": "duties"}]), 80, None),
+    # soft, dearer to break (20) than to keep (5 lost): kept.
+    "separate soft kept": (dict(separate=[{"functions": ["b", "c"], "soft": {"penalty": 20}}]), 80, None),
+    # soft at 3: broken once (b, c -> v2): 85 - 3.
+    "separate soft broken": (dict(separate=[{"functions": ["b", "c"], "soft": {"penalty": 3}}]), 82,
+                             ("rules.separate[0]", 1.0)),
+    # all three at v2 (a cannot go to v1): 30 + 35 + 10 = 75 with 2 members beyond one, at 1 each:
+    # 73, above b -> v1 (30 + 30 + 10 - 1 = 69) or keeping the rule (a -> v2, b -> v1, c in-house: 60).
+    "separate soft counts each extra member": (
+        dict(forbid=[NO_A_V1], separate=[{"functions": ["a", "b", "c"], "soft": {"penalty": 1}}]), 73,
+        ("rules.separate[0]", 2.0)),
+    # a priority with no penalty: honoured before net benefit, so kept.
+    "separate soft priority": (dict(separate=[{"functions": ["b", "c"], "soft": {"priority": 1}}]), 80, None),
+    # hard: a, b -> v1 (70) + c -> v2 (10).
+    "together hard list": (dict(together=[["a", "b"]]), 80, None),
+    "together hard mapping": (dict(together=[{"functions": ["a", "b"]}]), 80, None),
+    "together soft kept": (dict(together=[{"functions": ["a", "b"], "soft": {"penalty": 10}}]), 80, None),
+    "together soft broken": (dict(together=[{"functions": ["a", "b"], "soft": {"penalty": 3}}]), 82,
+                             ("rules.together[0]", 1.0)),
+    # a, b, c together (hard: all to v2, 75); at 4 a broken group costs 4 however many members stray:
+    # the free optimum 85 - 4 (1 per broken group, not per member).
+    "together soft one per group": (dict(together=[{"functions": ["a", "b", "c"], "soft": {"penalty": 4}}]), 81,
+                                    ("rules.together[0]", 1.0)),
+    "together hard three": (dict(together=[["a", "b", "c"]]), 75, None),
+    # a hard group and a soft one side by side keep their places: the free optimum already keeps a, b
+    # apart and breaks b, c once: 85 - 3.
+    "separate hard and soft": (dict(separate=[["a", "b"], {"functions": ["b", "c"], "soft": {"penalty": 3}}]), 82,
+                               ("rules.separate[1]", 1.0)),
+}
+
+
+@pytest.mark.parametrize("name", list(GROUPS))
+def test_soft_groups_by_enumeration(name):
+    """Optimum with and without the soft marker: hand value = enumeration (verifier as oracle) = solver,
+    with the model reduced or not; the verifier reports the violation with its cost."""
+    rule_set, optimum, broken = GROUPS[name]
+    inst = make(**with_(rules(**copy.deepcopy(rule_set))))
+    expected, plans = best(inst)
+    assert expected == pytest.approx(optimum)
+    for sol in (outopt.solve(inst), outopt.build(inst, reduce=False).solve()):
+        assert sol.objective == pytest.approx(optimum) and sol.plan in plans
+        table = sol.soft_violations
+        if broken is None:
+            assert table.empty
+        else:
+            assert list(table["rule"]) == [broken[0]]
+            row = table.iloc[0]
+            assert row["amount"] == pytest.approx(broken[1])
+            penalty = inst.model_dump()["rules"][broken[0].split(".")[1].split("[")[0]][
+                int(broken[0].split("[")[1].rstrip("]"))]["soft"]["penalty"]
+            assert row["cost"] == pytest.approx(penalty * broken[1])
+            assert sol.verification.net_benefit - sol.objective == pytest.approx(row["cost"])
+
+
+def test_verifier_measures_soft_groups():
+    """The verifier's violation for a given plan: members beyond one per vendor, summed (separate);
+    1 per broken group (together); hard groups are violations, not priced."""
+    inst = make(**with_(rules(separate=[{"functions": ["a", "b", "c"], "soft": {"penalty": 5}, "reason": "duties"}],
+                              together=[{"functions": ["a", "c"], "soft": {"penalty": 7}}])))
+    check = outopt.verify(inst, {"a": "v2", "b": "v2", "c": "v2"})
+    assert check.feasible
+    by_rule = {r["rule"]: r for r in check.soft_violations}
+    assert by_rule["rules.separate[0]"]["amount"] == 2 and by_rule["rules.separate[0]"]["cost"] == 10
+    assert by_rule["rules.separate[0]"]["reason"] == "duties"
+    assert "rules.together[0]" not in by_rule  # a and c share v2
+    check = outopt.verify(inst, {"a": "v1", "b": "v2", "c": INHOUSE})
+    assert [(r["rule"], r["amount"], r["cost"]) for r in check.soft_violations] == [("rules.together[0]", 1.0, 7.0)]
+    hard = make(**with_(rules(separate=[["b", "c"]], together=[["a", "b"]])))
+    check = outopt.verify(hard, {"a": "v1", "b": "v2", "c": "v2"})
+    assert not check.feasible and not check.soft_violations
+    assert check.violations == ["rules.separate[0]: b, c all go to 'v2'",
+                                "rules.together[0]: providers differ (a->v1, b->v2)"]
 
 
 @pytest.mark.parametrize("rule", list(SOFT))
@@ -449,6 +538,19 @@ BAD = [
     (rules(requires=[{"function": "a", "requires": "q"}]), "rules.requires[0].requires: function 'q' is not in functions"),
     (rules(exclusive=[{"functions": ["a", "a"]}]), "rules.exclusive[0]: function 'a' is listed 2 times"),
     (rules(exclusive=[{"functions": ["a", "q"]}]), "rules.exclusive[0].functions[1]: function 'q' is not in functions"),
+    (rules(separate=[{"functions": ["a"], "soft": {"penalty": 1}}]), "rules.separate[0]: a group needs at least two functions"),
+    (rules(together=[["a", "b"], {"functions": ["a", "q"], "soft": {"penalty": 1}}]),
+     "rules.together[1].functions[1]: function 'q' is not in functions"),
+    (rules(separate=[["a", "q"]]), "rules.separate[0][1]: function 'q' is not in functions"),
+    (rules(together=[{"functions": ["b", "b"], "soft": {"priority": 1}}]), "rules.together[0]: function 'b' is listed 2 times"),
+    (rules(separate=[{"functions": ["a", "b"], "soft": {}}]),
+     "rules.separate[0].soft: Value error, give a `penalty` per unit of violation, a `priority` level, or both"),
+    (rules(together=[{"functions": ["a", "b"], "soft": {"penalty": -2}}]),
+     "rules.together[0].soft.penalty: Input should be greater than or equal to 0 (got -2)"),
+    (rules(separate=[{"functions": ["a", "b"], "penalty": 5}]),
+     "rules.separate[0].penalty: unknown field; check its spelling against the format in the README"),
+    (rules(together=[{"soft": {"penalty": 5}}]), "rules.together[0].functions: required field is missing"),
+    (rules(separate=["a"]), "rules.separate[0]: Input should be a valid list (got 'a')"),
     (function(0, exit_fee=10), "functions[0].exit_fee: 'a' has an exit fee but no current vendor; set `current` to the vendor it leaves"),
     (offer(0, stay_discount=10),
      "offers[0].stay_discount: 'v1' is not the current provider of 'a'; a stay discount needs `current: v1`"),

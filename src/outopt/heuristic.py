@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 
 from outopt.model.data import PortfolioData
-from outopt.schema import INHOUSE
+from outopt.schema import INHOUSE, group_functions
 from outopt.verify import verify
 
 _EPS = 1e-9
@@ -52,7 +52,7 @@ class _Units:
                 f = parent[f]
             return f
 
-        for group in inst.rules.together:
+        for group in map(group_functions, inst.rules.together):
             for a, b in zip(group, group[1:]):
                 parent[find(a)] = find(b)
         members: dict[str, list[str]] = {}
@@ -105,7 +105,7 @@ class _State:
                         self.uses[u][r] = self.uses[u].get(r, 0.0) + x
         self.sep_groups = [[] for _ in units.members]
         unit_of = {f: u for u, group in enumerate(units.members) for f in group}
-        for g, group in enumerate(inst.rules.separate):
+        for g, group in enumerate(map(group_functions, inst.rules.separate)):
             for f in group:
                 self.sep_groups[unit_of[f]].append(g)
         self.unit_of = unit_of

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
 INHOUSE = "inhouse"
 """The provider name of a function kept in-house."""
@@ -29,7 +29,8 @@ class Soft(_Frozen):
 
     A soft rule's violation is measured in the rule's own unit (currency for budgets, spend
     shares and commitments; units for capacities; functions, vendors or changes for counts;
-    1 per broken lock, forbidden assignment, requirement or extra exclusive member).
+    1 per broken lock, forbidden assignment, requirement, extra exclusive member or broken
+    `together` group; for a `separate` group, members beyond one at each vendor, summed).
     """
 
     penalty: float | None = Field(
@@ -254,6 +255,39 @@ class Exclusive(_Frozen):
     )
 
 
+class FunctionGroup(_Frozen):
+    """A `separate` or `together` group written as a mapping, to give it a reason or make it soft."""
+
+    functions: list[Id] = Field(description="Function ids (two or more).")
+    reason: str = Field("", description="Why (shown in explanations).")
+    soft: Soft | None = Field(
+        None,
+        description="Makes the group soft (violation: for `separate`, members beyond one at each vendor, summed "
+        "over vendors; for `together`, 1 when the members do not all share one provider); absent = hard.",
+    )
+
+
+def _group_kind(value) -> str:
+    return "<mapping>" if isinstance(value, (dict, FunctionGroup)) else "<ids>"
+
+
+Group = Annotated[
+    Annotated[list[Id], Tag("<ids>")] | Annotated[FunctionGroup, Tag("<mapping>")],
+    Discriminator(_group_kind),
+]
+"""A `separate`/`together` group: a plain list of function ids, or a :class:`FunctionGroup`."""
+
+
+def group_functions(group: Group) -> list[str]:
+    """The function ids of a `separate`/`together` group, whichever way it is written."""
+    return list(group.functions) if isinstance(group, FunctionGroup) else list(group)
+
+
+def group_soft(group: Group) -> Soft | None:
+    """The soft marker of a `separate`/`together` group (None: hard)."""
+    return group.soft if isinstance(group, FunctionGroup) else None
+
+
 class VendorGroup(_Frozen):
     """Named vendors (certified small suppliers, a region, an affiliated group) with quotas."""
 
@@ -278,13 +312,15 @@ class Rules(_Frozen):
     """Business rules; all optional."""
 
     max_vendors: int | None = Field(None, ge=0, description="At most this many vendors engaged.")
-    separate: list[list[Id]] = Field(
+    separate: list[Group] = Field(
         default_factory=list,
-        description="Groups of functions that must never go to the same vendor (segregation of duties).",
+        description="Groups of functions that must never go to the same vendor (segregation of duties); "
+        "a group is a list of function ids, or `{functions: [...], soft: {...}}` to make it soft.",
     )
-    together: list[list[Id]] = Field(
+    together: list[Group] = Field(
         default_factory=list,
-        description="Groups of functions that must share one provider: all in-house or all with one vendor.",
+        description="Groups of functions that must share one provider: all in-house or all with one vendor; "
+        "a group is a list of function ids, or `{functions: [...], soft: {...}}` to make it soft.",
     )
     locks: list[Lock] = Field(default_factory=list, description="Functions forced to a provider.")
     forbid: list[Forbid] = Field(default_factory=list, description="Providers forbidden for functions.")

@@ -14,13 +14,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from outopt.errors import InputError, Problem
-from outopt.schema import INHOUSE, Instance
+from outopt.schema import INHOUSE, FunctionGroup, Instance
 
 
 def location(loc: Iterable[Any]) -> str:
     """Render a pydantic location tuple as ``offers[3].vendor``."""
     out = ""
     for part in loc:
+        if isinstance(part, str) and part.startswith("<") and part.endswith(">"):
+            continue  # the tag of a union's branch (e.g. a group written as ids or as a mapping)
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -184,7 +186,10 @@ def check_rule_groups(inst: Instance) -> list[Problem]:
     problems = []
     for kind in ("separate", "together"):
         for g, group in enumerate(getattr(inst.rules, kind)):
-            problems += _function_group(f"rules.{kind}[{g}]", group, functions)
+            if isinstance(group, FunctionGroup):
+                problems += _function_group(f"rules.{kind}[{g}]", group.functions, functions, ".functions")
+            else:
+                problems += _function_group(f"rules.{kind}[{g}]", group, functions)
     for g, ex in enumerate(inst.rules.exclusive):
         problems += _function_group(f"rules.exclusive[{g}]", ex.functions, functions, ".functions")
     return problems

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from outopt.schema import INHOUSE, Instance
+from outopt.schema import INHOUSE, Instance, group_functions, group_soft
 
 Plan = Mapping[str, str]
 
@@ -256,17 +256,31 @@ def verify(instance: Instance, plan) -> Verification:
     if rules.max_vendors is not None:
         limit("rules.max_vendors", len(engaged) - rules.max_vendors, 1e-9, rules.soft.get("max_vendors"), "vendors",
               f"rules.max_vendors: {len(engaged)} vendors engaged, at most {rules.max_vendors}")
-    for g, group in enumerate(rules.separate):
+    for g, entry in enumerate(rules.separate):
+        group, soft = group_functions(entry), group_soft(entry)
+        reason = getattr(entry, "reason", "")
         chosen = [plan.get(f) for f in group if plan.get(f) not in (None, INHOUSE)]
-        for v in sorted(set(chosen)):
-            if chosen.count(v) > 1:
+        shared = [v for v in sorted(set(chosen)) if chosen.count(v) > 1]
+        if soft is None:
+            for v in shared:
                 members = [f for f in group if plan.get(f) == v]
                 violations.append(f"rules.separate[{g}]: {', '.join(members)} all go to '{v}'")
-    for g, group in enumerate(rules.together):
+        else:  # violation: members beyond one at each vendor, summed over vendors
+            excess = sum(chosen.count(v) - 1 for v in shared)
+            detail = "; ".join(f"{', '.join(f for f in group if plan.get(f) == v)} all go to '{v}'" for v in shared)
+            limit(f"rules.separate[{g}]", float(excess), 0.5, soft, "functions",
+                  f"rules.separate[{g}]: {detail}" + (f" ({reason})" if reason else ""), reason)
+    for g, entry in enumerate(rules.together):
+        group, soft = group_functions(entry), group_soft(entry)
+        reason = getattr(entry, "reason", "")
         providers = {plan.get(f) for f in group}
-        if len(providers) > 1:
-            detail = ", ".join(f"{f}->{plan.get(f)}" for f in group)
-            violations.append(f"rules.together[{g}]: providers differ ({detail})")
+        detail = ", ".join(f"{f}->{plan.get(f)}" for f in group)
+        if soft is None:
+            if len(providers) > 1:
+                violations.append(f"rules.together[{g}]: providers differ ({detail})")
+        else:  # violation: 1 when the members do not all share one provider
+            limit(f"rules.together[{g}]", float(len(providers) > 1), 0.5, soft, "groups",
+                  f"rules.together[{g}]: providers differ ({detail})" + (f" ({reason})" if reason else ""), reason)
     for k, lock in enumerate(rules.locks):
         got = plan.get(lock.function)
         limit(f"rules.locks[{k}]", float(got != lock.provider), 0.5, lock.soft, "locks",

@@ -30,7 +30,7 @@ import pyomo.environ as pyo
 
 from outopt.analysis._session import Session
 from outopt.analysis.limits import Limit, affine_row, ceiling_of, file_index, find_limits, is_place, round_up, usage
-from outopt.schema import Instance
+from outopt.schema import Instance, group_functions
 from outopt.solution import Status
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.verify import Verification, verify
@@ -152,9 +152,9 @@ def _describe(inst: Instance, place: str) -> str:
     if place.endswith(".inhouse"):
         return f"'{inst.functions[idx].id}' has no in-house option: it must go to a vendor"
     if place.startswith("rules.separate["):
-        return "never with the same vendor: " + ", ".join(inst.rules.separate[idx])
+        return "never with the same vendor: " + ", ".join(group_functions(inst.rules.separate[idx]))
     if place.startswith("rules.together["):
-        return "one provider for all of: " + ", ".join(inst.rules.together[idx])
+        return "one provider for all of: " + ", ".join(group_functions(inst.rules.together[idx]))
     if place.startswith("rules.locks[") and idx is not None:
         lock = inst.rules.locks[idx]
         return f"'{lock.function}' locked to {lock.provider}" + (f" ({lock.reason})" if lock.reason else "")

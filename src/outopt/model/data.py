@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from outopt.schema import INHOUSE, Instance, Soft
+from outopt.schema import INHOUSE, Instance, Soft, group_soft
 
 Pair = tuple[str, str]
 
@@ -180,6 +180,10 @@ def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, fl
                 if getattr(group, q) is not None:
                     soft[f"vendor_groups[{g}].{q}"] = group.soft
     soft.update({f"rules.{k}": s for k, s in inst.rules.soft.items()})
+    for kind in ("separate", "together"):
+        for k, group in enumerate(getattr(inst.rules, kind)):
+            if group_soft(group):
+                soft[f"rules.{kind}[{k}]"] = group_soft(group)
     for kind in ("locks", "forbid", "requires", "exclusive"):
         for k, rule in enumerate(getattr(inst.rules, kind)):
             if rule.soft:

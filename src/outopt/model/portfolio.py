@@ -14,7 +14,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from outopt.model.data import PortfolioData
-from outopt.schema import INHOUSE
+from outopt.schema import INHOUSE, group_functions
 
 
 def build_model(data: PortfolioData, sparse_shares: bool = False) -> pyo.ConcreteModel:
@@ -256,37 +256,57 @@ def add_max_vendors(m, data: PortfolioData) -> None:
 
 
 def add_separate(m, data: PortfolioData) -> None:
-    """Segregation of duties: for group g and vendor v, sum_{f in g} x[f,v] <= 1."""
+    """Segregation of duties: for group g and vendor v, sum_{f in g} x[f,v] <= 1 (+ e[g,v] when soft,
+    with viol[g] = sum_v e[g,v]: the members beyond one at each vendor, summed over vendors)."""
     idx = []
-    for g, group in enumerate(data.instance.rules.separate):
+    groups = [group_functions(g) for g in data.instance.rules.separate]
+    for g, group in enumerate(groups):
         for v in data.vendors:
             members = [(f, v) for f in group if (f, v) in m.A]
             if len(members) > 1:
                 idx.append((g, v))
-    groups = data.instance.rules.separate
+    soft_idx = [(g, v) for g, v in idx if f"rules.separate[{g}]" in data.soft]
+    if soft_idx:
+        m.separate_excess = pyo.Var(
+            pyo.Set(initialize=soft_idx, dimen=2, ordered=True), domain=pyo.NonNegativeReals,
+            doc="members of soft separate group g beyond one at vendor v",
+        )
+        soft_groups = sorted({g for g, _ in soft_idx})
+        m.separate_violation = pyo.Constraint(
+            soft_groups,
+            rule=lambda m, g: m.violation[f"rules.separate[{g}]"]
+            >= sum(m.separate_excess[h, v] for h, v in soft_idx if h == g),
+            doc="rules.separate (soft): violation = sum of excesses",
+        )
 
     def rule(m, g, v):
-        return sum(m.outsource[f, v] for f in groups[g] if (f, v) in m.A) <= 1
+        excess = m.separate_excess[g, v] if (g, v) in soft_idx else 0
+        return sum(m.outsource[f, v] for f in groups[g] if (f, v) in m.A) <= 1 + excess
 
     m.separate = pyo.Constraint(pyo.Set(initialize=idx, dimen=2, ordered=True), rule=rule, doc="rules.separate")
 
 
 def add_together(m, data: PortfolioData) -> None:
     """Same provider: for group g, consecutive members f, f' and vendor v, x[f,v] = x[f',v]
-    (a missing offer counts as 0, which forbids that vendor for the whole group)."""
+    (a missing offer counts as 0, which forbids that vendor for the whole group).
+    Soft: -viol[g] <= x[f,v] - x[f',v] <= viol[g], so viol[g] = 1 exactly when the members do not
+    all share one provider (x is binary), and 0 otherwise."""
     idx = []
-    for g, group in enumerate(data.instance.rules.together):
+    groups = [group_functions(g) for g in data.instance.rules.together]
+    for g, group in enumerate(groups):
         for k in range(len(group) - 1):
             for v in data.vendors:
                 if (group[k], v) in m.A or (group[k + 1], v) in m.A:
                     idx.append((g, k, v))
-    groups = data.instance.rules.together
 
     def x(m, f, v):
         return m.outsource[f, v] if (f, v) in m.A else 0
 
     def rule(m, g, k, v):
         a, b = x(m, groups[g][k], v), x(m, groups[g][k + 1], v)
+        slack = _slack(m, data, f"rules.together[{g}]")
+        if not isinstance(slack, int):
+            return a - b <= slack
         if isinstance(a, int):
             return b == 0
         if isinstance(b, int):
@@ -294,6 +314,14 @@ def add_together(m, data: PortfolioData) -> None:
         return a == b
 
     m.together = pyo.Constraint(pyo.Set(initialize=idx, dimen=3, ordered=True), rule=rule, doc="rules.together")
+    soft_idx = [(g, k, v) for g, k, v in idx if f"rules.together[{g}]" in data.soft]
+    if soft_idx:
+        m.together_reverse = pyo.Constraint(
+            pyo.Set(initialize=soft_idx, dimen=3, ordered=True),
+            rule=lambda m, g, k, v: x(m, groups[g][k + 1], v) - x(m, groups[g][k], v)
+            <= m.violation[f"rules.together[{g}]"],
+            doc="rules.together (soft): the other side of |x[f,v] - x[f',v]| <= viol[g]",
+        )
 
 
 # --- bundles and volume discounts --------------------------------------------------------

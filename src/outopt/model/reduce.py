@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from outopt.model.data import PortfolioData, compile_data
-from outopt.schema import INHOUSE, Instance
+from outopt.schema import INHOUSE, Instance, group_functions
 
 KNOWN_FIELDS: dict[str, set[str]] = {
     "Instance": {"name", "currency", "horizon", "budget", "resources", "functions", "vendors", "offers", "rules"},
@@ -129,7 +129,7 @@ def reduce_instance(instance: Instance) -> Reduction:
             keep.update(data.pairs_of_function[f])
     fixed: dict[str, str] = {}
     if not data.share_limited:
-        grouped = {f for group in inst.rules.separate + inst.rules.together for f in group}
+        grouped = {f for group in inst.rules.separate + inst.rules.together for f in group_functions(group)}
         free = _free_vendors(data)
         op = inst.budget.operating is not None
         tr = inst.budget.transition is not None
