@@ -593,3 +593,13 @@ def test_midsize_reports_its_broken_soft_rule_in_cli_and_json():
     assert data["totals"]["bundle_savings"] == pytest.approx(41300)
     r = run("solve", INSTANCES / "midsize.yaml")
     assert "soft rules broken" in r.stdout and "rules.forbid[1]" in r.stdout
+
+
+def test_soft_groups_round_trip_through_tables():
+    """A plain group stays comma-separated in the rules table; a mapping (soft) group is a JSON cell."""
+    inst = make(**with_(rules(separate=[["a", "b"], {"functions": ["b", "c"], "soft": {"penalty": 3}}],
+                              together=[{"functions": ["a", "c"], "reason": "one team, one tool"}])))
+    frames = inst.to_frames()
+    values = list(frames["rules"]["value"])
+    assert values[0] == "a, b" and json.loads(values[1])["soft"]["penalty"] == 3
+    assert outopt.Instance.from_frames(**frames).rules == inst.rules

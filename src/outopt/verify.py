@@ -264,7 +264,8 @@ def verify(instance: Instance, plan) -> Verification:
         if soft is None:
             for v in shared:
                 members = [f for f in group if plan.get(f) == v]
-                violations.append(f"rules.separate[{g}]: {', '.join(members)} all go to '{v}'")
+                violations.append(f"rules.separate[{g}]: {', '.join(members)} all go to '{v}'"
+                                  + (f" ({reason})" if reason else ""))
         else:  # violation: members beyond one at each vendor, summed over vendors
             excess = sum(chosen.count(v) - 1 for v in shared)
             detail = "; ".join(f"{', '.join(f for f in group if plan.get(f) == v)} all go to '{v}'" for v in shared)
@@ -277,7 +278,7 @@ def verify(instance: Instance, plan) -> Verification:
         detail = ", ".join(f"{f}->{plan.get(f)}" for f in group)
         if soft is None:
             if len(providers) > 1:
-                violations.append(f"rules.together[{g}]: providers differ ({detail})")
+                violations.append(f"rules.together[{g}]: providers differ ({detail})" + (f" ({reason})" if reason else ""))
         else:  # violation: 1 when the members do not all share one provider
             limit(f"rules.together[{g}]", float(len(providers) > 1), 0.5, soft, "groups",
                   f"rules.together[{g}]: providers differ ({detail})" + (f" ({reason})" if reason else ""), reason)

@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from outopt.errors import InputError, Problem
-from outopt.schema import Instance
+from outopt.schema import Group, Instance
 from outopt.validation import instance_from_data
 
 SETTINGS, RULES = "settings", "rules"
@@ -220,8 +220,9 @@ def rule_kinds() -> dict[str, tuple[FieldInfo, str, type[BaseModel] | None]]:
         base, _ = _unwrap(info.annotation)
         if item is not None:
             out[name] = (info, "items", item)
-        elif typing.get_origin(base) is list and kind(typing.get_args(base)[0]) == "list":
-            out[name] = (info, "groups", None)
+        elif typing.get_origin(base) is list and (
+                kind(typing.get_args(base)[0]) == "list" or typing.get_args(base)[0] == Group):
+            out[name] = (info, "groups", None)  # a group: ids comma-separated, or a JSON mapping when soft
         elif typing.get_origin(base) is list and _is_scalar(typing.get_args(base)[0]):
             out[name] = (info, "list-items", None)
         else:
@@ -262,7 +263,7 @@ def to_cell(value: Any, layout: str, info: FieldInfo | None = None) -> Any:
         return None
     if isinstance(value, Enum):
         return value.value
-    if layout == "list" and all(isinstance(x, str) and "," not in x and x.strip() == x and not x.startswith("[") for x in value):
+    if layout == "list" and isinstance(value, list) and all(isinstance(x, str) and "," not in x and x.strip() == x and not x.startswith("[") for x in value):
         return ", ".join(value)
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
@@ -274,7 +275,7 @@ def from_cell(value: Any, layout: str, info: FieldInfo | None) -> Any:
     if layout == "list":
         if isinstance(value, str):
             text = value.strip()
-            if text.startswith("["):
+            if text.startswith(("[", "{")):  # a JSON list, or a mapping (e.g. a soft rule group)
                 return _json(text)
             return [p.strip() for p in text.split(",") if p.strip()]
         return [_plain(value)]

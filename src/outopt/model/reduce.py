@@ -48,6 +48,7 @@ KNOWN_FIELDS: dict[str, set[str]] = {
     "Vendor": {"id", "name", "retainer", "onboarding", "capacity", "max_share"},
     "Offer": {"function", "vendor", "cost", "commission", "value", "transition", "load"},
     "Rules": {"max_vendors", "separate", "together"},
+    "FunctionGroup": {"functions", "reason"},  # a separate/together group written as a mapping (not `soft`)
 }
 """The fields the reductions have been proven safe for, by model class."""
 
