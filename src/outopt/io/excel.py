@@ -89,7 +89,8 @@ def _descriptions(name: str) -> dict[str, str]:
         lines = [f"{rule}: {info.description}" for rule, (info, _, _) in rule_kinds().items()]
         notes = {
             "rule": "Rule kind, one rule or group per row: " + ", ".join(rule_kinds()),
-            "value": "The rule's value; a group lists function ids separated by commas.\n" + "\n".join(lines),
+            "value": "The rule's value; a group lists function ids separated by commas "
+                     "(a soft group is a JSON mapping: {\"functions\": [...], \"soft\": {\"penalty\": ...}}).\n" + "\n".join(lines),
         }
         notes.update({c.name: c.description for c in rule_item_columns()})
         return notes
