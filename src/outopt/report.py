@@ -15,6 +15,17 @@ def money(x: float | None, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
+def status_line(sol, currency: str, after_status: str = "") -> str:
+    """The closing line of a solve report: status, bound and gap, time, message."""
+    line = f"status: [bold]{sol.status.value}[/bold]{after_status}"
+    if sol.gap is not None:
+        line += f"  bound {money(sol.bound, currency)}  gap {sol.gap:.4%}"
+    line += f"  time {sol.total_time:.2f}s"
+    if sol.message:
+        line += f"  ({sol.message})"
+    return line
+
+
 def print_solution(sol: Solution, console: Console) -> None:
     """Decisions, totals against all in-house and the status quo, status and time."""
     cur = sol.instance.currency
@@ -56,13 +67,7 @@ def print_solution(sol: Solution, console: Console) -> None:
                                "-" if row.priority is None or row.priority != row.priority else str(int(row.priority)),
                                row.detail)
             console.print(broken)
-    line = f"status: [bold]{sol.status.value}[/bold]"
-    if sol.gap is not None:
-        line += f"  bound {money(sol.bound, cur)}  gap {sol.gap:.4%}"
-    line += f"  time {sol.total_time:.2f}s"
-    if sol.message:
-        line += f"  ({sol.message})"
-    console.print(line)
+    console.print(status_line(sol, cur))
 
 
 def print_company_solution(sol, console: Console) -> None:
@@ -104,13 +109,7 @@ def print_company_solution(sol, console: Console) -> None:
                           f"value of coordination: [bold]{money(voc['value'], cur)}[/bold] per year")
             if voc["separate_plans_feasible_for_company"] is False:
                 console.print("  (the divisions' separate plans together break a corporate limit)")
-    line = f"status: [bold]{sol.status.value}[/bold] ({sol.method})"
-    if sol.gap is not None:
-        line += f"  bound {money(sol.bound, cur)}  gap {sol.gap:.4%}"
-    line += f"  time {sol.total_time:.2f}s"
-    if sol.message:
-        line += f"  ({sol.message})"
-    console.print(line)
+    console.print(status_line(sol, cur, f" ({sol.method})"))
 
 
 class BatchProgress:

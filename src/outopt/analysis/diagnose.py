@@ -182,6 +182,20 @@ class _Group:
     keep: object  # callable
 
 
+def _rows_group(place: str, rows: list) -> _Group:
+    """A rule group made of constraint rows: dropping it deactivates them, keeping it activates them."""
+
+    def drop():
+        for r in rows:
+            r.deactivate()
+
+    def keep():
+        for r in rows:
+            r.activate()
+
+    return _Group(place, drop, keep)
+
+
 class _Diagnoser:
     """The portfolio model of the instance with every core flag lifted (core is imposed by fixing
     its offers to 0 instead, so the flag can be dropped), elastic limit rows and rule groups."""
@@ -284,15 +298,7 @@ class _Diagnoser:
                 if not rows:
                     continue
 
-                def drop(rows=rows):
-                    for r in rows:
-                        r.deactivate()
-
-                def keep(rows=rows):
-                    for r in rows:
-                        r.activate()
-
-                groups.append((f"rules.{kind}[{g}]", _Group(f"rules.{kind}[{g}]", drop, keep)))
+                groups.append((f"rules.{kind}[{g}]", _rows_group(f"rules.{kind}[{g}]", rows)))
         # rules added later (locks, bans, ...): each row group of a component whose doc is a place in the file
         known = {"one_provider", "separate", "together"} | {lim.param[: -len("_limit")] for lim in hard} | {
             e.limit.param[: -len("_limit")] for e in self.elastic}
@@ -306,15 +312,7 @@ class _Diagnoser:
             for head, rows in by_key.items():
                 place = comp.doc if head is None else f"{comp.doc}[{head}]"
 
-                def drop(rows=rows):
-                    for r in rows:
-                        r.deactivate()
-
-                def keep(rows=rows):
-                    for r in rows:
-                        r.activate()
-
-                groups.append((place, _Group(place, drop, keep)))
+                groups.append((place, _rows_group(place, rows)))
         order = {"budget": 0, "resources": 1, "functions": 2, "vendors": 3, "vendor_groups": 4, "rules": 5}
 
         def key(item):
