@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,12 @@ import outopt
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
 GAP_DIR = Path(os.environ.get("OUTOPT_GAP_DIR", ROOT.parent / "shared" / "gap"))
+
+
+def run_cli(*args, timeout=120) -> subprocess.CompletedProcess:
+    """Run the outopt command in a real subprocess (so stdout, stderr and exit codes are the real ones)."""
+    return subprocess.run([sys.executable, "-m", "outopt", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def make(**kw) -> outopt.Instance:

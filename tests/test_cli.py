@@ -1,19 +1,14 @@
 """The command line: exit codes, JSON on stdout and nothing else, readable errors (real subprocesses)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
-from conftest import INSTANCES
+from conftest import INSTANCES, run_cli as run
 from hard import perfect_packing
 
 import outopt
 
 
-def run(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "outopt", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def test_solve_prints_plan_and_exits_0():

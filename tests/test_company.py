@@ -4,14 +4,12 @@ and `outopt solve` of a company file."""
 
 import itertools
 import json
-import subprocess
-import sys
 
 import pytest
 import yaml
 from bruteforce import best
 from bruteforce import options as provider_options
-from conftest import INSTANCES
+from conftest import INSTANCES, run_cli as run
 
 import outopt
 from outopt.company import company_from_data, load_company, verify_company
@@ -153,8 +151,6 @@ def test_inline_division_and_its_errors():
     assert str(err.value.problems[0]).startswith("divisions[0].instance.offers[0].cost: ")
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "outopt", *map(str, args)], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_solves_company_file_with_json():

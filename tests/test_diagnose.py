@@ -3,12 +3,10 @@ repaired instance and one just short of it), a minimal conflict whose members ea
 dropped, and the CLI (exit codes, JSON on stdout)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from bruteforce import best
-from conftest import INSTANCES, make
+from conftest import INSTANCES, make, run_cli as run
 
 import outopt
 from outopt.analysis.diagnose import diagnose
@@ -188,9 +186,6 @@ def test_example_infeasible_instance():
     assert d.conflict == ["budget.operating"]
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "outopt", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
 
 
 def test_cli_diagnose_json_and_text(tmp_path):

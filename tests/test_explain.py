@@ -3,12 +3,10 @@
 and the CLI."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from bruteforce import best, feasible_plans
-from conftest import INSTANCES, make
+from conftest import INSTANCES, make, run_cli as run
 
 import outopt
 from outopt.analysis.explain import explain
@@ -162,9 +160,6 @@ def test_solution_explain_is_a_dataframe():
     assert bool(df.attrs["limits"]["binding"].iloc[0])
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "outopt", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
 
 
 def test_cli_explain(tmp_path):
