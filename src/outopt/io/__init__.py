@@ -11,6 +11,9 @@ YAML alias expansion), settable by argument or ``OUTOPT_MAX_*`` environment vari
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 from outopt.errors import InputError, Problem
@@ -64,6 +67,24 @@ def instance_format(path: Path, writing: bool = False) -> str:
     return path.suffix.lower()
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off inside the block (as it was, after).
+
+    Reading builds millions of small objects (parsed data, then a pydantic model per row) and
+    frees them only at the end; the collector, triggered by every few hundred allocations, would
+    walk all of them again and again: on a 300,000-offer file, about half of the reading time.
+    Plain data and frozen models hold no reference cycles, so nothing is left for it to find.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load(path: str | Path, limits: ReadLimits | None = None) -> Instance:
     """Read and validate an instance file or CSV folder; raise :class:`InputError` on any problem.
 
@@ -86,7 +107,7 @@ def load(path: str | Path, limits: ReadLimits | None = None) -> Instance:
     else:
         limits = check_file(path, limits)
     try:
-        with using(limits):
+        with using(limits), gc_paused():
             return reader(path)
     except InputError as err:
         raise err.with_source(err.source or str(path)) from None

@@ -60,7 +60,6 @@ class PortfolioData:
 def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     """Compile a validated instance. With ``reduce``, leave out limits no plan can reach."""
     H = inst.horizon
-    funcs = {f.id: f for f in inst.functions}
     res_value = {r.id: r.redeploy_value for r in inst.resources}
     served_now = {f.current for f in inst.functions if f.current not in (None, INHOUSE)}
 
@@ -70,30 +69,40 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     }
     # a function with no in-house option whose every offer is banned keeps them (its forbid row then
     # makes the instance infeasible, and names the ban), rather than losing every variable
-    open_offer = {o.function for o in inst.offers if (o.function, o.vendor) not in hard_banned - locked}
+    banned = hard_banned - locked
+    open_offer = {o.function for o in inst.offers if (o.function, o.vendor) not in banned}
     stranded = {f.id for f in inst.functions if f.inhouse is None and f.id not in open_offer}
+    # per function, once: (current provider, in-house cost, c_in - v_in + freed, revenue); core ones left out
+    terms: dict[str, tuple[str | None, float, float, float] | None] = {}
+    for f in inst.functions:
+        if f.core:
+            terms[f.id] = None
+            continue
+        c_in = f.inhouse.cost if f.inhouse else 0.0
+        v_in = f.inhouse.value if f.inhouse else 0.0
+        freed = sum(u * res_value[r] for r, u in f.inhouse.uses.items()) if f.inhouse else 0.0
+        terms[f.id] = (f.current, c_in, c_in - v_in + freed, f.revenue)
     paid_cost: dict[Pair, float] = {}
     pairs: list[Pair] = []
     benefit, spend, op_delta, trans, load = {}, {}, {}, {}, {}
     for o in inst.offers:
-        f = funcs[o.function]
-        if f.core:
+        term = terms[o.function]
+        if term is None:
             continue
+        current, c_in, kept, revenue = term
         p = (o.function, o.vendor)
-        paid_cost[p] = o.cost * (1 - o.stay_discount / 100) if f.current == o.vendor else o.cost
+        stays = current == o.vendor
+        paid = paid_cost[p] = o.cost * (1 - o.stay_discount / 100) if stays else o.cost
         if reduce and p in hard_banned and p not in locked and o.function not in stranded:
             continue  # a hard ban: no variable at all
         pairs.append(p)
-        c_in = f.inhouse.cost if f.inhouse else 0.0
-        v_in = f.inhouse.value if f.inhouse else 0.0
-        freed = sum(u * res_value[r] for r, u in f.inhouse.uses.items()) if f.inhouse else 0.0
-        s = paid_cost[p] + o.commission * f.revenue
-        t = 0.0 if f.current == o.vendor else o.transition
+        s = paid + o.commission * revenue
+        t = 0.0 if stays else o.transition
         spend[p] = s
         op_delta[p] = s - c_in
         trans[p] = t
         load[p] = o.load
-        benefit[p] = c_in - v_in + freed - s - t / H + o.value
+        benefit[p] = kept - s - t / H + o.value  # c_in - v_in + freed - s - t/H + value, in that order
 
     by_f: dict[str, list[Pair]] = {f.id: [] for f in inst.functions}
     by_v: dict[str, list[Pair]] = {v.id: [] for v in inst.vendors}
