@@ -72,6 +72,11 @@ def instance_from_data(data: Any) -> Instance:
 # --- cross-table checks -------------------------------------------------------------
 
 
+def _offered(inst: Instance) -> set[tuple[str, str]]:
+    """The (function, vendor) pairs with an offer (built only by checks that need it: 300,000 offers)."""
+    return {(o.function, o.vendor) for o in inst.offers}
+
+
 def check_duplicate_ids(inst: Instance) -> list[Problem]:
     problems = []
     for table in ("resources", "functions", "vendors"):
@@ -82,6 +87,9 @@ def check_duplicate_ids(inst: Instance) -> list[Problem]:
             if counts[row.id] > 1 and row.id in seen:
                 problems.append(Problem(f"{table}[{i}].id", f"duplicate id '{row.id}'; ids must be unique"))
             seen.add(row.id)
+    keys = [(o.function, o.vendor) for o in inst.offers]
+    if len(set(keys)) == len(keys):
+        return problems
     pairs: dict[tuple[str, str], int] = {}
     for i, o in enumerate(inst.offers):
         key = (o.function, o.vendor)
@@ -131,7 +139,7 @@ def check_resource_uses(inst: Instance) -> list[Problem]:
 
 def check_current_providers(inst: Instance) -> list[Problem]:
     vendors = {v.id for v in inst.vendors}
-    offered = {(o.function, o.vendor) for o in inst.offers}
+    offered = _offered(inst) if any(f.current in vendors for f in inst.functions) else set()
     problems = []
     for i, f in enumerate(inst.functions):
         where = f"functions[{i}].current"
@@ -212,7 +220,7 @@ def check_discounts(inst: Instance) -> list[Problem]:
 
 def check_bundles(inst: Instance) -> list[Problem]:
     functions = {f.id: f for f in inst.functions}
-    offered = {(o.function, o.vendor) for o in inst.offers}
+    offered = _offered(inst) if any(v.bundles for v in inst.vendors) else set()
     problems = []
     for i, v in enumerate(inst.vendors):
         bundled: dict[str, int] = {}
@@ -274,7 +282,7 @@ def check_vendor_groups(inst: Instance) -> list[Problem]:
 def check_locks_and_bans(inst: Instance) -> list[Problem]:
     functions = {f.id: f for f in inst.functions}
     vendors = {v.id for v in inst.vendors}
-    offered = {(o.function, o.vendor) for o in inst.offers}
+    offered = _offered(inst) if inst.rules.locks else set()
     problems = []
     hard: dict[str, tuple[int, str]] = {}
     for k, lock in enumerate(inst.rules.locks):
