@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+import pyomo.environ as pyo
+
 import outopt
 from outopt.validation import instance_from_data
 
@@ -144,8 +146,8 @@ def measure(label: str, inst: outopt.Instance, gap: float, time_limit: float) ->
     outopt.verify(inst, sol.plan) if sol.plan else None
     verify = time.perf_counter() - t2
     m = model.pyomo
-    n_vars = sum(len(v) for v in m.component_objects(outopt.solver.pyo.Var))
-    n_rows = sum(len(c) for c in m.component_objects(outopt.solver.pyo.Constraint))
+    n_vars = sum(len(v) for v in m.component_objects(pyo.Var))
+    n_rows = sum(len(c) for c in m.component_objects(pyo.Constraint))
     row = {"instance": label, "functions": len(inst.functions), "vars": n_vars, "rows": n_rows,
            "build_s": build, "solve_s": sol.solve_time, "solve_call_s": total, "verify_s": verify,
            "status": sol.status.value, "gap": sol.gap, "objective": sol.objective}

@@ -141,6 +141,23 @@ def test_unknown_fields_switch_the_reductions_off():
     assert separable_plan(compile_data(inst)) is None
 
 
+def test_unknown_fields_are_found_past_the_first_row_in_file_order():
+    """The screen of long lists (a field at a time) finds a field set on any row, and reports places in
+    the order of the file, at most `limit` of them."""
+    from outopt.generate import generate
+
+    base = generate(30, 4, "easy", seed=1)
+    offers = list(base.offers)
+    offers[7] = offers[7].model_copy(update={"risk": 0.2})
+    offers[2] = offers[2].model_copy(update={"stay_discount": 5.0})
+    functions = list(base.functions)
+    functions[4] = functions[4].model_copy(update={"exit_fee": 10.0})
+    inst = base.model_copy(update={"offers": offers, "functions": functions})
+    assert unknown_fields(inst) == ["functions[4].exit_fee", "offers[2].stay_discount", "offers[7].risk"]
+    assert unknown_fields(inst, limit=2) == ["functions[4].exit_fee", "offers[2].stay_discount"]
+    assert unknown_fields(base) == []
+
+
 def test_easy_instance_is_solved_without_a_mip():
     from outopt.generate import generate
 

@@ -10,13 +10,13 @@ The public API an analyst uses from a notebook::
     outopt.write_results(sol, "report.html")   # or .xlsx, .csv, .json
 """
 
-from outopt.analysis.diagnose import Diagnosis, diagnose
-from outopt.analysis.explain import Explanation, explain
+import importlib
+from importlib.util import find_spec
+
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 from outopt.generate import generate
 from outopt.io import load, save
 from outopt.io.limits import ReadLimits
-from outopt.io.results import write_results
 from outopt.schema import (
     INHOUSE,
     Budget,
@@ -40,13 +40,38 @@ from outopt.solution import Solution, Status
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.validation import check_instance
 from outopt.verify import Verification, status_quo, verify
-from outopt.company import Company, CompanyVerification, load_company, verify_company
-from outopt.company_solver import CompanySolution, build_company, solve_company
-from outopt.batch import BatchResult, solve_many
-from outopt.analysis.alternatives import alternatives
-from outopt.analysis.frontier import frontier
-from outopt.analysis.pareto import pareto
-from outopt.analysis.scenarios import apply_overrides, compare
+
+# Imported on first use (they bring pandas, matplotlib, dask, ...; reading and solving need none of them).
+_LAZY = {
+    "outopt.analysis.diagnose": ("Diagnosis", "diagnose"),
+    "outopt.analysis.explain": ("Explanation", "explain"),
+    "outopt.io.results": ("write_results",),
+    "outopt.company": ("Company", "CompanyVerification", "load_company", "verify_company"),
+    "outopt.company_solver": ("CompanySolution", "build_company", "solve_company"),
+    "outopt.batch": ("BatchResult", "solve_many"),
+    "outopt.analysis.alternatives": ("alternatives",),
+    "outopt.analysis.frontier": ("frontier",),
+    "outopt.analysis.pareto": ("pareto",),
+    "outopt.analysis.scenarios": ("apply_overrides", "compare"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):
+    """A name of the API from a module not imported yet, or a submodule (``outopt.company``), imported now."""
+    module = _LAZY_NAMES.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_") and find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
 
 __all__ = [
     "INHOUSE", "Budget", "Function", "InHouse", "Instance", "Offer", "Resource", "Rules", "Vendor",

@@ -6,12 +6,14 @@ import json
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from outopt.errors import PlanError
 from outopt.schema import INHOUSE, Instance
 from outopt.verify import Verification, status_quo, verify
+
+if TYPE_CHECKING:  # pandas is imported by the tables below, when asked for: solving needs none
+    import pandas as pd
 
 
 class Status(str, Enum):
@@ -76,6 +78,8 @@ class Solution:
     @property
     def assignments(self) -> pd.DataFrame:
         """One row per function: provider, yearly cost, one-off cost, yearly benefit, current provider, changed."""
+        import pandas as pd
+
         cols = ["function", "name", "provider", "yearly_cost", "one_off", "benefit", "current", "changed"]
         if self.verification is None:
             return pd.DataFrame(columns=cols)
@@ -90,6 +94,8 @@ class Solution:
     @property
     def vendor_spend(self) -> pd.DataFrame:
         """Yearly spend and load per engaged vendor."""
+        import pandas as pd
+
         v = self.verification
         if v is None:
             return pd.DataFrame(columns=["vendor", "spend", "load", "functions"])
@@ -102,6 +108,8 @@ class Solution:
     @property
     def soft_violations(self) -> pd.DataFrame:
         """One row per broken soft rule: rule (its place in the file), amount, unit, penalty, cost, priority, reason."""
+        import pandas as pd
+
         cols = ["rule", "amount", "unit", "penalty", "cost", "priority", "reason", "detail"]
         rows = self.verification.soft_violations if self.verification is not None else []
         return pd.DataFrame(rows, columns=cols)

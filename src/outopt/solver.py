@@ -19,24 +19,26 @@ The driver owns three guarantees:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, replace
-
-import pyomo.environ as pyo
-from pyomo.contrib.solver.solvers.highs import Highs
+from typing import TYPE_CHECKING
 
 from outopt.errors import SolverError
 from outopt.heuristic import starting_plan
 from outopt.model.data import PortfolioData, compile_data
 from outopt.model.reduce import Reduction, reduce_instance, separable_plan
-from outopt.model.portfolio import build_model
 from outopt.schema import INHOUSE, Instance
 from outopt.solution import Solution, Status
 from outopt.verify import status_quo, verify
+
+if TYPE_CHECKING:  # Pyomo is imported when a model is built: an instance the reductions solve needs none
+    import pyomo.environ as pyo
+    from pyomo.contrib.solver.solvers.highs import Highs
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,8 @@ class Model:
         """Create the HiGHS instance and hand it the model (once; later solves pass only changes)."""
         if self._solver is None:
             with stdout_to_stderr():
+                from pyomo.contrib.solver.solvers.highs import Highs
+
                 solver = Highs()
                 if threading.current_thread().name == WORKER_THREAD:
                     _set_instance_quietly(solver, self.pyomo)
@@ -284,7 +288,7 @@ class Model:
                 solver_options=solver_options,
                 load_solutions=False,
                 raise_exception_on_nonoptimal_result=False,
-                auto_updates=_NO_AUTO_UPDATES,
+                auto_updates=_auto_updates_off(),
             )
         except Exception as err:  # a solver failure is not a property of the instance
             raise SolverError(f"HiGHS failed: {err}") from err
@@ -296,7 +300,7 @@ class Model:
                     cb.unsubscribe(on_interrupt_check)
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
-        if highs.getModelStatus() not in _STOPPED_OR_DONE:
+        if highs.getModelStatus() not in _stopped_or_done():
             raise SolverError(f"HiGHS stopped with model status {highs.getModelStatus().name} "
                               f"({results.solver_log[-500:].strip()})")
         return results, state["interrupted"]
@@ -344,15 +348,15 @@ class Model:
                                   total_time=time.perf_counter() - t0)
 
 
+@functools.cache  # computed on first use: Pyomo and highspy are imported when a model is solved
 def _auto_updates_off() -> dict[str, bool]:
     from pyomo.contrib.solver.common.config import AutoUpdateConfig
 
     return {key: False for key in AutoUpdateConfig().keys()}
 
 
-_NO_AUTO_UPDATES = _auto_updates_off()
 
-
+@functools.cache
 def _stopped_or_done():
     """HiGHS model statuses after which the driver reads a result; any other status is a solver error."""
     import highspy
@@ -364,7 +368,6 @@ def _stopped_or_done():
     ) if hasattr(s, name))
 
 
-_STOPPED_OR_DONE = _stopped_or_done()
 _scheduler = {"threads": None}
 _scheduler_lock = threading.Lock()
 
@@ -387,6 +390,13 @@ def _use_threads(threads: int | None) -> None:
         if threads and _scheduler["threads"] not in (None, threads):
             highspy.Highs.resetGlobalScheduler(True)
         _scheduler["threads"] = threads or "default"
+
+
+def build_model(data: PortfolioData, **kw) -> "pyo.ConcreteModel":
+    """:func:`outopt.model.portfolio.build_model`, imported on first use (it imports Pyomo)."""
+    from outopt.model.portfolio import build_model as build_pyomo_model
+
+    return build_pyomo_model(data, **kw)
 
 
 def build(instance: Instance, reduce: bool = True) -> Model:

@@ -8,9 +8,8 @@ user's, or the status quo. Every plan outopt reports has passed it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import sys
 from dataclasses import dataclass, field
-
-import pandas as pd
 
 from outopt.schema import INHOUSE, Instance, group_functions, group_soft
 
@@ -50,7 +49,8 @@ class Verification:
 
 def as_plan(plan) -> dict[str, str]:
     """Accept a mapping, a DataFrame with function/provider columns, or a list of such dicts."""
-    if isinstance(plan, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # a DataFrame means pandas is imported; solving needs no pandas
+    if pd is not None and isinstance(plan, pd.DataFrame):
         return dict(zip(plan["function"], plan["provider"]))
     if isinstance(plan, Mapping):
         return dict(plan)

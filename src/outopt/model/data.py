@@ -160,7 +160,7 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
         for v in inst.vendors
         if v.capacity is not None
         and by_v[v.id]
-        and (not reduce or sum(load[p] for p in by_v[v.id]) > v.capacity)
+        and (not reduce or sum(map(load.__getitem__, by_v[v.id])) > v.capacity)
     ]
     data.share_limited = [
         v.id for v in inst.vendors if v.max_share is not None and by_v[v.id] and (not reduce or v.max_share < 1)
