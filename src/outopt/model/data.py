@@ -70,8 +70,10 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     # a function with no in-house option whose every offer is banned keeps them (its forbid row then
     # makes the instance infeasible, and names the ban), rather than losing every variable
     banned = hard_banned - locked
-    open_offer = {o.function for o in inst.offers if (o.function, o.vendor) not in banned}
-    stranded = {f.id for f in inst.functions if f.inhouse is None and f.id not in open_offer}
+    stranded: set[str] = set()
+    if banned:
+        open_offer = {o.function for o in inst.offers if (o.function, o.vendor) not in banned}
+        stranded = {f.id for f in inst.functions if f.inhouse is None and f.id not in open_offer}
     # per function, once: (current provider, in-house cost, c_in - v_in + freed, revenue); core ones left out
     terms: dict[str, tuple[str | None, float, float, float] | None] = {}
     for f in inst.functions:
@@ -85,6 +87,7 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     paid_cost: dict[Pair, float] = {}
     pairs: list[Pair] = []
     benefit, spend, op_delta, trans, load = {}, {}, {}, {}, {}
+    vendor_load = {v.id: 0.0 for v in inst.vendors}  # every offer taken, summed in offer order
     for o in inst.offers:
         term = terms[o.function]
         if term is None:
@@ -102,6 +105,7 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
         op_delta[p] = s - c_in
         trans[p] = t
         load[p] = o.load
+        vendor_load[o.vendor] += o.load
         benefit[p] = kept - s - t / H + o.value  # c_in - v_in + freed - s - t/H + value, in that order
 
     by_f: dict[str, list[Pair]] = {f.id: [] for f in inst.functions}
@@ -160,7 +164,7 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
         for v in inst.vendors
         if v.capacity is not None
         and by_v[v.id]
-        and (not reduce or sum(map(load.__getitem__, by_v[v.id])) > v.capacity)
+        and (not reduce or vendor_load[v.id] > v.capacity)
     ]
     data.share_limited = [
         v.id for v in inst.vendors if v.max_share is not None and by_v[v.id] and (not reduce or v.max_share < 1)
@@ -199,7 +203,7 @@ def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, fl
                 soft[f"rules.{kind}[{k}]"] = rule.soft
     data.soft = soft
 
-    in_a = set(data.pairs)
+    in_a = set(data.pairs) if inst.rules.forbid or any(v.bundles for v in inst.vendors) else set()  # only they ask
     for v in inst.vendors:
         for k, b in enumerate(v.bundles):
             members = [(f, v.id) for f in b.functions]

@@ -206,8 +206,8 @@ def _redundant_budgets(data: PortfolioData) -> list[str]:
     for f in data.functions:
         pairs = data.pairs_of_function[f]
         if pairs:
-            worst_op += max(0.0, max(map(data.operating_delta.__getitem__, pairs)))
-            worst_tr += max(map(data.transition.__getitem__, pairs))
+            worst_op += max(0.0, max(data.operating_delta[p] for p in pairs))
+            worst_tr += max(data.transition[p] for p in pairs)
     for v in data.vendors:
         if data.pairs_of_vendor[v]:
             worst_op += inst.vendor(v).retainer
@@ -221,13 +221,8 @@ def _redundant_budgets(data: PortfolioData) -> list[str]:
 
 
 def _fitting_offers(data: PortfolioData) -> set[tuple[str, str]]:
-    """The offers whose load fits in their vendor's capacity (a vendor at a time: most have no offer too big)."""
-    keep = set(data.pairs)
-    for v in data.instance.vendors:
-        pairs = data.pairs_of_vendor[v.id]
-        if v.capacity is not None and pairs and max(map(data.load.__getitem__, pairs)) > v.capacity + _EPS:
-            keep.difference_update([p for p in pairs if data.load[p] > v.capacity + _EPS])
-    return keep
+    caps = {v.id: v.capacity for v in data.instance.vendors if v.capacity is not None}
+    return {p for p in data.pairs if p[1] not in caps or data.load[p] <= caps[p[1]] + _EPS}
 
 
 def _free_vendors(data: PortfolioData) -> set[str]:
