@@ -244,14 +244,19 @@ TEXT_FORMATS = (".yaml", ".yml", ".json")
 
 def load_any(path: str | Path) -> Instance | Company:
     """Load an instance file, or a company file (detected by its top-level `divisions` key)."""
-    from outopt.io import load
+    from outopt.io import gc_paused, load
     from outopt.io.text import read_text
 
     path = Path(path)
     if path.suffix.lower() in TEXT_FORMATS and path.is_file():
-        data = read_text(path)
-        if is_company_data(data):
-            return company_from_data(data, base=path.parent, source=str(path))
+        with gc_paused():
+            data = read_text(path)
+            if is_company_data(data):
+                return company_from_data(data, base=path.parent, source=str(path))
+            try:  # an instance: validated from what was read (load(path) would read the file again)
+                return instance_from_data(data)
+            except InputError as err:
+                raise err.with_source(str(path)) from None
     return load(path)
 
 
