@@ -355,7 +355,6 @@ def _auto_updates_off() -> dict[str, bool]:
     return {key: False for key in AutoUpdateConfig().keys()}
 
 
-
 @functools.cache
 def _stopped_or_done():
     """HiGHS model statuses after which the driver reads a result; any other status is a solver error."""

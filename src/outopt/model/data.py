@@ -203,7 +203,8 @@ def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, fl
                 soft[f"rules.{kind}[{k}]"] = rule.soft
     data.soft = soft
 
-    in_a = set(data.pairs) if inst.rules.forbid or any(v.bundles for v in inst.vendors) else set()  # only they ask
+    # the pairs of A, for the bundles' and bans' lookups below (none: no set of 300,000 pairs to build)
+    in_a = set(data.pairs) if inst.rules.forbid or any(v.bundles for v in inst.vendors) else set()
     for v in inst.vendors:
         for k, b in enumerate(v.bundles):
             members = [(f, v.id) for f in b.functions]

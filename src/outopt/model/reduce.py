@@ -135,8 +135,8 @@ def _plain(annotation) -> bool:
 
 def _rows_to_visit(rows: list, plan) -> Iterable[int]:
     """Indices of the rows of a list that may set an unknown field: all of them, unless every row is a
-    model of one class whose fields to check are all plain; then those whose values differ from the
-    defaults, found a field at a time."""
+    model of one class whose only fields to check are its unknown ones; then the rows where one of those
+    differs from its default, found a field at a time."""
     cls = type(rows[0]) if rows else None
     if cls is None or not issubclass(cls, BaseModel) or any(type(row) is not cls for row in rows):
         return range(len(rows))
