@@ -93,17 +93,24 @@ SUITES = {
 }
 
 
-def load_case(case: Case):
+def cached_file(case: Case) -> Path:
+    """The file of a generated case, written on first use."""
     import outopt
     from outopt.generate import generate
+
+    n, m, profile = case.args
+    path = ROOT / "benchmarks" / ".cache" / f"{case.name}-s0.json"
+    if not path.exists():
+        outopt.save(generate(n, m, profile, seed=0), path)
+    return path
+
+
+def load_case(case: Case):
+    import outopt
     from outopt.orlib import gap_instance
 
     if case.kind == "generated":  # generated once, then read like any instance file
-        n, m, profile = case.args
-        path = ROOT / "benchmarks" / ".cache" / f"{case.name}-s0.json"
-        if not path.exists():
-            outopt.save(generate(n, m, profile, seed=0), path)
-        return outopt.load(path)
+        return outopt.load(cached_file(case))
     if case.kind == "gap":
         return gap_instance(GAP_DIR / case.args[0], case.args[1], case.sense)
     return outopt.load(case.args[0])
@@ -566,7 +573,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.cache:
-        load_case(next(c for c in registry() if c.name == args.cache))
+        cached_file(next(c for c in registry() if c.name == args.cache))
         return 0
     if args.worker:
         name, solver, tl, threads = args.worker
