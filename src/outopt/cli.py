@@ -247,13 +247,15 @@ def diagnose(
 def explain(
     file: FileArg,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", min=1, help="Threads: re-solves run this many at once, one HiGHS thread each (default: the CPU count).")] = None,
     json_out: JsonOpt = None,
     out_file: OutOpt = None,
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
     instance = load_or_exit(file)
     try:
-        ex = explain_instance(instance, SolveOptions(time_limit=time_limit))
+        ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     code = ex.solution.status.exit_code
