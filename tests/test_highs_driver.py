@@ -39,6 +39,31 @@ def test_starting_plan_survives_pyomo_update_and_reaches_highs():
     assert "MIP start solution is feasible" in log, log[:2000]
 
 
+def test_sparse_share_rows_hold_no_row_of_every_offer():
+    """Share rows go through one spend variable per vendor: the total-spend row holds those and T,
+    each share row S[v] and T, each spend row one vendor's offers (a row of every offer made HiGHS's
+    root rounding overrun the time limit, see test_time_limit). Same optimum as the dense rows, and
+    S[v] is the verifier's spend with v."""
+    from pyomo.core.expr.visitor import identify_variables
+
+    inst = generate(60, 6, "hard", seed=0)
+    model = prepared(inst)
+    m = model.pyomo
+    size = lambda con: len(list(identify_variables(con.body)))  # noqa: E731
+    assert len(m.VP) == 6 and size(m.total_spend_def) == 7
+    assert list(m.VS) and all(size(m.max_share[v]) == 2 for v in m.VS)
+    for v in m.VP:
+        assert size(m.spend_def[v]) == 1 + len([p for p in m.A if p[1] == v]) + (v in m.VE)
+    sparse = model.solve(threads=1)
+    dense = outopt.build(inst, reduce=False).solve(threads=1)
+    assert sparse.status == dense.status == outopt.Status.OPTIMAL
+    assert sparse.objective == pytest.approx(dense.objective)
+    spend = outopt.verify(inst, sparse.plan).spend
+    assert any(spend.values())
+    for v in m.VP:
+        assert m.spend[v].value == pytest.approx(spend.get(v, 0.0), abs=1e-4)
+
+
 def test_highs_stops_at_the_deadline_on_a_hard_instance():
     """HiGHS's run alone (model built before the clock starts) ends within the limit + 10 % (or 2 s):
     the MIP interrupt callback checks the deadline itself."""

@@ -142,8 +142,12 @@ class Model:
             idx.append(col[id(m.engage[v])])
             val.append(1.0 if v in used else 0.0)
         if hasattr(m, "total_spend"):  # sparse share rows: a complete start saves HiGHS completing it
+            spend = verify(self.instance, plan).spend
+            for v in m.VP:
+                idx.append(col[id(m.spend[v])])
+                val.append(spend.get(v, 0.0))
             idx.append(col[id(m.total_spend)])
-            val.append(sum(verify(self.instance, plan).spend.values()))
+            val.append(sum(spend.values()))
         return idx, val
 
     # --- solve -----------------------------------------------------------------------
