@@ -2,6 +2,7 @@
 (its interrupt callbacks check the deadline), a change of ``threads`` between solves works, and a
 solver failure is an error, never a ``timeout``."""
 
+import os
 import time
 
 import highspy
@@ -114,3 +115,24 @@ def test_a_model_solved_with_threads_re_solves_after_another_thread_count():
     assert outopt.solve(inst, threads=1).status == outopt.Status.OPTIMAL
     again = model.solve()
     assert again.status == outopt.Status.OPTIMAL and again.objective == pytest.approx(339500.0)
+
+
+def test_a_solve_in_the_child_process_matches_the_in_process_solve(monkeypatch):
+    """The child path (large models with a time limit) returns the same optimum, also after a solve
+    with another thread count left HiGHS worker threads in this process, and hands errors back."""
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    outopt.solve(inst, threads=2)  # a HiGHS scheduler with a worker thread, which the child lacks
+    monkeypatch.setattr(outopt.solver, "CHILD_MIN_COLUMNS", 0)
+    for threads in (1, 2, None):
+        sol = outopt.solve(inst, time_limit=30, threads=threads)
+        assert sol.status == outopt.Status.OPTIMAL and sol.message == ""
+        assert sol.objective == pytest.approx(339500.0) and sol.bound == pytest.approx(339500.0)
+        assert outopt.verify(inst, sol.plan).feasible
+
+    def fails(self, *args, **kw):
+        raise SolverError(f"HiGHS stopped with model status kNotset (injected in process {os.getpid()})")
+
+    monkeypatch.setattr(outopt.solver.Model, "solve", fails)
+    with pytest.raises(SolverError, match="injected in process") as err:
+        outopt.solve(inst, time_limit=30)
+    assert str(os.getpid()) not in str(err.value)  # raised in the child, handed to the caller
