@@ -462,7 +462,8 @@ def solve(
     runs in a worker thread: if it is not done by the deadline, the call returns the best
     verified plan found so far (status ``feasible``) or ``timeout``, and the worker stops
     at its next step. HiGHS then runs in the caller's thread with what is left of the limit,
-    stopped by its own time limit and by a watchdog's cancel.
+    stopped by its own time limit and by a watchdog's cancel; for a model of ``CHILD_MIN_COLUMNS``
+    or more columns it runs in a forked child that is killed if not back by the deadline.
     """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     t0 = options.started if options.started is not None else time.perf_counter()
