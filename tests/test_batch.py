@@ -1,6 +1,7 @@
 """Batch runs: through a real Dask cluster on loopback (a scheduler and two workers as subprocesses,
-ended by PID), a worker killed mid-batch, an invalid file among valid ones, re-runs that skip
-finished work, Ctrl-C keeping finished results, and the `outopt batch` command."""
+ended by PID), a worker killed mid-batch, an input that kills every worker it runs on, an invalid file
+among valid ones, re-runs that skip finished work, Ctrl-C keeping finished results, and the `outopt batch`
+command."""
 
 import csv
 import json
@@ -178,3 +179,27 @@ def test_local_processes_default_and_cli(tmp_path):
     assert json.loads((tmp_path / "out" / "a.json").read_text())["status"] == "optimal"
     bad = CliRunner().invoke(app, ["batch", str(inputs), "--scheduler", "localhost:1"])
     assert bad.exit_code == 2 and "tcp://HOST:PORT" in bad.output
+
+
+def test_an_input_that_always_kills_its_worker_fails_alone():
+    """A poison input (its task ends the worker process every time, as a segfault would) becomes that
+    input's failure after Dask's allowed retries on restarted workers; every other input is solved."""
+    import dask
+
+    from outopt.batch import execute, prepare, solve_payload
+
+    def task(kind, data, time_limit, gap):
+        if data["name"] == "poison":
+            os._exit(1)
+        return solve_payload(kind, data, time_limit, gap)
+
+    instances = variants(4)
+    instances.insert(2, instances[0].model_copy(update={"name": "poison"}))
+    expected = {i.name: outopt.solve(i).objective for i in instances if i.name != "poison"}
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        results = list(execute([prepare(i) for i in instances], executor="processes", workers=2, task=task))
+    by = {r.name: r for r in results}
+    assert set(by) == set(expected) | {"poison"}
+    assert by["poison"].status == "error" and "worker crashed while solving it (KilledWorker)" in by["poison"].reason
+    for name, objective in expected.items():
+        assert by[name].status == "optimal" and by[name].objective == pytest.approx(objective), by[name].reason

@@ -2,6 +2,7 @@
 alternative plans and scenarios (tests/bruteforce.py judges every plan with the independent verifier)."""
 
 import random
+import time
 
 import pytest
 from bruteforce import best, breakpoints, feasible_plans, nondominated, optimum_at, step_function
@@ -108,6 +109,44 @@ def test_frontier_of_random_operating_budget_has_many_breakpoints():
     assert len(result.breakpoints) >= 5
 
 
+def _stall_after(monkeypatch, solves: int, seconds: float) -> list:
+    """Make the solve after the first ``solves`` of a sweep wait ``seconds`` first (the clock runs out)."""
+    import outopt.solver
+
+    count, real = [], outopt.solver.Model.solve
+
+    def slow(self, *a, **k):
+        count.append(1)
+        if len(count) == solves + 1:
+            time.sleep(seconds)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(outopt.solver.Model, "solve", slow)
+    return count
+
+
+def test_frontier_time_limit_keeps_the_breakpoints_found_above_the_stop(monkeypatch):
+    inst, param, lower, upper, tol = random_instance(7, 6), "budget.operating", 300_000, 900_000, 0.01
+    limit = parse_limit(inst, param)
+    expected = breakpoints(step_function(limit.instance_at(inst, upper), REQUIREMENT[param]), lower, upper)
+    count = _stall_after(monkeypatch, 7 + 4, 2.5)  # the grid (its top included), then 4 steps of the walk
+    t = time.perf_counter()
+    result = frontier(inst, param, lower, upper, steps=7, tol=tol, options=outopt.SolveOptions(time_limit=2.0))
+    assert time.perf_counter() - t < 2.0 + 2.0
+    assert not result.complete and not result.exact and result.to_dict()["complete"] is False
+    assert len(count) == 7 + 4 + 1
+    # the walk runs top down: what it found before the clock ran out is the top of the exact frontier
+    got = [(b.at, b.objective_below, b.objective_above) for b in result.breakpoints]
+    assert 0 < len(got) < len(expected)
+    for (at, below, above), (e_at, e_below, e_above) in zip(got, expected[-len(got):]):
+        assert at == pytest.approx(e_at, abs=tol) and above == pytest.approx(e_above) and below == pytest.approx(e_below)
+
+
+def test_frontier_time_limit_too_short_for_any_solve(small):
+    result = frontier(small, "budget.operating", 1_050_000, 1_300_000, options=outopt.SolveOptions(time_limit=0.001))
+    assert not result.exact and not result.complete and result.breakpoints == []
+
+
 def test_frontier_builds_once_and_reuses_the_model(small, monkeypatch):
     import outopt.solver
 
@@ -205,6 +244,11 @@ def test_pareto_matches_enumeration(small, overrides):
     for p in result.plans:
         assert outopt.verify(inst, p.plan).feasible
     assert len(expected) >= 2
+
+
+def test_pareto_time_limit_too_short_for_any_solve(small):
+    result = pareto(apply_overrides(small, RISKY), options=outopt.SolveOptions(time_limit=0.001))
+    assert result.plans == [] and not result.sweep.exact and result.to_dict()["complete"] is False
 
 
 def test_pareto_of_an_infeasible_instance():

@@ -63,6 +63,17 @@ def test_frontier_errors():
     assert all(p["status"] == "infeasible" for p in json.loads(r.stdout)["points"])
 
 
+def test_frontier_and_pareto_time_limit_with_no_plan_exit_4():
+    r = run("frontier", SMALL, "--param", "budget.transition", "--from", "0", "--to", "60000", "--time-limit", "0.001",
+            "--json", "-")
+    assert r.returncode == 4 and "no plan within the time limit" in r.stderr
+    data = json.loads(r.stdout)
+    assert data["exact"] is False and data["complete"] is False and data["breakpoints"] == []
+    r = run("pareto", SMALL, "--time-limit", "0.001", "--json", "-")
+    assert r.returncode == 4 and "no plan within the time limit" in r.stderr
+    assert json.loads(r.stdout)["plans"] == []
+
+
 def test_pareto_json(tmp_path):
     from outopt.analysis.scenarios import apply_overrides
 

@@ -13,8 +13,10 @@ completes. Executors:
 Workers receive instance *data* (plain dicts) and build their own model: HiGHS objects
 do not pickle. Tasks are submitted with ``pure=False`` so identical inputs are not merged.
 A task whose worker dies is retried by Dask on another worker; if it kills workers
-repeatedly it ends as ``KilledWorker``, which becomes that input's failure. No failure of
-one input stops the others.
+repeatedly it ends as ``KilledWorker``. Dask also counts that against the tasks queued on the
+dying workers, so every ``KilledWorker`` input is run once more on its own after the others:
+only an input that crashes workers by itself ends as a failure. No failure of one input stops
+the others.
 
 ``run_batch(paths, out=...)`` is what ``outopt batch`` runs: folders are searched for
 instance files, each result is written atomically to ``out`` as it completes (named after
@@ -215,13 +217,25 @@ def execute(jobs: list[Job], executor=None, workers: int | None = None, time_lim
         futs = client.map(task, [j.kind for j in runnable], [j.data for j in runnable],
                           [time_limit] * len(runnable), [gap] * len(runnable), pure=False)
         futures = dict(zip(futs, runnable))
+        suspects = []  # KilledWorker: the input crashed its workers, or was queued on workers another one crashed
         for fut in as_completed(futs):
             job = futures[fut]
             try:
                 out = fut.result()
             except KilledWorker:
-                out = {"status": "error", "reason": "worker crashed while solving it (KilledWorker)"}
+                suspects.append(job)
+                continue
             except Exception as err:  # the task could not run: report it for this input only
+                out = {"status": "error", "reason": f"{type(err).__name__}: {err}"}
+            yield _result(job, out)
+        for job in suspects:  # each alone, so only an input that crashes workers by itself fails
+            fut = client.submit(task, job.kind, job.data, time_limit, gap, pure=False)
+            futures[fut] = job
+            try:
+                out = fut.result()
+            except KilledWorker:
+                out = {"status": "error", "reason": "worker crashed while solving it (KilledWorker)"}
+            except Exception as err:
                 out = {"status": "error", "reason": f"{type(err).__name__}: {err}"}
             yield _result(job, out)
     finally:

@@ -138,6 +138,7 @@ def write_outputs(result, json_out: str | None, plot: Path | None = None) -> Non
 
 FileArg = Annotated[Path, typer.Argument(help="Instance: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
                                          show_default=False)]
+TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")]
 JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write JSON to this path ('-' for stdout).")]
 OutOpt = Annotated[Optional[Path], typer.Option(
     "--out", help="Also write the results: .xlsx workbook, .csv decisions, .json or .html report.")]
@@ -146,7 +147,7 @@ OutOpt = Annotated[Optional[Path], typer.Option(
 @app.command()
 def solve(
     file: FileArg,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
+    time_limit: TimeLimitOpt = None,
     gap: Annotated[float, typer.Option("--gap", min=0.0, max=0.999, help="Relative optimality gap; 0 proves optimality.")] = 0.0,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="Solver threads.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the solver.")] = 0,
@@ -227,7 +228,7 @@ def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, with
 @app.command()
 def diagnose(
     file: FileArg,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
+    time_limit: TimeLimitOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
     """Say why an instance has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
@@ -246,14 +247,16 @@ def diagnose(
 @app.command()
 def explain(
     file: FileArg,
-    time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")] = None,
+    time_limit: TimeLimitOpt = None,
+    threads: Annotated[Optional[int], typer.Option(
+        "--threads", min=1, help="Threads: re-solves run this many at once, one HiGHS thread each (default: the CPU count).")] = None,
     json_out: JsonOpt = None,
     out_file: OutOpt = None,
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
     instance = load_or_exit(file)
     try:
-        ex = explain_instance(instance, SolveOptions(time_limit=time_limit))
+        ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     code = ex.solution.status.exit_code
@@ -397,12 +400,14 @@ def frontier(
     json_out: JsonOpt = None,
     out_file: Annotated[Optional[Path], typer.Option(
         "--out", help="Also write the plan at the instance's own limits with this frontier: .html report or .xlsx.")] = None,
+    time_limit: TimeLimitOpt = None,
 ) -> None:
     """Best net benefit across a range of one limit: every breakpoint, what changes there, a chart."""
     from outopt.analysis.frontier import frontier as sweep_frontier
 
     instance = load_or_exit(file)
-    result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol))
+    result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
+                                                      options=SolveOptions(time_limit=time_limit)))
     write_outputs(result, json_out, plot)
     if csv_out is not None:
         atomic_write_text(csv_out, result.to_csv())
@@ -412,6 +417,9 @@ def frontier(
     if json_out != "-":
         print_frontier(result, out)
     if all(p.objective is None for p in result.points):
+        if not result.exact:
+            err.print(f"{file}: no plan within the time limit", markup=False)
+            raise typer.Exit(EXIT_TIMEOUT)
         err.print(f"{file}: no plan anywhere in the range", markup=False)
         raise typer.Exit(EXIT_INFEASIBLE)
 
@@ -423,15 +431,20 @@ def pareto(
     tol: Annotated[float, typer.Option("--tol", help="Risks closer than this count as one.")] = 1e-4,
     plot: PlotOpt = None,
     json_out: JsonOpt = None,
+    time_limit: TimeLimitOpt = None,
 ) -> None:
     """Net benefit against risk: every efficient plan, by the epsilon-constraint method."""
     from outopt.analysis.pareto import pareto as trace_pareto
 
     instance = load_or_exit(file)
-    result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol))
+    result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
+                                                    options=SolveOptions(time_limit=time_limit)))
     write_outputs(result, json_out, plot)
     if json_out != "-":
         print_pareto(result, instance.currency, out)
+    if not result.plans and not result.sweep.exact:
+        err.print(f"{file}: no plan within the time limit", markup=False)
+        raise typer.Exit(EXIT_TIMEOUT)
     if not result.plans:
         err.print(f"{file}: infeasible: no plan satisfies every rule", markup=False)
         raise typer.Exit(EXIT_INFEASIBLE)

@@ -9,7 +9,12 @@ incrementally.
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from pyomo.environ import Param
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -61,20 +66,7 @@ class Session:
             if remaining <= 0.01:
                 return "timeout", None
         with stdout_to_stderr():
-            params = _param_values(m)
-            if self._solver is None:
-                self._solver = Highs(treat_fixed_vars_as_params=not self.fixed_as_bounds)
-                self._solver.set_instance(m)
-            else:
-                # recomputing every coefficient that depends on a Param is the dearest part of an update:
-                # skip it when no Param has changed since the last solve
-                auto = self._solver.config.auto_updates
-                auto.update_parameters = params != self._params
-                try:
-                    self._solver.update()
-                finally:
-                    auto.update_parameters = True
-            self._params = params
+            self.sync()
             if start is not None:
                 self._set_start(start)
             try:
@@ -97,20 +89,136 @@ class Session:
         proven = tc == TerminationCondition.convergenceCriteriaSatisfied
         return ("optimal" if proven else "feasible"), res.incumbent_objective
 
-    def _set_start(self, plan: dict[str, str]) -> None:
+    def sync(self) -> None:
+        """Bring the HiGHS model up to date with the Pyomo model (built on first use); call inside
+        :func:`stdout_to_stderr`."""
+        m = self.model.pyomo
+        params = _param_values(m)
+        if self._solver is None:
+            self._solver = Highs(treat_fixed_vars_as_params=not self.fixed_as_bounds)
+            self._solver.set_instance(m)
+        else:
+            # recomputing every coefficient that depends on a Param is the dearest part of an update:
+            # skip it when no Param has changed since the last solve
+            auto = self._solver.config.auto_updates
+            auto.update_parameters = params != self._params
+            try:
+                self._solver.update()
+            finally:
+                auto.update_parameters = True
+        self._params = params
+
+    def column(self, var) -> int | None:
+        """The HiGHS column of a Pyomo variable (None: not a column, a fixed variable made a constant)."""
+        return self._solver._pyomo_var_to_solver_var_map.get(id(var))
+
+    def _start(self, plan: dict[str, str]) -> tuple[list[int], list[float]]:
+        """A plan's assignment and engagement values as (columns, values)."""
         m, data = self.model.pyomo, self.model.data
-        col = self._solver._pyomo_var_to_solver_var_map
         idx, val = [], []
         for p in data.pairs:
-            if id(m.outsource[p]) in col:  # fixed variables are not columns
-                idx.append(col[id(m.outsource[p])])
+            c = self.column(m.outsource[p])
+            if c is not None:
+                idx.append(c)
                 val.append(1.0 if plan.get(p[0]) == p[1] else 0.0)
         used = set(plan.values())
         for v in data.engaged_vendors:
-            if id(m.engage[v]) in col:
-                idx.append(col[id(m.engage[v])])
+            c = self.column(m.engage[v])
+            if c is not None:
+                idx.append(c)
                 val.append(1.0 if v in used else 0.0)
+        return idx, val
+
+    def _set_start(self, plan: dict[str, str]) -> None:
+        idx, val = self._start(plan)
         self._solver._solver_model.setSolution(len(idx), idx, val)
+
+    def solve_variants(self, jobs: list[Job], workers: int | None = None) -> list[tuple]:
+        """Solve independent variants of the current model at once: each job is the model as it is now
+        plus the job's column bounds and rows. Each runs on a copy of the HiGHS model in a worker
+        thread (HiGHS releases the GIL; one HiGHS thread per copy), from a cleared state, so the
+        results do not depend on which worker ran which job or in what order. Returns per job
+        (status, objective, plan) as :meth:`solve` does; status "timeout" once the deadline has passed.
+        ``workers``: copies solved at the same time (default: the CPU count)."""
+        import highspy
+
+        if not jobs:
+            return []
+        workers = max(1, min(len(jobs), workers or os.cpu_count() or 1))
+        m, data = self.model.pyomo, self.model.data
+        with stdout_to_stderr():  # HiGHS prints its banner to fd 1 when a Highs object is made
+            self.sync()
+            main = self._solver._solver_model
+            model, opts = main.getModel(), main.getOptions()
+            copies: queue.Queue = queue.Queue()
+            for _ in range(workers):
+                h = highspy.Highs()
+                h.passOptions(opts)
+                for key, value in {"output_flag": False, "threads": 1, "random_seed": self.seed,
+                                   "mip_rel_gap": 0.0, **self.highs_options}.items():
+                    h.setOptionValue(key, value)
+                h.passModel(model)
+                copies.put(h)
+        # each job's changes on columns (the Pyomo variables' columns exist once synced)
+        changes = [([(self.column(x), lo, up) for x, lo, up in job.bounds],
+                    [(lo, up, [self.column(x) for x in xs], list(cs)) for lo, up, xs, cs in job.rows], job.start)
+                   for job in jobs]
+        columns = [(c, f, v) for (f, v) in data.pairs if (c := self.column(m.outsource[(f, v)])) is not None]
+        fixed = {f: v for (f, v) in data.pairs if self.column(m.outsource[(f, v)]) is None
+                 and (m.outsource[(f, v)].value or 0.0) > 0.5}
+        stop = threading.Event()
+        deadline = self.deadline
+
+        def interrupt(event):
+            if stop.is_set() or (deadline is not None and time.perf_counter() >= deadline):
+                event.interrupt()
+
+        def run(change):
+            bounds, rows, start = change
+            remaining = None if deadline is None else deadline - time.perf_counter()
+            if stop.is_set() or (remaining is not None and remaining <= 0.01):
+                return "timeout", None, None
+            lower = [model.lp_.col_lower_[c] for c, _, _ in bounds]
+            upper = [model.lp_.col_upper_[c] for c, _, _ in bounds]
+            h = copies.get()
+            try:
+                h.clearSolver()
+                h.setOptionValue("time_limit", remaining if remaining is not None else highspy.kHighsInf)
+                for c, lo, up in bounds:
+                    h.changeColBounds(c, lo, up)
+                for lo, up, idx, val in rows:
+                    h.addRow(lo, up, len(idx), idx, val)
+                if start is not None:
+                    idx, val = self._start(start)
+                    h.setSolution(len(idx), idx, val)
+                h.run()
+                return _outcome(h, columns, {f: fixed.get(f, INHOUSE) for f in data.functions})
+            finally:
+                for (c, _, _), lo, up in zip(bounds, lower, upper):
+                    h.changeColBounds(c, lo, up)
+                if rows:
+                    h.deleteRows(len(rows), list(range(model.lp_.num_row_, model.lp_.num_row_ + len(rows))))
+                copies.put(h)
+
+        subscribed = []
+        for h in list(copies.queue):
+            for cb in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+                cb.subscribe(interrupt)
+                subscribed.append(cb)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outopt-resolve")
+        try:
+            futures = [pool.submit(run, change) for change in changes]
+            out = [f.result() for f in futures]
+        except BaseException:  # Ctrl-C: stop the running copies, drop the rest
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            for cb in subscribed:
+                cb.unsubscribe(interrupt)
+        self.solves += len(jobs)
+        return out
 
     def duals(self, rows) -> dict:
         """Row duals of the last (LP) solve for the given constraint data."""
@@ -126,3 +234,36 @@ class Session:
                 plan[p[0]] = p[1]
         return plan
 
+
+
+@dataclass(frozen=True)
+class Job:
+    """One MIP of :meth:`Session.solve_variants`: the session's model with these variable bounds
+    (Pyomo variable, lower, upper) and these extra rows (lower, upper, variables, coefficients),
+    started from ``start`` (a plan) when given."""
+
+    bounds: tuple = ()
+    rows: tuple = ()
+    start: dict | None = None
+
+
+def _outcome(h, columns, base: dict[str, str]) -> tuple:
+    """(status, objective, plan) of a finished run of a HiGHS copy, as :meth:`Session.solve` reports it."""
+    import highspy
+
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible) and not has:
+        return "infeasible", None, None
+    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit,
+                      highspy.HighsModelStatus.kInterrupt, highspy.HighsModelStatus.kSolutionLimit):
+        raise SolverError(f"HiGHS stopped with model status {status.name}")
+    if not has:
+        return "timeout", None, None
+    values = h.getSolution().col_value
+    plan = dict(base)  # the functions assigned by fixed variables (constants, not columns)
+    for c, f, v in columns:
+        if values[c] > 0.5:
+            plan[f] = v
+    return ("optimal" if status == highspy.HighsModelStatus.kOptimal else "feasible"), info.objective_function_value, plan

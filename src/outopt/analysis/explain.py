@@ -32,6 +32,11 @@ objectives; HiGHS's persistent interface applies each change incrementally):
 
 Every re-solve starts from a verified plan and is solved to proven optimality; the questions
 asked and the solver runs used are counted (``Explanation.questions``, ``Explanation.solves``).
+The break-even MIPs, then the regret MIPs, are independent of one another: they run at once on
+copies of the built HiGHS model in worker threads (``SolveOptions.threads`` of them, default the
+CPU count; one HiGHS thread each; see ``Session.solve_variants``), each from a cleared state and
+a starting plan chosen before any of them runs, so the answers do not depend on the number of
+workers or their timing.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
-from outopt.analysis._session import Session
+from outopt.analysis._session import Job, Session
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
 from outopt.errors import SolverError
 from outopt.schema import INHOUSE, Instance
@@ -130,6 +135,8 @@ class _Explainer:
         # (RINS, RENS) and feasibility jump look for such plans and cost ~40% of a re-solve here. Each MIP
         # is still solved to proven optimality, so the figures do not change.
         self.session.highs_options = RESOLVE_OPTIONS
+        # independent re-solves (break-evens, regrets) run this many at once, one HiGHS thread each
+        self.workers = options.threads
         self.solves = 1
         self.questions = 0
         # the optimum's weighted violation per priority level: plans that do worse never enter an optimal plan
@@ -208,7 +215,7 @@ class _Explainer:
         m.explain_force_out = pyo.Constraint(
             with_offers, rule=lambda m, f: sum(m.outsource[p] for p in data.pairs_of_function[f]) >= 1)
         m.explain_force_out.deactivate()
-        out = []
+        out, answers, jobs = [], {}, {}
         for f in data.functions:
             p = self.plan[f]
             row = {"function": f, "provider": p, "runner_up": None, "regret": None, "changes": []}
@@ -216,8 +223,23 @@ class _Explainer:
             if p == INHOUSE and f not in m.explain_force_out:
                 continue  # no other provider is possible
             self.questions += 1
-            best = self._best_from_break_evens(f, p)
-            if best is None:
+            answers[f] = self._best_from_break_evens(f, p)
+            if answers[f] is None:
+                start = self._start_without(f, p)
+                if start is not None or not self.levels:  # one MIP, levels pinned: solved with the others
+                    jobs[f] = self._job_without(f, p, start)
+        if jobs:
+            with self.levels_pinned():
+                found = self.session.solve_variants(list(jobs.values()), self.workers)
+            self.solves += len(jobs)
+            for f, outcome in zip(jobs, found):
+                answers[f] = self._answer(*outcome)
+        for row in out:
+            f, p = row["function"], row["provider"]
+            if f not in answers:
+                continue
+            best = answers[f]
+            if best is None:  # no verified plan without f -> p meets the levels: the full re-solve
                 best = self._resolve_without(f, p)
             if best == "timeout":
                 row["note"] = "time limit reached"
@@ -246,20 +268,43 @@ class _Explainer:
         # no plan meets the optimum's priority levels; without priorities, none at all
         return "none" if not self.levels else None
 
+    def _start_without(self, f: str, p: str) -> dict[str, str] | None:
+        """The best verified plan that gives f another provider than p and meets the optimum's priority
+        levels (the optimal plan with f moved, when that alone is feasible, or one seen before); None
+        when none is known. When one exists, so does the best such plan: one MIP with the levels
+        pinned finds it."""
+        for q in [q for (_, q) in self.model.data.pairs_of_function[f] if q != p] + [INHOUSE]:
+            if q != p:
+                self.admit({**self.plan, f: q})
+        start = self.best_in_pool(lambda plan: plan[f] != p)
+        return None if start is None else start[1]
+
+    def _job_without(self, f: str, p: str, start: dict[str, str] | None) -> Job:
+        """The MIP keeping f from p: outsource[f, p] fixed to 0, or, when p is in-house, a row forcing f out."""
+        m = self.model.pyomo
+        if p == INHOUSE:
+            xs = tuple(m.outsource[q] for q in self.model.data.pairs_of_function[f])
+            return Job(rows=((1.0, math.inf, xs, (1.0,) * len(xs)),), start=start)
+        return Job(bounds=((m.outsource[f, p], 0.0, 0.0),), start=start)
+
+    def _answer(self, status: str, objective: float | None, plan: dict[str, str] | None):
+        """A re-solve's outcome as (net benefit by the verifier, plan), "none" or "timeout"."""
+        if status != "optimal":
+            return "none" if status == "infeasible" else "timeout"
+        value = self.admit(plan)
+        if value is None:
+            raise SolverError("explain: a re-solved plan fails verification")
+        return value, plan
+
     def _resolve_without(self, f: str, p: str):
-        """Re-solve with f kept from p: (net benefit, plan), "none" (no plan) or "timeout"."""
+        """The full lexicographic re-solve with f kept from p: (net benefit, plan), "none" or "timeout"."""
         m = self.model.pyomo
         if p == INHOUSE:
             m.explain_force_out[f].activate()
         else:
             m.outsource[f, p].fix(0)
-        for q in [q for (_, q) in self.model.data.pairs_of_function[f] if q != p] + [INHOUSE]:
-            if q != p:  # the optimal plan with f moved to q, when that alone is feasible: a warm start
-                self.admit({**self.plan, f: q})
-        start = self.best_in_pool(lambda plan: plan[f] != p)
         try:
-            # when a plan without f -> p meets the optimum's priority levels, so does the best one
-            return self.best_plan(single=start is not None, start=None if start is None else start[1])
+            return self.best_plan(single=False, start=None)
         finally:
             if p == INHOUSE:
                 m.explain_force_out[f].deactivate()
@@ -362,8 +407,15 @@ class _Explainer:
         results = {}
         try:
             with self.levels_pinned():
+                jobs = []
                 for p in allowed:
-                    results[p] = self._break_even(p, rows, objective)
+                    self.questions += 1
+                    known = self.best_in_pool(lambda plan: plan[p[0]] == p[1])
+                    jobs.append(Job(bounds=((m.outsource[p], 1.0, 1.0), (m.explain_cost_shift[p], -big, 0.0)),
+                                    start=None if known is None else known[1]))
+                for p, (status, shift, witness) in zip(allowed, self.session.solve_variants(jobs, self.workers)):
+                    results[p] = self._break_even(p, status, shift, witness, rows, objective)
+                self.solves += len(jobs)
         finally:
             if allowed:
                 m.explain_max_cost.deactivate()
@@ -384,25 +436,14 @@ class _Explainer:
             out.append(row)
         return out
 
-    def _break_even(self, p, rows: dict, objective: dict) -> float | None:
-        """One offer's break-even MIP (None: no plan at any cost; nan: time limit). Records in ``best_with``
+    def _break_even(self, p, status: str, shift: float | None, witness: dict[str, str] | None, rows: dict,
+                    objective: dict) -> float | None:
+        """One offer's break-even from its MIP (outsource[p] fixed to 1, its cost shift free, the other
+        shifts 0): None when no plan at any cost, nan at the time limit. Records in ``best_with``
         the best plan giving the function to the vendor at its current cost when the MIP determines it:
         the offer's cost only loosens rows as it falls and lowers the net benefit at a fixed rate k, so a
         plan y at the current cost breaks even at a shift (benefit(y) - optimum) / k; the largest shift s
         then bounds every such y by optimum + k s, which the witness attains when feasible at the current cost."""
-        m = self.model.pyomo
-        dc = m.explain_cost_shift
-        self.questions += 1
-        m.outsource[p].fix(1)
-        dc[p].unfix()
-        known = self.best_in_pool(lambda plan: plan[p[0]] == p[1])
-        try:
-            status, shift = self.session.solve(start=None if known is None else known[1])
-            witness = self.session.plan() if status in ("optimal", "feasible") else None
-        finally:
-            dc[p].fix(0)
-            m.outsource[p].unfix()
-        self.solves += 1
         if status == "infeasible":
             self.best_with[p] = None
             return None

@@ -31,7 +31,7 @@ import io
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -183,7 +183,7 @@ class Frontier:
     currency: str = ""
     time: float = 0.0  # seconds for the whole sweep, build included
     build_time: float = 0.0
-    complete: bool = True  # False when the solve cap stopped the sweep
+    complete: bool = True  # False when the solve cap or the time limit stopped the sweep
     pieces: list[Piece] = field(default_factory=list, repr=False)  # ascending, one per value of the step function
 
     @property
@@ -227,6 +227,7 @@ class Frontier:
             "upper": self.upper,
             "tolerance": self.tolerance,
             "exact": self.exact,
+            "complete": self.complete,
             "prioritised": self.prioritised,
             "breakpoints": [b.to_dict() for b in self.breakpoints],
             "points": [{"value": p.value, "objective": p.objective, "status": p.status.value} for p in self.points],
@@ -267,16 +268,25 @@ def _compare(a: Point, b: Point) -> int:
     return 0 if _same(a.objective, b.objective) else (1 if a.objective > b.objective else -1)
 
 
+class _OutOfTime(Exception):
+    """The sweep's time limit has passed."""
+
+
 def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, tol: float,
-          options=None, max_solves: int = 5000) -> Frontier:
+          options=None, max_solves: int = 5000, deadline: float | None = None) -> Frontier:
     """Walk the built ``model`` down from ``upper`` to ``lower`` (see the module docstring).
 
     ``limit`` has ``instance_at(base, t)``, ``set(model, t)``, ``requirement(check)`` and ``clean(t)``.
+    ``deadline`` (perf_counter seconds; default: ``options.time_limit`` from now) bounds the sweep:
+    each solve gets what is left, and once a solve is not proven (optimal or infeasible) or the
+    time is spent the walk stops there, ``complete`` False; the breakpoints found above it stand.
     """
     from outopt.solver import SolveOptions
 
     options = options or SolveOptions()
     t_start = time.perf_counter()
+    if deadline is None and options.time_limit is not None:
+        deadline = t_start + options.time_limit
     points: dict[float, Point] = {}
 
     def start_for(t: float) -> dict | None:
@@ -288,24 +298,33 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
         t = limit.clean(t)
         if t in points:
             return points[t]
+        run_options = options
+        if deadline is not None:
+            left = deadline - time.perf_counter()
+            if left <= 0.01:
+                raise _OutOfTime()
+            run_options = replace(options, time_limit=left)
         model.instance = limit.instance_at(base, t)  # the verifier judges each plan at this value
         limit.set(model, t)
-        sol = model.solve(options, start=start_for(t))
+        sol = model.solve(run_options, start=start_for(t))
         check = sol.verification
         req = limit.requirement(check) if sol.plan is not None else None
         levels = dict(getattr(check, "level_violation", None) or {}) if check is not None else {}
         points[t] = Point(t, sol.objective, sol.status, sol.plan, req, levels)
         return points[t]
 
-    # the grid first, bottom up, so each point starts from the plan below it
-    for t in np.linspace(lower, upper, max(2, steps)):
-        run(float(t))
-
+    proven = (Status.OPTIMAL, Status.INFEASIBLE)
     breaks: list[Breakpoint] = []
     pieces: list[Piece] = []
     complete = True
-    top = run(upper)
-    if top.plan is not None:
+    try:
+        # the grid first, bottom up, so each point starts from the plan below it
+        for t in np.linspace(lower, upper, max(2, steps)):
+            run(float(t))
+        top = run(upper)
+    except _OutOfTime:
+        complete, top = False, None
+    if top is not None and top.plan is not None and top.status in proven:
         c, cur, plan = min(top.requirement, upper), top, top.plan
         step = tol
         while c > lower:
@@ -313,7 +332,14 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
                 complete = False
                 break
             t = max(lower, c - step)
-            p = run(t)
+            try:
+                p = run(t)
+            except _OutOfTime:
+                complete = False
+                break
+            if p.status not in proven:  # a time limit stopped this solve: no answer below c
+                complete = False
+                break
             if p.plan is None:
                 breaks.append(Breakpoint(c, None, cur.objective, None, plan))
                 break
@@ -381,8 +407,9 @@ def frontier(instance: Instance, param: str, lower: float, upper: float, steps: 
     tol = tol or default_tolerance(limit, lower, upper)
     # build at the top of the range without reductions, so the limit's row exists at every value
     t0 = time.perf_counter()
+    deadline = None if options is None or options.time_limit is None else t0 + options.time_limit
     model = build(limit.instance_at(instance, upper), reduce=False)
-    result = sweep(model, instance, limit, lower, upper, steps, tol, options)
+    result = sweep(model, instance, limit, lower, upper, steps, tol, options, deadline=deadline)
     result.time = time.perf_counter() - t0
     return result
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyomo.environ as pyo
 
@@ -110,6 +110,7 @@ class Pareto:
             ],
             "tolerance": self.sweep.tolerance,
             "exact": self.sweep.exact,
+            "complete": self.sweep.complete,
             "points": [{"value": q.value, "objective": q.objective, "status": q.status.value}
                        for q in self.sweep.points],
             "solves": len(self.sweep.points),
@@ -147,11 +148,12 @@ def pareto(instance: Instance, points: int = 11, tol: float = 1e-4, options=None
         raise InputError([Problem("--tol", "the risk tolerance must be in (0, 1)")])
     options = options or SolveOptions()
     t0 = time.perf_counter()
+    deadline = None if options.time_limit is None else t0 + options.time_limit
     model = build(instance)
     add_max_risk(model, 1.0)
-    best = model.solve(options)
+    best = model.solve(options if deadline is None else replace(options, time_limit=max(0.01, deadline - time.perf_counter())))
     top = best.verification.risk if best.plan is not None else 1.0
-    result = sweep(model, instance, RiskLimit(), 0.0, max(top, tol), points, tol, options)
+    result = sweep(model, instance, RiskLimit(), 0.0, max(top, tol), points, tol, options, deadline=deadline)
     found = []
     for piece in result.pieces:
         check = verify(instance, piece.plan)
