@@ -77,7 +77,8 @@ def test_cli_time_limit_counts_reading_and_exits_on_time(tmp_path):
 def test_hard_instance_with_a_concentration_cap_returns_on_time():
     """hard 1,200 x 50 at 8 s (1 thread). With one row T = sum of every offer (total spend, for the
     40 % cap), HiGHS's randomized rounding at the root propagated that row after each fixing, with
-    no time or callback check: 16 s in the call. Per-vendor spend variables keep it on time."""
+    no time or callback check: 16 s in the call. Per-vendor spend variables (8.4 s when written),
+    and HiGHS's run in a child process killed at the deadline, keep it on time."""
     inst = generate(1200, 50, "hard", seed=0)
     t0 = time.perf_counter()
     sol = outopt.solve(inst, time_limit=8, threads=1)
@@ -85,7 +86,7 @@ def test_hard_instance_with_a_concentration_cap_returns_on_time():
     assert sol.status == outopt.Status.FEASIBLE  # 1.2 % gap at 8 s when written
     check = outopt.verify(inst, sol.plan)
     assert check.feasible and sol.objective == pytest.approx(check.objective)
-    assert sol.bound >= sol.objective
+    assert sol.bound is None or sol.bound >= sol.objective  # None: only the starting plan in time
 
 
 def _hard_in_child(monkeypatch):
