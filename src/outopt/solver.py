@@ -708,6 +708,7 @@ def _child_solve(model: Model, options: SolveOptions, start, columns, functions,
         highspy.Highs.resetGlobalScheduler(False)
         _scheduler["threads"] = None
     highs = model._solver._solver_model
+    staged = hasattr(model.pyomo, "P")  # priority stages: HiGHS's bound is of a stage's objective
 
     def on_improving(event) -> None:
         values = event.data_out.mip_solution
@@ -716,7 +717,7 @@ def _child_solve(model: Model, options: SolveOptions, start, columns, functions,
             if values[c] > 0.5:
                 plan[f] = v
         bound = event.data_out.mip_dual_bound
-        send(("plan", (plan, bound if abs(bound) < float("inf") else None)))
+        send(("plan", (plan, bound if abs(bound) < float("inf") and not staged else None)))
 
     try:
         highs.cbMipImprovingSolution.subscribe(on_improving)
