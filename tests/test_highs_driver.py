@@ -2,6 +2,7 @@
 (its interrupt callbacks check the deadline), a change of ``threads`` between solves works, and a
 solver failure is an error, never a ``timeout``."""
 
+import os
 import time
 
 import highspy
@@ -37,6 +38,31 @@ def test_starting_plan_survives_pyomo_update_and_reaches_highs():
     model.solve(start=start)
     log = model._solver._last_results_object.solver_log
     assert "MIP start solution is feasible" in log, log[:2000]
+
+
+def test_sparse_share_rows_hold_no_row_of_every_offer():
+    """Share rows go through one spend variable per vendor: the total-spend row holds those and T,
+    each share row S[v] and T, each spend row one vendor's offers (a row of every offer made HiGHS's
+    root rounding overrun the time limit, see test_time_limit). Same optimum as the dense rows, and
+    S[v] is the verifier's spend with v."""
+    from pyomo.core.expr.visitor import identify_variables
+
+    inst = generate(60, 6, "hard", seed=0)
+    model = prepared(inst)
+    m = model.pyomo
+    size = lambda con: len(list(identify_variables(con.body)))  # noqa: E731
+    assert len(m.VP) == 6 and size(m.total_spend_def) == 7
+    assert list(m.VS) and all(size(m.max_share[v]) == 2 for v in m.VS)
+    for v in m.VP:
+        assert size(m.spend_def[v]) == 1 + len([p for p in m.A if p[1] == v]) + (v in m.VE)
+    sparse = model.solve(threads=1)
+    dense = outopt.build(inst, reduce=False).solve(threads=1)
+    assert sparse.status == dense.status == outopt.Status.OPTIMAL
+    assert sparse.objective == pytest.approx(dense.objective)
+    spend = outopt.verify(inst, sparse.plan).spend
+    assert any(spend.values())
+    for v in m.VP:
+        assert m.spend[v].value == pytest.approx(spend.get(v, 0.0), abs=1e-4)
 
 
 def test_highs_stops_at_the_deadline_on_a_hard_instance():
@@ -89,3 +115,24 @@ def test_a_model_solved_with_threads_re_solves_after_another_thread_count():
     assert outopt.solve(inst, threads=1).status == outopt.Status.OPTIMAL
     again = model.solve()
     assert again.status == outopt.Status.OPTIMAL and again.objective == pytest.approx(339500.0)
+
+
+def test_a_solve_in_the_child_process_matches_the_in_process_solve(monkeypatch):
+    """The child path (large models with a time limit) returns the same optimum, also after a solve
+    with another thread count left HiGHS worker threads in this process, and hands errors back."""
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    outopt.solve(inst, threads=2)  # a HiGHS scheduler with a worker thread, which the child lacks
+    monkeypatch.setattr(outopt.solver, "CHILD_MIN_COLUMNS", 0)
+    for threads in (1, 2, None):
+        sol = outopt.solve(inst, time_limit=30, threads=threads)
+        assert sol.status == outopt.Status.OPTIMAL and sol.message == ""
+        assert sol.objective == pytest.approx(339500.0) and sol.bound == pytest.approx(339500.0)
+        assert outopt.verify(inst, sol.plan).feasible
+
+    def fails(self, *args, **kw):
+        raise SolverError(f"HiGHS stopped with model status kNotset (injected in process {os.getpid()})")
+
+    monkeypatch.setattr(outopt.solver.Model, "solve", fails)
+    with pytest.raises(SolverError, match="injected in process") as err:
+        outopt.solve(inst, time_limit=30)
+    assert str(os.getpid()) not in str(err.value)  # raised in the child, handed to the caller

@@ -10,8 +10,9 @@ The driver owns three guarantees:
   every solver call runs with fd 1 pointed at stderr, so ``--json -`` prints JSON only.
 * **the time limit holds for the whole call**: HiGHS gets what is left of it; its interrupt
   callbacks (simplex, IPM, MIP) check the deadline themselves and a watchdog's cancel backs
-  them up. HiGHS only calls them between steps: a step that runs without one (on the hard
-  2,000 x 50 instance, about 25 s of root-node work after the root LP) overruns the limit.
+  them up. HiGHS only calls them between steps, and on large models some steps run for
+  seconds without one (presolve, the objective's clique partition, root heuristics), so
+  :func:`solve` runs a large model's HiGHS in a forked child that it abandons at the deadline.
 * **every plan is verified**: the plan read back is checked by :mod:`outopt.verify`
   and its objective is the verifier's recomputation.
 """
@@ -144,8 +145,12 @@ class Model:
             idx.append(col[id(m.engage[v])])
             val.append(1.0 if v in used else 0.0)
         if hasattr(m, "total_spend"):  # sparse share rows: a complete start saves HiGHS completing it
+            spend = verify(self.instance, plan).spend
+            for v in m.VP:
+                idx.append(col[id(m.spend[v])])
+                val.append(spend.get(v, 0.0))
             idx.append(col[id(m.total_spend)])
-            val.append(sum(verify(self.instance, plan).spend.values()))
+            val.append(sum(spend.values()))
         return idx, val
 
     # --- solve -----------------------------------------------------------------------
@@ -466,7 +471,8 @@ def solve(
     runs in a worker thread: if it is not done by the deadline, the call returns the best
     verified plan found so far (status ``feasible``) or ``timeout``, and the worker stops
     at its next step. HiGHS then runs in the caller's thread with what is left of the limit,
-    stopped by its own time limit and by a watchdog's cancel.
+    stopped by its own time limit and by a watchdog's cancel; for a model of ``CHILD_MIN_COLUMNS``
+    or more columns it runs in a forked child that is killed if not back by the deadline.
     """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     t0 = options.started if options.started is not None else time.perf_counter()
@@ -568,10 +574,26 @@ def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Pr
     return model, progress.plan
 
 
+# Models with at least this many HiGHS columns are solved in a child process when the call has a
+# time limit: HiGHS runs some steps for seconds without calling back (presolve, the objective's
+# clique partition, root heuristics: benchmarks/README.md, Time limits), and only a process can be
+# abandoned (an abandoned thread would keep Pyomo's capture of file descriptors 1 and 2).
+CHILD_MIN_COLUMNS = 10_000
+
+
 def _finish(instance: Instance, options: SolveOptions, t0: float, model: Model, start) -> Solution:
-    """Run HiGHS on the prepared model (in the caller's thread: its watchdog and Ctrl-C apply)."""
+    """Run HiGHS on the prepared model (in the caller's thread: its watchdog and Ctrl-C apply).
+
+    With a time limit, a large model is solved in a forked child that the call abandons (kills)
+    when it is not back by the deadline; the call then returns the best verified plan known.
+    """
     model._spent_before_solve = time.perf_counter() - t0
-    sol = model.solve(replace(options, started=None, warm_start=False), start=start)
+    opts = replace(options, started=None, warm_start=False)
+    if (options.time_limit is not None and hasattr(os, "fork") and model._solver is not None
+            and model._solver._solver_model.getNumCol() >= CHILD_MIN_COLUMNS):
+        sol = _solve_in_child(instance, model, opts, start, t0 + options.time_limit)
+    else:
+        sol = model.solve(opts, start=start)
     if start is not None:
         sol = _better_of(instance, sol, start)
     sol.total_time = time.perf_counter() - t0
@@ -589,3 +611,129 @@ def _better_of(instance: Instance, sol: Solution, start: dict[str, str]) -> Solu
     return Solution.from_plan(instance, start, Status.FEASIBLE, bound=bound, solve_time=sol.solve_time,
                               interrupted=sol.interrupted,
                               message=(sol.message + "; " if sol.message else "") + "starting plan kept")
+
+
+def _solve_in_child(instance: Instance, model: Model, options: SolveOptions, start, deadline: float) -> Solution:
+    """``model.solve`` in a forked child process; the caller waits until the deadline and a grace.
+
+    The child sends each improving plan HiGHS finds (with HiGHS's bound at that moment) and then
+    its result through a pipe. A child not back in time is killed: the call returns the best of
+    those plans (verified here), or the starting plan via ``_finish``, or ``timeout``.
+    """
+    import pickle
+    import select
+
+    col = model._solver._pyomo_var_to_solver_var_map
+    columns = [(col[id(model.pyomo.outsource[p])], p[0], p[1]) for p in model.data.pairs]
+    functions = list(model.data.functions)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: solve, report, and never return into the caller's code
+        try:
+            os.close(read_end)
+            _child_solve(model, options, start, columns, functions, write_end)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    state = {"interrupted": False}
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum, frame):  # a terminal's Ctrl-C reaches the child too; a kill of this pid only us
+            state["interrupted"] = True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT)
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    # the child stops HiGHS at the deadline and reads its plan back: wait for that a little (under
+    # half of the allowed overrun, max(10 %, 2 s)), leaving the rest for what follows here
+    kill_at = deadline + 0.4 * max(0.1 * options.time_limit, 2.0)
+    data, records = b"", []
+    try:
+        while True:
+            now = time.perf_counter()
+            if state["interrupted"]:
+                kill_at = min(kill_at, now + 5.0)  # the child stops at HiGHS's next callback
+            if now >= kill_at:
+                break
+            ready, _, _ = select.select([read_end], [], [], min(0.2, kill_at - now))
+            if ready:
+                chunk = os.read(read_end, 1 << 20)
+                if not chunk:
+                    break  # the child has reported and exited
+                data += chunk
+                while len(data) >= 8 and len(data) >= 8 + int.from_bytes(data[:8], "little"):
+                    size = int.from_bytes(data[:8], "little")
+                    records.append(pickle.loads(data[8:8 + size]))
+                    data = data[8 + size:]
+    finally:
+        killed = not records or records[-1][0] not in ("result", "error")
+        ended_early = killed and time.perf_counter() < kill_at  # the child died by itself
+        if killed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, exit_status = os.waitpid(pid, 0)
+        os.close(read_end)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if ended_early and not state["interrupted"]:
+        raise SolverError(f"the HiGHS process ended without a result (wait status {exit_status})")
+    kind, payload = records[-1] if records else ("none", None)
+    if kind == "error":
+        raise payload
+    if kind == "result":
+        status, plan, bound, solve_time, interrupted, message = payload
+        interrupted = interrupted or state["interrupted"]
+        if plan is not None:
+            return Solution.from_plan(instance, plan, Status(status), bound=bound, solve_time=solve_time,
+                                      interrupted=interrupted, message=message)
+        return Solution(instance, Status(status), bound=bound, solve_time=solve_time, interrupted=interrupted,
+                        message=message)
+    # abandoned: the last plan HiGHS reported, if it passes the verifier
+    why = "interrupted" if state["interrupted"] else "time limit reached"
+    solve_time = time.perf_counter() - (deadline - options.time_limit + model._spent_before_solve)
+    for _, (plan, bound) in reversed([r for r in records if r[0] == "plan"]):
+        if verify(instance, plan).feasible:
+            return Solution.from_plan(instance, plan, Status.FEASIBLE, bound=bound, solve_time=solve_time,
+                                      interrupted=state["interrupted"],
+                                      message=f"{why}; HiGHS abandoned, returned its best verified plan so far")
+    return Solution(instance, Status.TIMEOUT, solve_time=solve_time, interrupted=state["interrupted"],
+                    message=f"{why} before any plan was found")
+
+
+def _child_solve(model: Model, options: SolveOptions, start, columns, functions, fd: int) -> None:
+    """In the forked child: solve, sending ('plan', (plan, bound)) per improving plan, then ('result', ...)."""
+    import pickle
+
+    def send(record) -> None:
+        blob = pickle.dumps(record)
+        view = memoryview(len(blob).to_bytes(8, "little") + blob)
+        while view:
+            view = view[os.write(fd, view):]
+
+    if _scheduler["threads"] is not None:  # the parent's HiGHS worker threads do not exist here
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(False)
+        _scheduler["threads"] = None
+    highs = model._solver._solver_model
+    staged = hasattr(model.pyomo, "P")  # priority stages: HiGHS's bound is of a stage's objective
+
+    def on_improving(event) -> None:
+        values = event.data_out.mip_solution
+        plan = {f: INHOUSE for f in functions}
+        for c, f, v in columns:
+            if values[c] > 0.5:
+                plan[f] = v
+        bound = event.data_out.mip_dual_bound
+        send(("plan", (plan, bound if abs(bound) < float("inf") and not staged else None)))
+
+    try:
+        highs.cbMipImprovingSolution.subscribe(on_improving)
+        sol = model.solve(options, start=start)
+        send(("result", (sol.status.value, sol.plan, sol.bound, sol.solve_time, sol.interrupted, sol.message)))
+    except BaseException as err:  # handed to the caller
+        try:
+            send(("error", err))
+        except Exception:
+            send(("error", SolverError(f"HiGHS failed in the solver process: {err!r}")))

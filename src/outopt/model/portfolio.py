@@ -20,8 +20,9 @@ from outopt.schema import INHOUSE, group_functions
 def build_model(data: PortfolioData, sparse_shares: bool = False) -> pyo.ConcreteModel:
     """Build the Pyomo model of a compiled instance (see models/portfolio.md).
 
-    ``sparse_shares`` writes share rows against one total-spend variable (see :func:`_total_spend`);
-    :func:`outopt.solve` uses it, analyses that read rows as sums of binaries keep the default.
+    ``sparse_shares`` writes share rows against spend variables per vendor and in total (see
+    :func:`_total_spend`); :func:`outopt.solve` uses it, analyses that read rows as sums of
+    binaries keep the default.
     """
     inst = data.instance
     m = pyo.ConcreteModel(name=inst.name)
@@ -100,17 +101,30 @@ def _vendor_spend(m, data: PortfolioData, v: str):
 def _total_spend(m, data: PortfolioData):
     """Total outsourced spend sum_w S[w].
 
-    With ``sparse_shares`` it is one variable T, defined once by the row ``total_spend_def``, and
-    share rows hold T instead of every offer: a dense row per vendor times a mutable share took
-    Pyomo minutes to hand to HiGHS at 2,000 x 50 (benchmarks/README.md, Performance).
+    With ``sparse_shares`` it is one variable T over one spend variable per vendor: ``spend_def``
+    defines S[v] from v's offers, ``total_spend_def`` sets T = sum_w S[w], and share rows hold
+    S[v] and T instead of every offer. A dense row per vendor times a mutable share took Pyomo
+    minutes to hand to HiGHS at 2,000 x 50; one dense row T = sum of every offer made HiGHS's
+    root randomized rounding propagate that row after each of its 30,000 fixings (about 20 s
+    without an interrupt check, benchmarks/README.md, Time limits).
     """
-    total = sum(_vendor_spend(m, data, w) for w in data.vendors if data.pairs_of_vendor[w])
     if not getattr(m, "_sparse_shares", False):
-        return total
+        return sum(_vendor_spend(m, data, w) for w in data.vendors if data.pairs_of_vendor[w])
     if not hasattr(m, "total_spend"):
+        m.VP = pyo.Set(initialize=[w for w in data.vendors if data.pairs_of_vendor[w]], ordered=True,
+                       doc="vendors with an offer (sparse share rows)")
+        m.spend = pyo.Var(m.VP, domain=pyo.Reals, doc="yearly spend with vendor v S[v]")
+        m.spend_def = pyo.Constraint(m.VP, rule=lambda m, v: m.spend[v] == _vendor_spend(m, data, v),
+                                     doc="spend with vendor v")
         m.total_spend = pyo.Var(domain=pyo.Reals, doc="total outsourced spend T")
-        m.total_spend_def = pyo.Constraint(expr=m.total_spend == total, doc="total outsourced spend")
+        m.total_spend_def = pyo.Constraint(expr=m.total_spend == sum(m.spend[v] for v in m.VP),
+                                           doc="total outsourced spend")
     return m.total_spend
+
+
+def _share_spend(m, data: PortfolioData, v: str):
+    """Spend with vendor v in a share row: the variable S[v] with sparse share rows, else the sum."""
+    return m.spend[v] if hasattr(m, "spend") else _vendor_spend(m, data, v)
 
 
 def _outsourced(m, data: PortfolioData, f: str):
@@ -239,7 +253,7 @@ def add_max_share(m, data: PortfolioData) -> None:
     total = _total_spend(m, data)
     m.max_share = pyo.Constraint(
         m.VS,
-        rule=lambda m, v: _vendor_spend(m, data, v) - m.max_share_limit[v] * total
+        rule=lambda m, v: _share_spend(m, data, v) - m.max_share_limit[v] * total
         <= _slack(m, data, data.vendor_place[v] + ".max_share"),
         doc="max share of outsourced spend",
     )
@@ -458,7 +472,7 @@ def add_group_share(m, data: PortfolioData) -> None:
     groups = data.instance.vendor_groups
 
     def rule(m, g, q):
-        spend = sum(_vendor_spend(m, data, v) for v in groups[g].vendors if data.pairs_of_vendor[v])
+        spend = sum(_share_spend(m, data, v) for v in groups[g].vendors if data.pairs_of_vendor[v])
         slack = _slack(m, data, f"vendor_groups[{g}].{q}")
         if q == "min_share":
             return spend - m.group_share_limit[g, q] * total + slack >= 0
