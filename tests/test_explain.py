@@ -210,3 +210,29 @@ def test_break_evens_settle_regrets_with_fewer_solves_than_questions():
     # 3 regrets + 6 break-evens asked; the first solve and one MIP per break-even answer them all
     assert ex.questions == 9
     assert ex.solves == 1 + 6 < ex.questions
+
+
+def test_time_limit_stops_the_explanation_and_keeps_only_exact_figures():
+    """A time limit cut short of the full explanation: the call returns on time, the questions not
+    answered say so, and every figure it does report equals the full explanation's."""
+    import time
+
+    inst = outopt.load(INSTANCES / "midsize.yaml")
+    full = explain(inst)
+    t = time.perf_counter()
+    part = explain(inst, time_limit=1.5)
+    assert time.perf_counter() - t < 1.5 + 1.0
+    assert part.solution.objective == pytest.approx(full.solution.objective)
+    unanswered = [r for r in part.offers if r["reason"] == "time limit reached"] + \
+                 [r for r in part.functions if r.get("note") == "time limit reached"]
+    assert unanswered, "1.5 s should not be enough for the 106 questions of midsize.yaml"
+    by_offer = {(r["function"], r["vendor"]): r for r in full.offers}
+    answered = [r for r in part.offers if r["break_even_cost"] is not None]
+    for r in answered:
+        assert r["break_even_cost"] == pytest.approx(by_offer[r["function"], r["vendor"]]["break_even_cost"],
+                                                     abs=1e-6 * abs(full.solution.objective))
+    by_function = {r["function"]: r for r in full.functions}
+    for r in part.functions:
+        if r["regret"] is not None:
+            assert r["regret"] == pytest.approx(by_function[r["function"]]["regret"], abs=1e-6)
+    assert answered or any(r["regret"] is not None for r in part.functions)

@@ -447,8 +447,8 @@ class _Explainer:
         if status == "infeasible":
             self.best_with[p] = None
             return None
-        if status != "optimal":
-            return math.nan if status == "timeout" else self._exact_break_even(p, shift, witness)
+        if status != "optimal":  # stopped by the time limit: a plan found so far only bounds the break-even
+            return math.nan
         k = -objective.get(p, 0.0)
         monotone = k > 1e-9 and all(
             not con.equality and not (con.has_lb() and con.has_ub()) and (d[p] >= 0 if con.has_ub() else d[p] <= 0)
