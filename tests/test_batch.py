@@ -203,3 +203,18 @@ def test_an_input_that_always_kills_its_worker_fails_alone():
     assert by["poison"].status == "error" and "worker crashed while solving it (KilledWorker)" in by["poison"].reason
     for name, objective in expected.items():
         assert by[name].status == "optimal" and by[name].objective == pytest.approx(objective), by[name].reason
+
+
+def test_small_inputs_travel_in_chunks_large_ones_alone():
+    from outopt.batch import CHUNK_OFFERS, Job, _chunks
+
+    def job(i, offers):
+        return Job(input=f"i{i}", name=f"i{i}", kind="instance", data={"offers": [{}] * offers})
+
+    jobs = [job(i, 30) for i in range(100)] + [job(100, CHUNK_OFFERS + 1)] + [job(101 + i, 30) for i in range(8)]
+    chunks = _chunks(jobs, threads=2)
+    assert [j for c in chunks for j in c] == jobs  # every input once, in order
+    assert max(len(c) for c in chunks) == len(jobs) // 8  # a quarter of an even share per thread
+    assert [jobs[100]] in chunks  # a large input alone
+    assert all(sum(len(j.data["offers"]) for j in c) <= CHUNK_OFFERS for c in chunks if len(c) > 1)
+    assert len(_chunks(jobs[:5], threads=2)) == 5  # a short batch: one input a task

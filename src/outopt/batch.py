@@ -12,6 +12,7 @@ completes. Executors:
 
 Workers receive instance *data* (plain dicts) and build their own model: HiGHS objects
 do not pickle. Tasks are submitted with ``pure=False`` so identical inputs are not merged.
+Small inputs go to a worker in chunks (:func:`_chunks`), large ones alone.
 A task whose worker dies is retried by Dask on another worker; if it kills workers
 repeatedly it ends as ``KilledWorker``. Dask also counts that against the tasks queued on the
 dying workers, so every ``KilledWorker`` input is run once more on its own after the others:
@@ -88,7 +89,7 @@ def solve_payload(kind: str, data: dict, time_limit: float | None, gap: float) -
 
     t0 = time.perf_counter()
     try:
-        options = SolveOptions(time_limit=time_limit, gap=gap)
+        options = SolveOptions(time_limit=time_limit, gap=gap, threads=1)  # one task per worker thread
         if kind == "company":
             sol = solve_company(Company.model_validate(data), options=options)
         else:
@@ -188,6 +189,44 @@ def _client(executor, workers: int | None):
     raise ValueError(f"executor must be None, 'processes', 'serial', 'dask://host:port' or a Client, got {executor!r}")
 
 
+CHUNK_OFFERS = 2_000  # small inputs travel to a worker together, up to about this many offers a task
+
+
+def _size(job: Job) -> int:
+    """An input's offers (a company's over its divisions): a proxy for its solve time."""
+    data = job.data or {}
+    if job.kind == "company":
+        return sum(len(d.get("offers", ())) for d in data.get("divisions", ()))
+    return len(data.get("offers", ()))
+
+
+def _chunks(jobs: list[Job], threads: int) -> list[list[Job]]:
+    """Jobs in tasks: small inputs together (up to CHUNK_OFFERS offers, and at most a quarter of an
+    even share per worker thread, so every thread still gets several tasks), a large input alone.
+    Dask's overhead per task (scheduling, transfer, a few milliseconds) is then small against the
+    work even when each solve takes milliseconds."""
+    most = max(1, len(jobs) // (4 * max(1, threads)))
+    chunks: list[list[Job]] = []
+    current: list[Job] = []
+    offers = 0
+    for job in jobs:
+        size = _size(job)
+        if current and (offers + size > CHUNK_OFFERS or len(current) >= most):
+            chunks.append(current)
+            current, offers = [], 0
+        current.append(job)
+        offers += size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def run_chunk(task: Callable[..., dict], items: list[tuple[str, dict]], time_limit: float | None,
+              gap: float) -> list[dict]:
+    """Run ``task`` on each (kind, data) of a chunk, on a worker; one outcome per input."""
+    return [task(kind, data, time_limit, gap) for kind, data in items]
+
+
 def execute(jobs: list[Job], executor=None, workers: int | None = None, time_limit: float | None = None,
             gap: float = 0.0, task: Callable[..., dict] = solve_payload) -> Iterator[BatchResult]:
     """Yield one result per job as it completes; jobs that failed to load come first.
@@ -214,20 +253,23 @@ def execute(jobs: list[Job], executor=None, workers: int | None = None, time_lim
     client, owned = _client(executor, workers)
     futures = {}
     try:
-        futs = client.map(task, [j.kind for j in runnable], [j.data for j in runnable],
-                          [time_limit] * len(runnable), [gap] * len(runnable), pure=False)
-        futures = dict(zip(futs, runnable))
-        suspects = []  # KilledWorker: the input crashed its workers, or was queued on workers another one crashed
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()) or 1
+        chunks = _chunks(runnable, threads)
+        futs = client.map(run_chunk, [task] * len(chunks), [[(j.kind, j.data) for j in c] for c in chunks],
+                          [time_limit] * len(chunks), [gap] * len(chunks), pure=False)
+        futures = dict(zip(futs, chunks))
+        suspects = []  # KilledWorker: an input crashed its workers, or was queued on workers another one crashed
         for fut in as_completed(futs):
-            job = futures[fut]
+            chunk = futures[fut]
             try:
-                out = fut.result()
+                outs = fut.result()
             except KilledWorker:
-                suspects.append(job)
+                suspects.extend(chunk)
                 continue
-            except Exception as err:  # the task could not run: report it for this input only
-                out = {"status": "error", "reason": f"{type(err).__name__}: {err}"}
-            yield _result(job, out)
+            except Exception as err:  # the task could not run: report it for these inputs only
+                outs = [{"status": "error", "reason": f"{type(err).__name__}: {err}"}] * len(chunk)
+            for job, out in zip(chunk, outs):
+                yield _result(job, out)
         for job in suspects:  # each alone, so only an input that crashes workers by itself fails
             fut = client.submit(task, job.kind, job.data, time_limit, gap, pure=False)
             futures[fut] = job
