@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import signal
 import sys
@@ -80,6 +81,17 @@ class SolveOptions:
 
 
 WORKER_THREAD = "outopt-solve"
+
+
+class _OwnInterrupt(logging.Filter):
+    """Pyomo warns of HiGHS's ``kInterrupt`` status as unhandled; it is how the driver stops HiGHS at
+    the deadline or on Ctrl-C, and the driver reads the result itself (``_read_back``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(_OwnInterrupt())
 
 
 @contextlib.contextmanager
