@@ -159,9 +159,11 @@ class Session:
                     h.setOptionValue(key, value)
                 h.passModel(model)
                 copies.put(h)
-        # each job's changes on columns (the Pyomo variables' columns exist once synced)
+        # each job's changes on columns (the Pyomo variables' columns exist once synced), made here so
+        # the worker threads touch HiGHS only
         changes = [([(self.column(x), lo, up) for x, lo, up in job.bounds],
-                    [(lo, up, [self.column(x) for x in xs], list(cs)) for lo, up, xs, cs in job.rows], job.start)
+                    [(lo, up, [self.column(x) for x in xs], list(cs)) for lo, up, xs, cs in job.rows],
+                    None if job.start is None else self._start(job.start))
                    for job in jobs]
         columns = [(c, f, v) for (f, v) in data.pairs if (c := self.column(m.outsource[(f, v)])) is not None]
         fixed = {f: v for (f, v) in data.pairs if self.column(m.outsource[(f, v)]) is None
@@ -189,8 +191,7 @@ class Session:
                 for lo, up, idx, val in rows:
                     h.addRow(lo, up, len(idx), idx, val)
                 if start is not None:
-                    idx, val = self._start(start)
-                    h.setSolution(len(idx), idx, val)
+                    h.setSolution(len(start[0]), *start)
                 h.run()
                 return _outcome(h, columns, {f: fixed.get(f, INHOUSE) for f in data.functions})
             finally:
