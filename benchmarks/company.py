@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from company_gen import company as generate  # noqa: E402
 
-from outopt.company import verify_company  # noqa: E402
-from outopt.company_solver import build_company  # noqa: E402
-from outopt.decompose import decompose  # noqa: E402
+from outopt.verifier.company import verify_company  # noqa: E402
+from outopt.solver.company import build_company  # noqa: E402
+from outopt.solver.decompose import decompose  # noqa: E402
 from outopt.solver import SolveOptions  # noqa: E402
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import random
 
-from outopt.company import Company, Division
-from outopt.schema import Instance
-from outopt.validation import instance_from_data
+from outopt.instance.company import Company, Division
+from outopt.instance.schema import Instance
+from outopt.instance.validation import instance_from_data
 
 
 def vendor_pool(rng: random.Random, n: int) -> list[dict]:

@@ -96,7 +96,7 @@ SUITES = {
 def cached_file(case: Case) -> Path:
     """The file of a generated case, written on first use."""
     import outopt
-    from outopt.generate import generate
+    from outopt.instance.generate import generate
 
     n, m, profile = case.args
     path = ROOT / "benchmarks" / ".cache" / f"{case.name}-s0.json"
@@ -107,7 +107,7 @@ def cached_file(case: Case) -> Path:
 
 def load_case(case: Case):
     import outopt
-    from outopt.orlib import gap_instance
+    from outopt.instance.orlib import gap_instance
 
     if case.kind == "generated":  # generated once, then read like any instance file
         return outopt.load(cached_file(case))
@@ -123,7 +123,7 @@ class Arrays:
     """The core model as arrays: x (offers) then y (vendors); rows in CSR form."""
 
     def __init__(self, inst):
-        from outopt.schema import INHOUSE
+        from outopt.instance.schema import INHOUSE
 
         H = inst.horizon
         fidx = {f.id: i for i, f in enumerate(inst.functions)}
@@ -234,7 +234,7 @@ class Arrays:
         self.vendors = [v.id for v in vends]
 
     def plan(self, xvals) -> dict:
-        from outopt.schema import INHOUSE
+        from outopt.instance.schema import INHOUSE
 
         plan = {}
         for (f, v), x in zip(self.offers, xvals):
@@ -388,7 +388,7 @@ RUNNERS = {"outopt": run_outopt, "highs": run_highs, "cpsat": run_cpsat, "cbc": 
 def worker(case_name: str, solver: str, time_limit: float, threads: int) -> None:
     """Run one (instance, solver) in this process and print one JSON line."""
     import outopt
-    from outopt.schema import INHOUSE
+    from outopt.instance.schema import INHOUSE
     from outopt.solver import stdout_to_stderr
 
     if solver == "outopt":  # what outopt imports on first use when it builds a model (Pyomo, highspy),

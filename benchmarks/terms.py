@@ -21,7 +21,7 @@ from pathlib import Path
 import pyomo.environ as pyo
 
 import outopt
-from outopt.validation import instance_from_data
+from outopt.instance.validation import instance_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
 

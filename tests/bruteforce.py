@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import itertools
 
-from outopt.schema import INHOUSE, Instance
-from outopt.verify import verify
+from outopt.instance.schema import INHOUSE, Instance
+from outopt.verifier.portfolio import verify
 
 
 def options(instance: Instance) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ def run_cli(*args, timeout=120) -> subprocess.CompletedProcess:
 
 def make(**kw) -> outopt.Instance:
     """A validated instance from keyword data (lists of dicts), as an analyst would write it."""
-    from outopt.validation import instance_from_data
+    from outopt.instance.validation import instance_from_data
 
     kw.setdefault("name", "test")
     return instance_from_data(kw)

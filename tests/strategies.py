@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from outopt import INHOUSE, Instance, verify
-from outopt.validation import instance_from_data
+from outopt.instance.validation import instance_from_data
 
 # --- example counts: small in CI, large in a fuzz campaign ------------------------------------
 

@@ -19,6 +19,7 @@ from conftest import INSTANCES
 
 import outopt
 from outopt.batch import run_batch, solve_many
+from outopt.instance.company import input_hash
 
 SMALL = INSTANCES / "small_business.yaml"
 
@@ -131,7 +132,7 @@ def test_batch_with_invalid_file_completes_the_rest_and_rerun_skips(cluster, tmp
     assert by["broken.yaml"].status == "invalid"
     assert "functions: List should have at least 1 item" in by["broken.yaml"].reason
     stored = json.loads((out / "small.json").read_text())
-    assert stored["input_hash"] == outopt.company.input_hash(inputs / "small.yaml")
+    assert stored["input_hash"] == input_hash(inputs / "small.yaml")
     assert stored["status"] == "optimal" and stored["objective"] == pytest.approx(339_500)
     assert json.loads((out / "group.json").read_text())["value_of_coordination"]["value"] == pytest.approx(11_500)
     rows = list(csv.DictReader((out / "summary.csv").open()))

@@ -14,7 +14,7 @@ import pytest
 from conftest import INSTANCES
 
 import outopt
-from outopt.io.results import write_results
+from outopt.report.files import write_results
 
 WIDTH, HEIGHT = 1000, 1600
 

@@ -12,8 +12,9 @@ from bruteforce import options as provider_options
 from conftest import INSTANCES, run_cli as run
 
 import outopt
-from outopt.company import company_from_data, load_company, verify_company
-from outopt.company_solver import separate_solutions, solve_company
+from outopt.instance.company import company_from_data, load_company
+from outopt.verifier.company import verify_company
+from outopt.solver.company import separate_solutions, solve_company
 
 GROUP = INSTANCES / "company" / "group.yaml"
 

@@ -8,8 +8,8 @@ import pyomo.environ as pyo
 from conftest import INSTANCES, ROOT
 from test_formulation_doc import doc_families as portfolio_families
 
-from outopt.company import load_company
-from outopt.company_solver import build_company
+from outopt.instance.company import load_company
+from outopt.solver.company import build_company
 from outopt.model import company as company_model
 
 DOC = ROOT / "models" / "company.md"

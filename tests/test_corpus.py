@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import outopt
 from outopt.cli import app
-from outopt.io.limits import MB, ReadLimits, nesting_depth
+from outopt.instance.io.limits import MB, ReadLimits, nesting_depth
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text())
@@ -165,7 +165,7 @@ PURE_PYTHON_WORDING = {
 
 @pytest.mark.parametrize("name", [n for n in FILES if n.endswith(".yaml")])
 def test_pure_python_yaml_fallback_refuses_the_same(name, monkeypatch):
-    from outopt.io import text
+    from outopt.instance.io import text
 
     monkeypatch.setattr(text, "LOADER", text.GuardedLoader)
     problems, _, _ = refuse(CORPUS / name)  # not timed: the pure-Python scanner is slower, and unused here

@@ -6,7 +6,7 @@ import re
 import yaml
 from conftest import ROOT
 
-from outopt.validation import instance_from_data
+from outopt.instance.validation import instance_from_data
 
 
 def blocks(lang):

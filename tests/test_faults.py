@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import outopt
 from outopt import cli
-from outopt.io.atomic import atomic_write_text
+from outopt.instance.io.atomic import atomic_write_text
 
 PREVIOUS = '{"status": "optimal", "note": "a plan from an earlier run"}\n'
 

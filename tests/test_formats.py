@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import outopt
 from outopt.cli import app
-from outopt.io.frames import instance_from_frames
+from outopt.instance.io.frames import instance_from_frames
 
 runner = CliRunner()
 EXAMPLES = sorted(INSTANCES.glob("*.yaml"))
@@ -60,7 +60,7 @@ def test_formula_injection_is_neutralised_in_excel_and_csv_output(tmp_path):
     outopt.save(odd, tmp_path / "in.xlsx")
     outopt.save(odd, tmp_path / "in")
     sol = outopt.solve(odd)
-    from outopt.io.results import write_results
+    from outopt.report.files import write_results
 
     write_results(sol, tmp_path / "out.xlsx")
     write_results(sol, tmp_path / "out.csv")
@@ -199,7 +199,7 @@ def test_cli_convert_template_and_schema(tmp_path):
 
 
 def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
-    from outopt.io.excel import write_template
+    from outopt.instance.io.excel import write_template
 
     write_template(tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
@@ -233,8 +233,8 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     """New fields (a nested list, a new rule model, a new table, a new setting) map without code changes."""
     from pydantic import Field
 
-    from outopt.io import frames
-    from outopt.schema import Id, Rules, Vendor, _Frozen
+    from outopt.instance.io import frames
+    from outopt.instance.schema import Id, Rules, Vendor, _Frozen
 
     class Tier(_Frozen):
         threshold: float = Field(description="spend above which the discount applies")
@@ -270,7 +270,7 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     def validate(data):
         from pydantic import ValidationError
 
-        from outopt.validation import problems_from_validation_error
+        from outopt.instance.validation import problems_from_validation_error
 
         try:
             return Big.model_validate(data)
@@ -294,7 +294,7 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     link = next(r for r in tables["rules"].rows if r[0] == "links")
     assert link[-3:] == ["payables, bookkeeping", "one ledger", True] and set(link[1:-3]) == {None}
     assert frames.instance_from_tables(tables) == big
-    from outopt.io.excel import ExcelLocator, read_tables, write_workbook
+    from outopt.instance.io.excel import ExcelLocator, read_tables, write_workbook
 
     (tmp_path / "big.xlsx").write_bytes(write_workbook(tables))
     assert frames.instance_from_tables(read_tables(tmp_path / "big.xlsx"), ExcelLocator()) == big

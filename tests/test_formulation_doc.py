@@ -41,6 +41,22 @@ def test_every_documented_family_is_built_by_its_function():
     assert built == set(families)
 
 
+def test_every_family_is_checked_by_the_named_verifier_function():
+    from functools import reduce
+
+    from outopt.verifier import portfolio as verifier
+
+    text = (ROOT / "models" / "portfolio.md").read_text()
+    section = text.split("## Constraint families", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    named = {re.match(r"`([\w.]+)`", [c.strip() for c in row.strip("|").split("|")][5]).group(1) for row in rows}
+    for name in named:
+        assert reduce(getattr, name.split("."), verifier), name
+    checks = {name for name in dir(verifier) if name.startswith("check_")}
+    assert checks == {n for n in named if n.startswith("check_")}
+    assert set(verifier.CHECKS) == {getattr(verifier, n) for n in checks}
+
+
 def test_every_builder_is_documented():
     builders = {name for name in dir(portfolio) if name.startswith("add_") and name != "add_net_benefit"}
     assert builders == set(doc_families().values())

@@ -5,7 +5,7 @@ import csv
 import pytest
 
 import outopt
-from outopt.orlib import gap_instance, read_gap_file
+from outopt.instance.orlib import gap_instance, read_gap_file
 
 
 def known(gap_dir):

@@ -8,7 +8,7 @@ import pytest
 
 import outopt
 from outopt.model.data import compile_data
-from outopt.validation import check_instance
+from outopt.instance.validation import check_instance
 
 
 def test_same_seed_same_instance_other_seed_other():

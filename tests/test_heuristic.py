@@ -5,10 +5,10 @@ import pytest
 from conftest import INSTANCES
 
 import outopt
-from outopt.generate import generate
-from outopt.heuristic import starting_plan
+from outopt.instance.generate import generate
+from outopt.solver.heuristic import starting_plan
 from outopt.model.data import compile_data
-from outopt.orlib import gap_instance
+from outopt.instance.orlib import gap_instance
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_infeasible_instance_gives_no_plan():
 
 def test_solver_keeps_the_starting_plan_when_it_finds_nothing_better():
     """HiGHS given almost no time: the verified heuristic plan comes back as 'feasible' unless HiGHS beat it."""
-    from outopt.solver import _better_of
+    from outopt.solver.pipeline import _better_of
 
     inst = generate(200, 10, "hard", seed=0)
     plan = starting_plan(compile_data(inst), time_limit=3)

@@ -10,9 +10,10 @@ import pytest
 from conftest import INSTANCES
 
 import outopt
-import outopt.solver
+import outopt.solver.highs
+import outopt.solver.pipeline
 from outopt.errors import SolverError
-from outopt.generate import generate
+from outopt.instance.generate import generate
 from outopt.model.data import compile_data
 from outopt.model.portfolio import build_model
 
@@ -98,12 +99,12 @@ def test_a_highs_failure_raises_instead_of_timeout(monkeypatch):
     refuses to run (model status kNotset): the driver raises SolverError."""
     inst = outopt.load(INSTANCES / "small_business.yaml")
     outopt.solve(inst, threads=2)
-    monkeypatch.setattr(outopt.solver, "_use_threads", lambda threads: None)
+    monkeypatch.setattr(outopt.solver.highs, "_use_threads", lambda threads: None)
     model = outopt.solver.build(inst)
     with pytest.raises(SolverError, match="kNotset"):
         model.solve(threads=1)
     highspy.Highs.resetGlobalScheduler(True)  # leave a clean scheduler for later tests
-    outopt.solver._scheduler["threads"] = None
+    outopt.solver.highs.SCHEDULER["threads"] = None
 
 
 def test_a_model_solved_with_threads_re_solves_after_another_thread_count():
@@ -122,7 +123,7 @@ def test_a_solve_in_the_child_process_matches_the_in_process_solve(monkeypatch):
     with another thread count left HiGHS worker threads in this process, and hands errors back."""
     inst = outopt.load(INSTANCES / "small_business.yaml")
     outopt.solve(inst, threads=2)  # a HiGHS scheduler with a worker thread, which the child lacks
-    monkeypatch.setattr(outopt.solver, "CHILD_MIN_COLUMNS", 0)
+    monkeypatch.setattr(outopt.solver.pipeline, "CHILD_MIN_COLUMNS", 0)
     for threads in (1, 2, None):
         sol = outopt.solve(inst, time_limit=30, threads=threads)
         assert sol.status == outopt.Status.OPTIMAL and sol.message == ""

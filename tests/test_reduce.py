@@ -14,7 +14,7 @@ from conftest import make
 import outopt
 from outopt.model.data import compile_data
 from outopt.model.reduce import reduce_instance, separable_plan, unknown_fields
-from outopt.schema import Offer
+from outopt.instance.schema import Offer
 
 
 def random_instance(rng: random.Random) -> outopt.Instance:
@@ -144,7 +144,7 @@ def test_unknown_fields_switch_the_reductions_off():
 def test_unknown_fields_are_found_past_the_first_row_in_file_order():
     """The screen of long lists (a field at a time) finds a field set on any row, and reports places in
     the order of the file, at most `limit` of them."""
-    from outopt.generate import generate
+    from outopt.instance.generate import generate
 
     base = generate(30, 4, "easy", seed=1)
     offers = list(base.offers)
@@ -159,7 +159,7 @@ def test_unknown_fields_are_found_past_the_first_row_in_file_order():
 
 
 def test_easy_instance_is_solved_without_a_mip():
-    from outopt.generate import generate
+    from outopt.instance.generate import generate
 
     inst = generate(300, 20, "easy", seed=3)
     red = reduce_instance(inst)

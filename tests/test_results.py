@@ -9,10 +9,10 @@ from conftest import INSTANCES
 from typer.testing import CliRunner
 
 import outopt
-from outopt import results
+from outopt.report import tables
 from outopt.cli import app
-from outopt.html_report import render
-from outopt.io.results import write_results
+from outopt.report.html import render
+from outopt.report.files import write_results
 
 runner = CliRunner()
 
@@ -24,19 +24,19 @@ def sol():
 
 def test_tables_agree_with_the_verifier(sol):
     check = outopt.verify(sol.instance, sol.plan)
-    d = results.decisions(sol)
+    d = tables.decisions(sol)
     assert dict(zip(d["function"], d["provider"])) == sol.plan
     assert d["benefit"].sum() - sum(sol.instance.vendor(v).retainer + sol.instance.vendor(v).onboarding / 3
                                     for v in check.engaged) == pytest.approx(sol.objective)
-    v = results.vendor_spend(sol)
+    v = tables.vendor_spend(sol)
     assert dict(zip(v["vendor"], v["spend"])) == pytest.approx(check.spend)
     assert v["share"].sum() == pytest.approx(1.0)
-    r = results.resource_use(sol).set_index("resource")
+    r = tables.resource_use(sol).set_index("resource")
     assert r["used"].to_dict() == pytest.approx(check.resource_use)
     # finance staff: all in-house uses 1.2+1.0+0.9+1.3+0.6 = 5.0; the plan keeps payroll only (0.6)
     assert r.loc["finance_staff", "all_inhouse"] == pytest.approx(5.0)
     assert r.loc["finance_staff", "freed"] == pytest.approx(4.4)
-    lim = results.limits(sol).set_index("limit")
+    lim = tables.limits(sol).set_index("limit")
     assert lim.loc["budget.transition", "used"] == pytest.approx(check.transition_cost)
     assert lim.loc["budget.operating", "slack"] == pytest.approx(1_150_000 - check.operating_cost)
     binding = set(lim.index[lim["binding"]])
@@ -46,13 +46,13 @@ def test_tables_agree_with_the_verifier(sol):
 
 def test_waterfall_adds_up_from_all_inhouse_to_the_plan(sol):
     for top in (10, 2):
-        w = results.waterfall(sol, top=top)
+        w = tables.waterfall(sol, top=top)
         start, end = w.iloc[0], w.iloc[-1]
         assert (start["step"], end["step"]) == ("all in-house", "plan")
         assert start["amount"] == sum(f.inhouse.cost for f in sol.instance.functions if f.inhouse)
         assert start["amount"] + w[w["kind"] == "step"]["amount"].sum() == pytest.approx(end["amount"])
         assert end["amount"] == pytest.approx(sol.verification.operating_cost)
-    assert results.waterfall(sol, top=2)["step"].tolist() == [
+    assert tables.waterfall(sol, top=2)["step"].tolist() == [
         "all in-house", "invoicing -> ledgerly", "collections -> numera", "3 other functions", "vendor retainers", "plan"]
 
 
@@ -153,10 +153,10 @@ def test_midsize_results_cover_contract_terms(tmp_path):
     """The mid-size example uses every contract term: the waterfall still adds up to the verified plan
     (discounts and bundles as one step), the change cap is a limit, broken soft rules get a sheet."""
     sol = outopt.solve(outopt.load(INSTANCES / "midsize.yaml"))
-    w = results.waterfall(sol)
+    w = tables.waterfall(sol)
     assert w.iloc[0]["amount"] + w[w["kind"] == "step"]["amount"].sum() == pytest.approx(w.iloc[-1]["amount"])
     assert w.iloc[-1]["amount"] == pytest.approx(sol.verification.operating_cost)
-    lim = results.limits(sol).set_index("limit")
+    lim = tables.limits(sol).set_index("limit")
     assert lim.loc["rules.max_changes", "used"] == sol.verification.changes
     write_results(sol, tmp_path / "m.xlsx")
     sheets = openpyxl.load_workbook(tmp_path / "m.xlsx").sheetnames

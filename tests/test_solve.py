@@ -48,7 +48,7 @@ def test_time_limit_without_plan_is_timeout_not_silent():
 
 
 def test_gap_on_hard_gap_instance_is_reported(gap_dir):
-    from outopt.orlib import gap_instance
+    from outopt.instance.orlib import gap_instance
 
     sol = outopt.solve(gap_instance(gap_dir / "gapd.txt", 1, "min"), time_limit=2)
     assert sol.status in (outopt.Status.FEASIBLE, outopt.Status.OPTIMAL)

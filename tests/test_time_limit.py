@@ -11,8 +11,8 @@ from conftest import INSTANCES
 from hard import perfect_packing
 
 import outopt
-import outopt.solver
-from outopt.generate import generate
+import outopt.solver.pipeline
+from outopt.instance.generate import generate
 
 
 def within(elapsed: float, limit: float) -> bool:
@@ -40,13 +40,13 @@ def test_hard_instance_returns_a_verified_plan_on_time():
 def test_a_build_that_overruns_is_abandoned_with_the_best_plan_so_far(monkeypatch, small):
     """Fault injection: the model build takes 4 s; the 1 s call still returns on time with the
     heuristic's verified plan (the best known), the worker abandoned."""
-    real = outopt.solver.build_model
+    real = outopt.solver.pipeline.build_model
 
     def slow_build(data, **kw):
         time.sleep(4)
         return real(data, **kw)
 
-    monkeypatch.setattr(outopt.solver, "build_model", slow_build)
+    monkeypatch.setattr(outopt.solver.pipeline, "build_model", slow_build)
     t0 = time.perf_counter()
     sol = outopt.solve(small, options=outopt.SolveOptions(time_limit=1))
     assert within(time.perf_counter() - t0, 1)
@@ -92,7 +92,7 @@ def test_hard_instance_with_a_concentration_cap_returns_on_time():
 
 def _hard_in_child(monkeypatch):
     """A generated hard instance whose HiGHS run goes to the child process (as a large model's does)."""
-    monkeypatch.setattr(outopt.solver, "CHILD_MIN_COLUMNS", 0)
+    monkeypatch.setattr(outopt.solver.pipeline, "CHILD_MIN_COLUMNS", 0)
     return generate(300, 12, "hard", seed=0)
 
 

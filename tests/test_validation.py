@@ -6,7 +6,7 @@ import pytest
 from conftest import INSTANCES
 
 import outopt
-from outopt.validation import instance_from_data
+from outopt.instance.validation import instance_from_data
 
 GOOD = dict(
     name="Acme",

@@ -14,10 +14,10 @@ import importlib
 from importlib.util import find_spec
 
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
-from outopt.generate import generate
-from outopt.io import load, save
-from outopt.io.limits import ReadLimits
-from outopt.schema import (
+from outopt.instance.generate import generate
+from outopt.instance.io import load, save
+from outopt.instance.io.limits import ReadLimits
+from outopt.instance.schema import (
     INHOUSE,
     Budget,
     Bundle,
@@ -36,18 +36,18 @@ from outopt.schema import (
     Vendor,
     VendorGroup,
 )
-from outopt.solution import Solution, Status
-from outopt.solver import Model, SolveOptions, build, solve
-from outopt.validation import check_instance
-from outopt.verify import Verification, status_quo, verify
+from outopt.instance.validation import check_instance
+from outopt.solver import Model, Solution, SolveOptions, Status, build, solve
+from outopt.verifier import Verification, status_quo, verify
 
 # Imported on first use (they bring pandas, matplotlib, dask, ...; reading and solving need none of them).
 _LAZY = {
     "outopt.analysis.diagnose": ("Diagnosis", "diagnose"),
     "outopt.analysis.explain": ("Explanation", "explain"),
-    "outopt.io.results": ("write_results",),
-    "outopt.company": ("Company", "CompanyVerification", "load_company", "verify_company"),
-    "outopt.company_solver": ("CompanySolution", "build_company", "solve_company"),
+    "outopt.report.files": ("write_results",),
+    "outopt.instance.company": ("Company", "load_company"),
+    "outopt.verifier.company": ("CompanyVerification", "verify_company"),
+    "outopt.solver.company": ("CompanySolution", "build_company", "solve_company"),
     "outopt.batch": ("BatchResult", "solve_many"),
     "outopt.analysis.alternatives": ("alternatives",),
     "outopt.analysis.frontier": ("frontier",),
@@ -58,7 +58,7 @@ _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names
 
 
 def __getattr__(name: str):
-    """A name of the API from a module not imported yet, or a submodule (``outopt.company``), imported now."""
+    """A name of the API from a module not imported yet, or a submodule (``outopt.analysis``), imported now."""
     module = _LAZY_NAMES.get(name)
     if module is not None:
         value = getattr(importlib.import_module(module), name)

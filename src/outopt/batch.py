@@ -38,10 +38,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from outopt.company import Company, input_hash, load_any
 from outopt.errors import InputError, OutoptError
-from outopt.io.atomic import atomic_write_text
-from outopt.schema import Instance
+from outopt.instance.company import Company, input_hash, load_any
+from outopt.instance.io.atomic import atomic_write_text
+from outopt.instance.schema import Instance
+from outopt.solver import SolveOptions, solve
 
 SUFFIXES = (".yaml", ".yml", ".json")
 PLAN = ("optimal", "feasible")
@@ -84,9 +85,7 @@ class Job:
 
 def solve_payload(kind: str, data: dict, time_limit: float | None, gap: float) -> dict:
     """Solve one input's data on a worker; every outcome is returned as data, never raised."""
-    from outopt.company_solver import solve_company
-    from outopt.solver import SolveOptions, solve
-
+    from outopt.solver.company import solve_company
     t0 = time.perf_counter()
     try:
         options = SolveOptions(time_limit=time_limit, gap=gap, threads=1)  # one task per worker thread

@@ -7,11 +7,11 @@ Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import os
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,16 +21,17 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from outopt.analysis.diagnose import diagnose as diagnose_instance, diagnose_infeasible
+from outopt.analysis.alternatives import alternatives as find_alternatives
+from outopt.analysis.diagnose import diagnose as diagnose_instance
+from outopt.analysis.diagnose import diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
 from outopt.batch import run_batch
-from outopt.company import Company, load_any
-from outopt.company_solver import DEFAULT_METHOD, METHODS, solve_company
 from outopt.errors import InputError, OutoptError
-from outopt.io import load
-from outopt.io.atomic import atomic_write_text
-from outopt.analysis.alternatives import alternatives as find_alternatives
-from outopt.report import (
+from outopt.instance.company import Company, load_any
+from outopt.instance.io import load, save
+from outopt.instance.io.atomic import atomic_write_text
+from outopt.instance.io.text import json_schema
+from outopt.report.terminal import (
     BatchProgress,
     print_alternatives,
     print_batch_summary,
@@ -42,7 +43,9 @@ from outopt.report import (
     print_pareto,
     print_solution,
 )
-from outopt.solver import WORKER_THREAD, SolveOptions, solve as solve_instance
+from outopt.solver import WORKER_THREAD, SolveOptions
+from outopt.solver import solve as solve_instance
+from outopt.solver.company import DEFAULT_METHOD, METHODS, solve_company
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # Ctrl-C outside the solver (the shell's convention: 128 + SIGINT)
@@ -290,7 +293,7 @@ def validate(file: FileArg) -> None:
 
 
 def write_results_or_exit(sol, path: Path, **analyses) -> None:
-    from outopt.io.results import write_results
+    from outopt.report.files import write_results
 
     try:
         write_results(sol, path, **analyses)
@@ -306,8 +309,6 @@ def convert(
     target: Annotated[Path, typer.Argument(help="Where to write it; format by extension, a folder for CSV files.")],
 ) -> None:
     """Convert an instance between YAML, JSON, Excel and a folder of CSV files, losslessly."""
-    from outopt.io import save
-
     instance = load_or_exit(source)
     try:
         save(instance, target)
@@ -321,7 +322,7 @@ def template(
     file: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
 ) -> None:
     """Write an empty instance workbook: headers, a note per column, data validation."""
-    from outopt.io.excel import write_template
+    from outopt.instance.io.excel import write_template
 
     if file.suffix.lower() != ".xlsx":
         raise fail(f"{file}: the template is an Excel workbook; name it *.xlsx", EXIT_INVALID)
@@ -332,8 +333,6 @@ def template(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the instance format (for editors validating YAML and JSON)."""
-    from outopt.io.text import json_schema
-
     write_output("-", json_schema())
 
 
@@ -373,7 +372,8 @@ def compare(
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds per solve.")] = None,
 ) -> None:
     """Solve the base and each scenario; one table of status, net benefit, cost, vendors and changes."""
-    from outopt.analysis.scenarios import compare as compare_scenarios, comparison_to_dict, load_scenarios
+    from outopt.analysis.scenarios import compare as compare_scenarios
+    from outopt.analysis.scenarios import comparison_to_dict, load_scenarios
 
     instance = load_or_exit(file)
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
@@ -459,9 +459,7 @@ def generate(
     rules: Annotated[bool, typer.Option("--rules", help="Add core functions, a status quo and rules.")] = False,
 ) -> None:
     """Write a seeded synthetic instance (for benchmarks and tests)."""
-    from outopt.generate import generate as make
-    from outopt.io import save
-
+    from outopt.instance.generate import generate as make
     try:
         n, m = (int(x) for x in size.lower().split("x"))
         instance = make(n, m, profile=profile, seed=seed, rules=rules)

@@ -16,12 +16,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from pyomo.environ import Param
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.environ import Param
 
 from outopt.errors import SolverError
-from outopt.schema import INHOUSE
+from outopt.instance.schema import INHOUSE
 from outopt.solver import stdout_to_stderr
 
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 import pyomo.environ as pyo
 
 from outopt.errors import InputError, Problem
-from outopt.schema import Instance
-from outopt.solution import Solution, Status
+from outopt.instance.schema import Instance
+from outopt.solver import SolveOptions, build
+from outopt.solver.solution import Solution, Status
 
 
 def parse_within(text: str | float | None) -> float | None:
@@ -76,8 +77,6 @@ def _cut(m, plan: dict[str, str], pairs):
 def alternatives(instance: Instance, k: int, within: float | str | None = None, options=None) -> Alternatives:
     """Up to ``k`` distinct plans (the best included), best first, each within ``within``
     (relative: 0.02 or "2%") of the optimum; all of them when ``within`` is None."""
-    from outopt.solver import SolveOptions, build
-
     if k < 1:
         raise InputError([Problem("--alternatives", "ask for at least 1 plan")])
     within = parse_within(within)

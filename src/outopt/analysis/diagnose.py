@@ -29,11 +29,20 @@ from dataclasses import dataclass, field, replace
 import pyomo.environ as pyo
 
 from outopt.analysis._session import Session
-from outopt.analysis.limits import Limit, affine_row, ceiling_of, file_index, find_limits, is_place, round_up, usage
-from outopt.schema import Instance, group_functions
-from outopt.solution import Status
+from outopt.analysis.limits import (
+    Limit,
+    affine_row,
+    ceiling_of,
+    file_index,
+    find_limits,
+    is_place,
+    round_up,
+    usage,
+)
+from outopt.instance.schema import Instance, group_functions
 from outopt.solver import Model, SolveOptions, build, solve
-from outopt.verify import Verification, verify
+from outopt.solver.solution import Status
+from outopt.verifier.portfolio import Verification, verify
 
 
 @dataclass

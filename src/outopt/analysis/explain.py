@@ -54,10 +54,10 @@ from pyomo.repn import generate_standard_repn
 from outopt.analysis._session import Job, Session
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
 from outopt.errors import SolverError
-from outopt.schema import INHOUSE, Instance
-from outopt.solution import Solution
+from outopt.instance.schema import INHOUSE, Instance
 from outopt.solver import Model, SolveOptions, build
-from outopt.verify import verify
+from outopt.solver.solution import Solution
+from outopt.verifier.portfolio import verify
 
 BREAK_EVEN_TOLERANCE = 1e-6  # relative to the optimum: a plan "enters" when within this of the optimum
 

@@ -38,9 +38,11 @@ import pandas as pd
 
 from outopt.analysis.limits import usage_of
 from outopt.errors import InputError, Problem
-from outopt.schema import Instance
-from outopt.solution import Status
-from outopt.verify import Verification
+from outopt.instance.io.atomic import atomic_write_bytes
+from outopt.instance.schema import Instance
+from outopt.solver import SolveOptions, build
+from outopt.solver.solution import Status
+from outopt.verifier.portfolio import Verification
 
 LIMITS = {
     "budget.operating": "operating_budget_limit",
@@ -281,8 +283,6 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
     each solve gets what is left, and once a solve is not proven (optimal or infeasible) or the
     time is spent the walk stops there, ``complete`` False; the breakpoints found above it stand.
     """
-    from outopt.solver import SolveOptions
-
     options = options or SolveOptions()
     t_start = time.perf_counter()
     if deadline is None and options.time_limit is not None:
@@ -400,8 +400,6 @@ def frontier(instance: Instance, param: str, lower: float, upper: float, steps: 
     in the range is found to within ``tol`` (default: 1e-5 of the range; 1 for
     whole-number limits); ``steps`` grid points are solved as well, for the chart.
     """
-    from outopt.solver import build
-
     limit = parse_limit(instance, param)
     check_range(limit, lower, upper, steps, tol)
     tol = tol or default_tolerance(limit, lower, upper)
@@ -450,8 +448,6 @@ def step_figure(result: Frontier, title: str | None = None, xlabel: str | None =
 def write_figure(fig, path) -> None:
     """Save a figure atomically; the format (png or svg) comes from the extension."""
     from pathlib import Path
-
-    from outopt.io.atomic import atomic_write_bytes
 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")

@@ -22,8 +22,8 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 from pyomo.repn import generate_standard_repn
 
-from outopt.schema import Instance
-from outopt.verify import Verification
+from outopt.instance.schema import Instance
+from outopt.verifier.portfolio import Verification
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ import pyomo.environ as pyo
 
 from outopt.analysis.frontier import Frontier, step_figure, sweep, write_figure
 from outopt.errors import InputError, Problem
-from outopt.schema import INHOUSE, Instance
-from outopt.verify import verify
+from outopt.instance.schema import INHOUSE, Instance
+from outopt.solver import SolveOptions, build
+from outopt.verifier.portfolio import verify
 
 
 def risk_scores(instance: Instance) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
@@ -140,8 +141,6 @@ def pareto(instance: Instance, points: int = 11, tol: float = 1e-4, options=None
     ``points`` risk limits evenly spread from 0 to the risk of the best plan are solved
     too (for the chart); risks within ``tol`` of each other count as one.
     """
-    from outopt.solver import SolveOptions, build
-
     if points < 2:
         raise InputError([Problem("--points", "need at least 2 points")])
     if not 0 < tol < 1:

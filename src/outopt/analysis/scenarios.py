@@ -43,7 +43,10 @@ from typing import Any
 import pandas as pd
 
 from outopt.errors import InputError, Problem
-from outopt.schema import Instance
+from outopt.instance.io.text import read_text
+from outopt.instance.schema import Instance
+from outopt.instance.validation import instance_from_data
+from outopt.solver import SolveOptions, solve
 
 _RELATIVE = re.compile(r"^\s*([*+-])\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*$")
 _OFFER = re.compile(r"^offers\[\s*([^,\]]+?)\s*,\s*([^\]]+?)\s*\]$")
@@ -89,8 +92,6 @@ def scenarios_from_data(data: Any) -> list[Scenario]:
 
 def load_scenarios(path: str | Path) -> list[Scenario]:
     """Read a scenario file (YAML or JSON); every problem names the file and the scenario."""
-    from outopt.io.text import read_text
-
     path = Path(path)
     if not path.exists():
         raise InputError([Problem("", "file not found")], str(path))
@@ -216,8 +217,6 @@ def apply_overrides(instance: Instance, overrides: Mapping[str, Any], where: str
     Problems (an unknown key or id, a value the format rejects) are raised together as
     one :class:`InputError`, each located as ``<where>.<key>`` or ``<where>: <field>``.
     """
-    from outopt.validation import instance_from_data
-
     data = instance.model_dump(mode="python")
     problems = []
     for key, value in overrides.items():
@@ -290,8 +289,6 @@ def compare(instance: Instance, scenarios, options=None) -> pd.DataFrame:
     the base), ``total_cost`` (recurring cost per year), ``one_off``, ``vendors`` (engaged),
     ``changed`` (functions whose provider differs from the base plan).
     """
-    from outopt.solver import SolveOptions, solve
-
     applied = apply_all(instance, scenarios)
     options = options or SolveOptions()
     base = solve(instance, options=options)

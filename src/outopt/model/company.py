@@ -15,9 +15,14 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from outopt.company import Company, division_view
+from outopt.instance.company import Company, division_view
 from outopt.model.data import Pair, PortfolioData, compile_data
-from outopt.model.portfolio import build_model, operating_cost, transition_cost, vendor_spend
+from outopt.model.portfolio import (
+    build_model,
+    operating_cost,
+    transition_cost,
+    vendor_spend,
+)
 
 DivPair = tuple[str, str, str]  # (division, function, vendor)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from outopt.schema import INHOUSE, Instance, Soft, group_soft
+from outopt.instance.schema import INHOUSE, Instance, Soft
 
 Pair = tuple[str, str]
 
@@ -183,25 +183,7 @@ def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, fl
     """Soft rules, bundles, discount tiers, exit fees, bans and the status quo (models/portfolio.md)."""
     data.vendor_place = {v.id: f"vendors[{i}]" for i, v in enumerate(inst.vendors)}
     data.resource_place = {r.id: f"resources[{i}]" for i, r in enumerate(inst.resources)}
-    soft: dict[str, Soft] = {f"budget.{k}": s for k, s in inst.budget.soft.items()}
-    soft.update({f"resources[{i}].capacity": r.soft for i, r in enumerate(inst.resources) if r.soft})
-    for i, v in enumerate(inst.vendors):
-        soft.update({f"vendors[{i}].{k}": s for k, s in v.soft.items()})
-    for g, group in enumerate(inst.vendor_groups):
-        if group.soft:
-            for q in ("min_share", "max_share", "min_count", "max_count"):
-                if getattr(group, q) is not None:
-                    soft[f"vendor_groups[{g}].{q}"] = group.soft
-    soft.update({f"rules.{k}": s for k, s in inst.rules.soft.items()})
-    for kind in ("separate", "together"):
-        for k, group in enumerate(getattr(inst.rules, kind)):
-            if group_soft(group):
-                soft[f"rules.{kind}[{k}]"] = group_soft(group)
-    for kind in ("locks", "forbid", "requires", "exclusive"):
-        for k, rule in enumerate(getattr(inst.rules, kind)):
-            if rule.soft:
-                soft[f"rules.{kind}[{k}]"] = rule.soft
-    data.soft = soft
+    data.soft = inst.soft_rules()
 
     # the pairs of A, for the bundles' and bans' lookups below (none: no set of 300,000 pairs to build)
     in_a = set(data.pairs) if inst.rules.forbid or any(v.bundles for v in inst.vendors) else set()

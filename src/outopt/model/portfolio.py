@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from outopt.instance.schema import INHOUSE, group_functions
 from outopt.model.data import PortfolioData
-from outopt.schema import INHOUSE, group_functions
 
 
 def build_model(data: PortfolioData, sparse_shares: bool = False) -> pyo.ConcreteModel:

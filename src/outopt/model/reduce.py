@@ -40,8 +40,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from outopt.instance.schema import INHOUSE, Instance, group_functions
 from outopt.model.data import PortfolioData, compile_data
-from outopt.schema import INHOUSE, Instance, group_functions
 
 KNOWN_FIELDS: dict[str, set[str]] = {
     "Instance": {"name", "currency", "horizon", "budget", "resources", "functions", "vendors", "offers", "rules"},

@@ -26,15 +26,21 @@ from concurrent.futures import ThreadPoolExecutor
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from outopt.company import Company, CompanyPlan, division_view, verify_company
-from outopt.company_solver import CompanySolution, company_status_quo
+from outopt.instance.company import Company, CompanyPlan
+from outopt.instance.schema import INHOUSE
 from outopt.model.company import CompanyData, compile_company
 from outopt.model.data import PortfolioData
-from outopt.model.portfolio import build_model, operating_cost, transition_cost, vendor_spend
-from outopt.schema import INHOUSE
-from outopt.solution import Status
-from outopt.solver import SolveOptions, stdout_to_stderr
-from outopt.verify import verify
+from outopt.model.portfolio import (
+    build_model,
+    operating_cost,
+    transition_cost,
+    vendor_spend,
+)
+from outopt.solver.highs import stdout_to_stderr
+from outopt.solver.options import SolveOptions
+from outopt.solver.solution import CompanySolution, Status, company_status_quo
+from outopt.verifier.company import verify_company
+from outopt.verifier.portfolio import verify
 
 
 class DivisionProblem:
@@ -203,6 +209,51 @@ def repair(problems: dict[str, DivisionProblem], cd: CompanyData, order: list[st
     return plans
 
 
+def _subgradient_step(company: Company, cd: CompanyData, results: dict, Y: dict, prices: tuple, floor: dict,
+                      theta: float, best_ub: float, best_obj: float) -> None:
+    """Move the multipliers (lam, mu, sigma, pi, changed in place) along the subgradient of the corporate rows."""
+    lam, mu, sigma, pi = prices
+    b, lim = company.budget, company.vendors
+    dids = list(results)
+    cap_v, share_v = list(mu), list(sigma)
+    figs = {d: _figures(cd.divisions[d], results[d][0]) for d in dids}
+    g = {}
+    if b.operating is not None:
+        g["op"] = sum(f["op"] for f in figs.values()) + sum(cd.retainer[v] * Y[v] for v in cd.vendors) - b.operating
+    if b.transition is not None:
+        g["tr"] = sum(f["tr"] for f in figs.values()) + sum(cd.onboarding[v] * Y[v] for v in cd.vendors) - b.transition
+    for v in cap_v:
+        g[("cap", v)] = sum(f["load"].get(v, 0.0) for f in figs.values()) - lim[v].capacity
+    S = {v: sum(f["spend"].get(v, 0.0) for f in figs.values()) + cd.retainer[v] * Y[v] for v in cd.vendors}
+    for v in share_v:
+        g[("share", v)] = S[v] - lim[v].max_share * sum(S.values())
+    for (d, v) in pi:
+        g[("pi", d, v)] = (1.0 if v in figs[d]["vendors"] else 0.0) - Y[v]
+    # Polyak steps per family (budgets, capacities, shares and engagement links have
+    # different units): each family is asked to close an equal part of the gap. A
+    # family's squared norm is floored at (5% of its limits)^2, so a limit that is
+    # nearly met does not send its price to infinity.
+    target = best_obj if best_obj > -math.inf else 0.0
+    gap_now = max(best_ub - target, 1e-6 * max(1.0, abs(best_ub)))
+    families: dict[str, list] = {}
+    for k in g:
+        families.setdefault(k if k in ("op", "tr") else k[0], []).append(k)
+    for keys in families.values():
+        norm = max(sum(g[k] ** 2 for k in keys), sum(floor[k] ** 2 for k in keys))
+        if norm <= 0:
+            continue
+        step = theta * gap_now / (len(families) * norm)
+        for k in keys:
+            if k in ("op", "tr"):
+                lam[k] = max(0.0, lam[k] + step * g[k])
+            elif k[0] == "cap":
+                mu[k[1]] = max(0.0, mu[k[1]] + step * g[k])
+            elif k[0] == "share":
+                sigma[k[1]] = max(0.0, sigma[k[1]] + step * g[k])
+            else:
+                pi[k[1:]] = max(0.0, pi[k[1:]] + step * g[k])
+
+
 def decompose(company: Company, options: SolveOptions | None = None, iterations: int = 30,
               workers: int | None = None) -> CompanySolution:
     """Lagrangian decomposition with repair; returns a verified plan with a bound and gap."""
@@ -291,43 +342,7 @@ def decompose(company: Company, options: SolveOptions | None = None, iterations:
                         best_plan, best_obj = plans, check.objective
             if best_plan is not None and best_ub - best_obj <= options.gap * max(1.0, abs(best_obj)) + 1e-6:
                 break
-            # subgradient step
-            figs = {d: _figures(cd.divisions[d], results[d][0]) for d in dids}
-            g = {}
-            if b.operating is not None:
-                g["op"] = sum(f["op"] for f in figs.values()) + sum(cd.retainer[v] * Y[v] for v in cd.vendors) - b.operating
-            if b.transition is not None:
-                g["tr"] = sum(f["tr"] for f in figs.values()) + sum(cd.onboarding[v] * Y[v] for v in cd.vendors) - b.transition
-            for v in cap_v:
-                g[("cap", v)] = sum(f["load"].get(v, 0.0) for f in figs.values()) - lim[v].capacity
-            S = {v: sum(f["spend"].get(v, 0.0) for f in figs.values()) + cd.retainer[v] * Y[v] for v in cd.vendors}
-            for v in share_v:
-                g[("share", v)] = S[v] - lim[v].max_share * sum(S.values())
-            for (d, v) in pi:
-                g[("pi", d, v)] = (1.0 if v in figs[d]["vendors"] else 0.0) - Y[v]
-            # Polyak steps per family (budgets, capacities, shares and engagement links have
-            # different units): each family is asked to close an equal part of the gap. A
-            # family's squared norm is floored at (5% of its limits)^2, so a limit that is
-            # nearly met does not send its price to infinity.
-            target = best_obj if best_obj > -math.inf else 0.0
-            gap_now = max(best_ub - target, 1e-6 * max(1.0, abs(best_ub)))
-            families: dict[str, list] = {}
-            for k in g:
-                families.setdefault(k if k in ("op", "tr") else k[0], []).append(k)
-            for keys in families.values():
-                norm = max(sum(g[k] ** 2 for k in keys), sum(floor[k] ** 2 for k in keys))
-                if norm <= 0:
-                    continue
-                step = theta * gap_now / (len(families) * norm)
-                for k in keys:
-                    if k in ("op", "tr"):
-                        lam[k] = max(0.0, lam[k] + step * g[k])
-                    elif k[0] == "cap":
-                        mu[k[1]] = max(0.0, mu[k[1]] + step * g[k])
-                    elif k[0] == "share":
-                        sigma[k[1]] = max(0.0, sigma[k[1]] + step * g[k])
-                    else:
-                        pi[k[1:]] = max(0.0, pi[k[1:]] + step * g[k])
+            _subgradient_step(company, cd, results, Y, (lam, mu, sigma, pi), floor, theta, best_ub, best_obj)
 
     elapsed = time.perf_counter() - t0
     if best_plan is None:

@@ -1,7 +1,7 @@
-"""A folder of CSV files, one per table of :mod:`outopt.io.frames` (``offers.csv``, ...).
+"""A folder of CSV files, one per table of :mod:`outopt.instance.io.frames` (``offers.csv``, ...).
 
 Row 1 of each file holds the headers. Text that a spreadsheet would run as a formula is
-written with a leading apostrophe, which the reader removes (see :mod:`outopt.io.cells`).
+written with a leading apostrophe, which the reader removes (see :mod:`outopt.instance.io.cells`).
 Problems name the file, row and column: ``offers.csv:14:3: vendor 'ledgrly' is not in vendors``.
 """
 
@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from outopt.errors import InputError, Problem
-from outopt.io.atomic import atomic_write_text
-from outopt.io.cells import csv_cell, csv_text
-from outopt.io.frames import Locator, Table, instance_from_tables, instance_to_tables
-from outopt.schema import Instance
+from outopt.instance.io.atomic import atomic_write_text
+from outopt.instance.io.cells import csv_cell, csv_text
+from outopt.instance.io.frames import (
+    Locator,
+    Table,
+    instance_from_tables,
+    instance_to_tables,
+)
+from outopt.instance.schema import Instance
 
 
 class CsvLocator(Locator):

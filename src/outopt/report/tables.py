@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from outopt.schema import INHOUSE
-from outopt.solution import Solution
+from outopt.instance.schema import INHOUSE
+from outopt.solver.solution import Solution
 
 DECISION_COLUMNS = ["function", "name", "provider", "provider_name", "yearly_cost", "one_off", "benefit",
                     "current", "changed"]

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from outopt.errors import InputError, Problem
-from outopt.schema import INHOUSE, FunctionGroup, Instance
+from outopt.instance.schema import INHOUSE, FunctionGroup, Instance
 
 
 def location(loc: Iterable[Any]) -> str:

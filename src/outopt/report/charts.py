@@ -14,8 +14,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from outopt import results
-from outopt.solution import Solution
+from outopt.report import tables
+from outopt.solver.solution import Solution
 
 BLUE, GREEN, RED, GREY = "#2b6cb0", "#2f855a", "#c53030", "#718096"
 SIZES = {"spend": (7, 3.6), "waterfall": (7, 4), "resources": (7, 2.8), "frontier": (7, 3.6)}
@@ -40,7 +40,7 @@ def _money_axis(axis, currency: str) -> None:
 def spend(sol: Solution, ax=None):
     """Horizontal bars: yearly spend per engaged vendor."""
     ax = _axes(ax)
-    v = results.vendor_spend(sol).iloc[::-1]
+    v = tables.vendor_spend(sol).iloc[::-1]
     ax.barh(v["name"], v["spend"], color=BLUE)
     for y, (s, share) in enumerate(zip(v["spend"], v["share"])):
         ax.text(s, y, f" {share:.0%}", va="center", fontsize=8)
@@ -53,7 +53,7 @@ def spend(sol: Solution, ax=None):
 def waterfall(sol: Solution, ax=None, top: int = 10):
     """From the all-in-house recurring cost to the plan's: saving steps green, added cost red."""
     ax = _axes(ax, SIZES["waterfall"])
-    w = results.waterfall(sol, top=top)
+    w = tables.waterfall(sol, top=top)
     level, levels = 0.0, []
     for i, row in enumerate(w.itertuples()):
         if row.kind == "total":
@@ -76,7 +76,7 @@ def waterfall(sol: Solution, ax=None, top: int = 10):
 def resources(sol: Solution, ax=None):
     """Units of each internal resource: used by the plan, freed, against capacity."""
     ax = _axes(ax, SIZES["resources"])
-    r = results.resource_use(sol).iloc[::-1]
+    r = tables.resource_use(sol).iloc[::-1]
     ax.barh(r["name"], r["used"], color=BLUE, label="used by the plan")
     ax.barh(r["name"], r["freed"].clip(lower=0), left=r["used"], color=GREEN, alpha=0.6, label="freed for other work")
     ax.scatter(r["capacity"], r["name"], marker="|", s=400, color=RED, label="capacity", zorder=3)

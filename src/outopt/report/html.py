@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from outopt import charts, results
-from outopt.schema import INHOUSE
-from outopt.solution import Solution
+from outopt.instance.schema import INHOUSE
+from outopt.report import charts, tables
+from outopt.solver.solution import Solution
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1000px;
@@ -73,7 +73,7 @@ def table_html(frame: pd.DataFrame, highlight: str | None = None, percent: tuple
 
 def summary(sol: Solution) -> str:
     """A few plain sentences on the plan, for a reader who will not read the tables."""
-    inst, cur = sol.instance, sol.instance.currency
+    cur = sol.instance.currency
     if sol.plan is None:
         return (f"No plan was found: the solve ended <b>{sol.status.value}</b>. "
                 f"{html.escape(sol.message)}")
@@ -99,7 +99,7 @@ def summary(sol: Solution) -> str:
     else:
         parts.append(f"The search stopped at a limit; a better plan may exist (gap {sol.gap:.2%})."
                      if sol.gap is not None else "The search stopped at a limit; a better plan may exist.")
-    lim = results.limits(sol)
+    lim = tables.limits(sol)
     tight = lim[lim["binding"]]["limit"].tolist()
     if tight:
         parts.append("Limits reached: " + html.escape(", ".join(tight)) + ".")
@@ -125,7 +125,7 @@ def notebook_html(sol: Solution) -> str:
             f"{_money(sol.objective, cur)} per year" + (f", gap {sol.gap:.3%}" if sol.gap else "") + "</p>")
     if sol.plan is None:
         return head + f"<p>{html.escape(sol.message)}</p>"
-    d = results.decisions(sol)[["function", "provider", "yearly_cost", "one_off", "benefit", "changed"]]
+    d = tables.decisions(sol)[["function", "provider", "yearly_cost", "one_off", "benefit", "changed"]]
     return head + table_html(d, highlight="changed")
 
 
@@ -154,14 +154,14 @@ def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str
         f"<p class='summary' id='summary'>{summary(sol)}</p>",
     ]
     if ok:
-        d = results.decisions(sol).drop(columns=["provider"])
+        d = tables.decisions(sol).drop(columns=["provider"])
         d = d.rename(columns={"provider_name": "provider", "yearly_cost": "yearly cost", "one_off": "one-off",
                               "benefit": "benefit / year"})
         d["current"] = d["current"].map(lambda c: "in-house" if c == INHOUSE else c)
         out += [_cards(sol), "<h2 id='decisions'>Decisions</h2>",
                 "<p>One row per function; highlighted rows change provider from today.</p>",
                 table_html(d, highlight="changed")]
-        vs = results.vendor_spend(sol)
+        vs = tables.vendor_spend(sol)
         out += ["<h2 id='spend'>Spend by vendor</h2>"]
         if not vs.empty:
             out += [f"<div class='chart'>{charts.svg(charts.spend(sol, charts.detached('spend')))}</div>", table_html(vs, percent=("share",))]
@@ -171,16 +171,16 @@ def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str
                 "<p>Each step is one outsourced function's change in recurring cost (vendor fee and commission "
                 "minus the in-house cost saved); retainers are added at the end.</p>",
                 f"<div class='chart'>{charts.svg(charts.waterfall(sol, charts.detached('waterfall')))}</div>"]
-        ru = results.resource_use(sol)
+        ru = tables.resource_use(sol)
         if not ru.empty:
             out += ["<h2 id='resources'>Internal resources</h2>",
                     f"<div class='chart'>{charts.svg(charts.resources(sol, charts.detached('resources')))}</div>",
                     table_html(ru, percent=("utilisation",))]
-        lim = results.limits(sol)
+        lim = tables.limits(sol)
         if not lim.empty:
             out += ["<h2 id='limits'>Limits and how close the plan is</h2>",
                     table_html(lim, percent=("closeness",))]
-        soft = results.soft_rules(sol)
+        soft = tables.soft_rules(sol)
         if soft is not None:
             out += ["<h2 id='soft'>Soft rules the plan breaks</h2>", table_html(soft)]
     explanation, frontier = as_frame(explanation, "frame"), as_frame(frontier, "table")

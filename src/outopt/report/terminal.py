@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from outopt.solution import Solution
+from outopt.solver.solution import Solution
 
 
 def money(x: float | None, currency: str = "") -> str:

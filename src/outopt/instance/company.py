@@ -20,25 +20,27 @@ its own limits (budget, resources, vendor capacity, max_share, rules) still hold
 the division's own costs: retainers and onboarding are corporate costs and count in the
 corporate budgets and objective only. Divisions must share the currency and horizon.
 
-:func:`verify_company` is the independent company verifier: plain Python, reusing
-:func:`outopt.verify.verify` per division plus the corporate checks and the shared
-retainer/onboarding accounting. The joint model is in :mod:`outopt.model.company`.
+:func:`outopt.verifier.company.verify_company` is the independent company verifier; the joint
+model is in :mod:`outopt.model.company`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError
 
 from outopt.errors import InputError, Problem
-from outopt.schema import INHOUSE, Budget, Id, Instance, NonNegative, _Frozen
-from outopt.validation import instance_from_data, problems_from_validation_error
-from outopt.verify import Verification, verify
+from outopt.instance.io import gc_paused, load
+from outopt.instance.io.text import read_text
+from outopt.instance.schema import INHOUSE, Budget, Id, Instance, NonNegative, _Frozen
+from outopt.instance.validation import (
+    instance_from_data,
+    problems_from_validation_error,
+)
 
 CompanyPlan = dict[str, dict[str, str]]
 """A company plan: division id -> (function id -> provider)."""
@@ -122,8 +124,6 @@ def load_company(path: str | Path) -> Company:
     Problems in the company file are named by their place (``divisions[2].path: file not
     found``); problems inside a division file are named with that file.
     """
-    from outopt.io.text import read_text
-
     path = Path(path)
     if path.suffix.lower() not in TEXT_FORMATS:
         raise InputError([Problem("", f"unsupported file type '{path.suffix}'; a company file is YAML or JSON")], str(path))
@@ -135,8 +135,6 @@ def load_company(path: str | Path) -> Company:
 
 def company_from_data(data: Any, base: Path | None = None, source: str | None = None) -> Company:
     """Validate plain company data; division paths are resolved against ``base``."""
-    from outopt.io import load
-
     if not isinstance(data, Mapping):
         raise InputError([Problem("", "the top level must be a mapping with `divisions`")], source)
     problems: list[Problem] = []
@@ -225,10 +223,8 @@ def check_company(company: Company) -> list[Problem]:
                         f"vendor '{v.id}' has {name} {mine:g} here but {theirs:g} in division '{other}'; "
                         "a vendor's retainer and onboarding are paid once for the company, so make them equal",
                     ))
-    from outopt.model.data import compile_data
-
     for i, d in enumerate(company.divisions):
-        if any(soft.priority is not None for soft in compile_data(d.instance).soft.values()):
+        if any(soft.priority is not None for soft in d.instance.soft_rules().values()):
             problems.append(Problem(
                 f"divisions[{i}]", "soft rules with a `priority` are not supported in a company (the joint model "
                 "weighs all divisions in one objective); give them a `penalty` instead"))
@@ -244,9 +240,6 @@ TEXT_FORMATS = (".yaml", ".yml", ".json")
 
 def load_any(path: str | Path) -> Instance | Company:
     """Load an instance file, or a company file (detected by its top-level `divisions` key)."""
-    from outopt.io import gc_paused, load
-    from outopt.io.text import read_text
-
     path = Path(path)
     if path.suffix.lower() in TEXT_FORMATS and path.is_file():
         with gc_paused():
@@ -265,8 +258,6 @@ def input_hash(path: str | Path) -> str:
     path = Path(path)
     h = hashlib.sha256(path.read_bytes())
     try:
-        from outopt.io.text import read_text
-
         data = read_text(path)
     except Exception:  # an unreadable file is hashed by its bytes only
         return h.hexdigest()
@@ -277,85 +268,3 @@ def input_hash(path: str | Path) -> str:
             if file is not None and file.is_file():
                 h.update(file.read_bytes())
     return h.hexdigest()
-
-
-# --- the independent company verifier -----------------------------------------------
-
-
-def _tol(limit: float) -> float:
-    return 1e-6 * max(1.0, abs(limit))
-
-
-@dataclass
-class CompanyVerification:
-    """What the company verifier found: per-division checks, corporate figures and broken rules."""
-
-    objective: float  # net yearly benefit of the company against all in-house
-    operating_cost: float  # recurring cost per year, with retainers paid once
-    transition_cost: float  # one-off cost, with onboarding paid once
-    engaged: list[str]  # vendors engaged by any division
-    spend: dict[str, float]  # company spend per engaged vendor (offers + commissions + one retainer)
-    vendor_load: dict[str, float]
-    divisions: dict[str, Verification]  # per division, retainers and onboarding left to the company
-    violations: list[str] = field(default_factory=list)
-
-    @property
-    def feasible(self) -> bool:
-        return not self.violations
-
-
-def verify_company(company: Company, plans: Mapping[str, Mapping[str, str]]) -> CompanyVerification:
-    """Recompute a company plan from the raw company and list every broken division and corporate rule."""
-    violations: list[str] = []
-    known = {d.id for d in company.divisions}
-    for did in plans:
-        if did not in known:
-            violations.append(f"plan names division '{did}', which is not in the company")
-    checks: dict[str, Verification] = {}
-    for d in company.divisions:
-        check = verify(division_view(d.instance), plans.get(d.id, {}))
-        checks[d.id] = check
-        violations.extend(f"{d.id}: {v}" for v in check.violations)
-
-    terms = company.vendor_terms()
-    served = company.served_now()
-    H = company.horizon
-    engaged: list[str] = []
-    spend: dict[str, float] = {}
-    load: dict[str, float] = {}
-    for check in checks.values():
-        for v in check.engaged:
-            if v not in engaged:
-                engaged.append(v)
-            spend[v] = spend.get(v, 0.0) + check.spend[v]
-            load[v] = load.get(v, 0.0) + check.vendor_load[v]
-    operating = sum(c.operating_cost for c in checks.values())
-    transition = sum(c.transition_cost for c in checks.values())
-    objective = sum(c.objective for c in checks.values())
-    for v in engaged:
-        retainer, onboarding = terms[v]
-        onboarding = 0.0 if v in served else onboarding
-        operating += retainer
-        transition += onboarding
-        spend[v] += retainer
-        objective -= retainer + onboarding / H
-
-    b = company.budget
-    if b.operating is not None and operating > b.operating + _tol(b.operating):
-        violations.append(f"budget.operating: corporate recurring cost {operating:,.2f} exceeds {b.operating:,.2f}")
-    if b.transition is not None and transition > b.transition + _tol(b.transition):
-        violations.append(f"budget.transition: corporate one-off cost {transition:,.2f} exceeds {b.transition:,.2f}")
-    total = sum(spend.values())
-    for vid, lim in company.vendors.items():
-        if lim.capacity is not None and load.get(vid, 0.0) > lim.capacity + _tol(lim.capacity):
-            violations.append(f"vendors.{vid}.capacity: company load {load[vid]:g} of {lim.capacity:g}")
-        if lim.max_share is not None and spend.get(vid, 0.0) > lim.max_share * total + _tol(total):
-            violations.append(
-                f"vendors.{vid}.max_share: {spend[vid] / total:.2%} of company outsourced spend, above {lim.max_share:.2%}"
-            )
-    if company.max_vendors is not None and len(engaged) > company.max_vendors:
-        violations.append(f"max_vendors: {len(engaged)} vendors engaged company-wide, at most {company.max_vendors}")
-    return CompanyVerification(
-        objective=objective, operating_cost=operating, transition_cost=transition, engaged=engaged,
-        spend=spend, vendor_load=load, divisions=checks, violations=violations,
-    )

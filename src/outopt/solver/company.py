@@ -1,143 +1,33 @@
 """Solving a company: the joint MIP, the Lagrangian decomposition, and the value of coordination.
 
 ``solve_company(company, method=...)`` returns a :class:`CompanySolution` whose plan has
-passed :func:`outopt.company.verify_company` and whose objective is that verifier's
+passed :func:`outopt.verifier.company.verify_company` and whose objective is that verifier's
 recomputation. ``method="joint"`` solves the joint model of :mod:`outopt.model.company`
-with HiGHS; ``method="decompose"`` runs :func:`outopt.decompose.decompose` (Lagrangian
+with HiGHS; ``method="decompose"`` runs :func:`outopt.solver.decompose.decompose` (Lagrangian
 relaxation of the corporate limits, divisions in parallel, a repair to a verified plan).
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from outopt.company import Company, CompanyPlan, CompanyVerification, verify_company
-from outopt.errors import PlanError, SolverError
+from outopt.errors import SolverError
+from outopt.instance.company import Company, CompanyPlan
+from outopt.instance.schema import INHOUSE, Budget
 from outopt.model.company import CompanyData, build_company_model, compile_company
-from outopt.schema import INHOUSE, Budget
-from outopt.solution import Status, _json_default, relative_gap
-from outopt.solver import Model, SolveOptions, solve as solve_instance, stdout_to_stderr
-from outopt.verify import status_quo
+from outopt.solver.decompose import decompose
+from outopt.solver.highs import Model, stdout_to_stderr
+from outopt.solver.options import SolveOptions
+from outopt.solver.pipeline import solve as solve_instance
+from outopt.solver.solution import CompanySolution, Status, company_status_quo
+from outopt.verifier.company import verify_company
 
 METHODS = ("joint", "decompose")
 DEFAULT_METHOD = "joint"  # chosen by benchmarks/company.py (see benchmarks/README.md, "Company")
-
-
-@dataclass
-class CompanySolution:
-    """A company plan and how it was found; ``objective`` is the company verifier's recomputation."""
-
-    company: Company
-    status: Status
-    plans: CompanyPlan | None = None
-    objective: float | None = None
-    bound: float | None = None
-    gap: float | None = None
-    method: str = DEFAULT_METHOD
-    solve_time: float = 0.0
-    total_time: float = 0.0
-    interrupted: bool = False
-    message: str = ""
-    verification: CompanyVerification | None = field(default=None, repr=False)
-    value_of_coordination: dict | None = None
-    iterations: int | None = None  # decomposition only
-
-    @classmethod
-    def from_plans(cls, company: Company, plans: CompanyPlan, status: Status, **kw) -> "CompanySolution":
-        check = verify_company(company, plans)
-        if not check.feasible:
-            raise PlanError("company plan failed verification: " + "; ".join(check.violations))
-        kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
-        return cls(company=company, status=status, plans={d: dict(p) for d, p in plans.items()},
-                   objective=check.objective, verification=check, **kw)
-
-    @property
-    def assignments(self) -> pd.DataFrame:
-        """One row per (division, function): provider, yearly cost, one-off cost, benefit (retainers are corporate)."""
-        cols = ["division", "function", "provider", "yearly_cost", "one_off", "benefit"]
-        if self.verification is None:
-            return pd.DataFrame(columns=cols)
-        rows = [{"division": d, **r} for d, check in self.verification.divisions.items() for r in check.rows]
-        return pd.DataFrame(rows, columns=cols)
-
-    def division_table(self) -> pd.DataFrame:
-        """Per division: net benefit (before corporate retainers), costs, functions outsourced, vendors used."""
-        cols = ["division", "name", "net_benefit", "operating_cost", "transition_cost", "functions_outsourced", "vendors"]
-        if self.verification is None:
-            return pd.DataFrame(columns=cols)
-        rows = []
-        for d in self.company.divisions:
-            check = self.verification.divisions[d.id]
-            rows.append({
-                "division": d.id, "name": d.instance.name, "net_benefit": check.objective,
-                "operating_cost": check.operating_cost, "transition_cost": check.transition_cost,
-                "functions_outsourced": sum(p != INHOUSE for p in self.plans[d.id].values()),
-                "vendors": ", ".join(check.engaged),
-            })
-        return pd.DataFrame(rows, columns=cols)
-
-    def totals(self) -> dict:
-        v = self.verification
-        if v is None:
-            return {}
-        all_inhouse = sum(f.inhouse.cost for d in self.company.divisions for f in d.instance.functions if f.inhouse)
-        return {
-            "operating_cost": v.operating_cost,
-            "transition_cost": v.transition_cost,
-            "all_inhouse_operating_cost": all_inhouse,
-            "net_benefit_vs_all_inhouse": v.objective,
-            "retainers": sum(self.company.vendor_terms()[w][0] for w in v.engaged),
-            "vendors_engaged": len(v.engaged),
-            "functions_outsourced": sum(p != INHOUSE for plan in self.plans.values() for p in plan.values()),
-        }
-
-    def to_dict(self) -> dict:
-        assignments = self.assignments.to_dict("records") if self.verification is not None else []
-        return {
-            "instance": self.company.name,
-            "currency": self.company.currency,
-            "status": self.status.value,
-            "objective": self.objective,
-            "bound": self.bound,
-            "gap": self.gap,
-            "method": self.method,
-            "solve_time": round(self.solve_time, 4),
-            "total_time": round(self.total_time, 4),
-            "interrupted": self.interrupted,
-            "message": self.message,
-            "assignments": assignments,
-            "soft_violations": [] if self.verification is None else [
-                {"division": d, **dict(r)} for d, c in self.verification.divisions.items() for r in c.soft_violations],
-            "divisions": self.division_table().to_dict("records"),
-            "totals": self.totals(),
-            "vendors_engaged": [] if self.verification is None else self.verification.engaged,
-            "value_of_coordination": self.value_of_coordination,
-        }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=_json_default)
-
-    def __repr__(self) -> str:
-        obj = "-" if self.objective is None else f"{self.objective:,.2f} {self.company.currency}/yr"
-        gap = "" if self.gap is None else f", gap {self.gap:.3%}"
-        return (f"<CompanySolution {self.company.name!r}: {self.status.value} ({self.method}), net benefit {obj}{gap}, "
-                f"{len(self.company.divisions)} divisions, {self.total_time:.2f}s>")
-
-
-def company_status_quo(company: Company) -> CompanyPlan | None:
-    plans = {}
-    for d in company.divisions:
-        quo = status_quo(d.instance)
-        if quo is None:
-            return None
-        plans[d.id] = quo
-    return plans
 
 
 class CompanyModel(Model):
@@ -212,7 +102,10 @@ class CompanyModel(Model):
         return self._read_company(results, interrupted, time.perf_counter() - t0)
 
     def _read_company(self, results, interrupted: bool, solve_time: float) -> CompanySolution:
-        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+        from pyomo.contrib.solver.common.results import (
+            SolutionStatus,
+            TerminationCondition,
+        )
 
         tc = results.termination_condition
         has_plan = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
@@ -311,8 +204,6 @@ def solve_company(
         left = None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
         sol = model.solve(replace(options, time_limit=left))
     else:
-        from outopt.decompose import decompose
-
         sol = decompose(company, options)
     if coordination and sol.status.has_plan:
         left = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from outopt.schema import Function, Instance, Offer, Vendor
+from outopt.instance.schema import Function, Instance, Offer, Vendor
 
 
 def read_gap_file(path: str | Path) -> list[tuple[int, int, list[list[int]], list[list[int]], list[int]]]:

@@ -2,7 +2,7 @@
 ``.csv`` (the decisions table), ``.json`` (``Solution.to_json``) and ``.html`` (the report).
 
 Text from the instance (ids, names) that a spreadsheet would run as a formula is
-neutralised in CSV and Excel output (see :mod:`outopt.io.cells`).
+neutralised in CSV and Excel output (see :mod:`outopt.instance.io.cells`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from outopt import results
 from outopt.errors import InputError, Problem
-from outopt.io.atomic import atomic_write_bytes, atomic_write_text
-from outopt.io.cells import set_excel_cell
-from outopt.solution import Solution
+from outopt.instance.io.atomic import atomic_write_bytes, atomic_write_text
+from outopt.instance.io.cells import set_excel_cell
+from outopt.instance.io.csv import table_csv
+from outopt.report import tables
+from outopt.solver.solution import Solution
 
 RESULT_FORMATS = (".xlsx", ".csv", ".json", ".html", ".htm")
 
@@ -39,7 +40,7 @@ def results_workbook(sol: Solution, extra: Mapping[str, pd.DataFrame] | None = N
 
     wb = Workbook()
     wb.remove(wb.active)
-    for name, frame in {**results.tables(sol), **(extra or {})}.items():
+    for name, frame in {**tables.tables(sol), **(extra or {})}.items():
         ws = wb.create_sheet(name[:31])
         for j, c in enumerate(frame.columns, start=1):
             set_excel_cell(ws.cell(row=1, column=j), str(c))
@@ -57,9 +58,7 @@ def results_workbook(sol: Solution, extra: Mapping[str, pd.DataFrame] | None = N
 
 
 def decisions_csv(sol: Solution) -> str:
-    from outopt.io.csv import table_csv
-
-    d = results.decisions(sol)
+    d = tables.decisions(sol)
     return table_csv(list(d.columns), [[_value(v) for v in r] for r in d.itertuples(index=False)])
 
 
@@ -73,13 +72,13 @@ def write_results(sol: Solution, path: str | Path, explanation=None, frontier=No
     elif ext == ".csv":
         atomic_write_text(path, decisions_csv(sol))
     elif ext == ".xlsx":
-        from outopt.html_report import as_frame
+        from outopt.report.html import as_frame
 
         extra = {k: v for k, v in (("explanation", as_frame(explanation, "frame")),
                                    ("frontier", as_frame(frontier, "table"))) if v is not None}
         atomic_write_bytes(path, results_workbook(sol, extra))
     elif ext in (".html", ".htm"):
-        from outopt.html_report import render
+        from outopt.report.html import render
 
         atomic_write_text(path, render(sol, explanation=explanation, frontier=frontier))
     else:

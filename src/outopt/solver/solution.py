@@ -1,4 +1,5 @@
-"""The typed result of a solve: status, objective, bound, gap, times and tables keyed by ids."""
+"""The typed results of a solve, of an instance (:class:`Solution`) or a company (:class:`CompanySolution`):
+status, objective, bound, gap, times and tables keyed by ids."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from outopt.errors import PlanError
-from outopt.schema import INHOUSE, Instance
-from outopt.verify import Verification, status_quo, verify
+from outopt.instance.company import Company, CompanyPlan
+from outopt.instance.schema import INHOUSE, Instance
+from outopt.verifier.company import CompanyVerification, verify_company
+from outopt.verifier.portfolio import Verification, status_quo, verify
 
 if TYPE_CHECKING:  # pandas is imported by the tables below, when asked for: solving needs none
     import pandas as pd
@@ -182,14 +185,14 @@ class Solution:
     # --- notebooks ------------------------------------------------------------------
     def _repr_html_(self) -> str:
         """A rich table in Jupyter: status, net benefit and the decisions."""
-        from outopt.html_report import notebook_html
+        from outopt.report.html import notebook_html
 
         return notebook_html(self)
 
     @property
     def plot(self):
         """Charts: ``sol.plot()`` (all), ``sol.plot("spend")``, ``sol.plot.waterfall()``, ``.resources()``."""
-        from outopt.charts import SolutionPlots
+        from outopt.report.charts import SolutionPlots
 
         return SolutionPlots(self)
 
@@ -204,3 +207,118 @@ def _json_default(obj):
     if hasattr(obj, "item"):  # numpy scalars
         return obj.item()
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+@dataclass
+class CompanySolution:
+    """A company plan and how it was found; ``objective`` is the company verifier's recomputation."""
+
+    company: Company
+    status: Status
+    plans: CompanyPlan | None = None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    method: str = "joint"
+    solve_time: float = 0.0
+    total_time: float = 0.0
+    interrupted: bool = False
+    message: str = ""
+    verification: CompanyVerification | None = field(default=None, repr=False)
+    value_of_coordination: dict | None = None
+    iterations: int | None = None  # decomposition only
+
+    @classmethod
+    def from_plans(cls, company: Company, plans: CompanyPlan, status: Status, **kw) -> "CompanySolution":
+        check = verify_company(company, plans)
+        if not check.feasible:
+            raise PlanError("company plan failed verification: " + "; ".join(check.violations))
+        kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
+        return cls(company=company, status=status, plans={d: dict(p) for d, p in plans.items()},
+                   objective=check.objective, verification=check, **kw)
+
+    @property
+    def assignments(self) -> pd.DataFrame:
+        """One row per (division, function): provider, yearly cost, one-off cost, benefit (retainers are corporate)."""
+        import pandas as pd
+
+        cols = ["division", "function", "provider", "yearly_cost", "one_off", "benefit"]
+        if self.verification is None:
+            return pd.DataFrame(columns=cols)
+        rows = [{"division": d, **r} for d, check in self.verification.divisions.items() for r in check.rows]
+        return pd.DataFrame(rows, columns=cols)
+
+    def division_table(self) -> pd.DataFrame:
+        """Per division: net benefit (before corporate retainers), costs, functions outsourced, vendors used."""
+        import pandas as pd
+
+        cols = ["division", "name", "net_benefit", "operating_cost", "transition_cost", "functions_outsourced", "vendors"]
+        if self.verification is None:
+            return pd.DataFrame(columns=cols)
+        rows = []
+        for d in self.company.divisions:
+            check = self.verification.divisions[d.id]
+            rows.append({
+                "division": d.id, "name": d.instance.name, "net_benefit": check.objective,
+                "operating_cost": check.operating_cost, "transition_cost": check.transition_cost,
+                "functions_outsourced": sum(p != INHOUSE for p in self.plans[d.id].values()),
+                "vendors": ", ".join(check.engaged),
+            })
+        return pd.DataFrame(rows, columns=cols)
+
+    def totals(self) -> dict:
+        v = self.verification
+        if v is None:
+            return {}
+        all_inhouse = sum(f.inhouse.cost for d in self.company.divisions for f in d.instance.functions if f.inhouse)
+        return {
+            "operating_cost": v.operating_cost,
+            "transition_cost": v.transition_cost,
+            "all_inhouse_operating_cost": all_inhouse,
+            "net_benefit_vs_all_inhouse": v.objective,
+            "retainers": sum(self.company.vendor_terms()[w][0] for w in v.engaged),
+            "vendors_engaged": len(v.engaged),
+            "functions_outsourced": sum(p != INHOUSE for plan in self.plans.values() for p in plan.values()),
+        }
+
+    def to_dict(self) -> dict:
+        assignments = self.assignments.to_dict("records") if self.verification is not None else []
+        return {
+            "instance": self.company.name,
+            "currency": self.company.currency,
+            "status": self.status.value,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "method": self.method,
+            "solve_time": round(self.solve_time, 4),
+            "total_time": round(self.total_time, 4),
+            "interrupted": self.interrupted,
+            "message": self.message,
+            "assignments": assignments,
+            "soft_violations": [] if self.verification is None else [
+                {"division": d, **dict(r)} for d, c in self.verification.divisions.items() for r in c.soft_violations],
+            "divisions": self.division_table().to_dict("records"),
+            "totals": self.totals(),
+            "vendors_engaged": [] if self.verification is None else self.verification.engaged,
+            "value_of_coordination": self.value_of_coordination,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=_json_default)
+
+    def __repr__(self) -> str:
+        obj = "-" if self.objective is None else f"{self.objective:,.2f} {self.company.currency}/yr"
+        gap = "" if self.gap is None else f", gap {self.gap:.3%}"
+        return (f"<CompanySolution {self.company.name!r}: {self.status.value} ({self.method}), net benefit {obj}{gap}, "
+                f"{len(self.company.divisions)} divisions, {self.total_time:.2f}s>")
+
+
+def company_status_quo(company: Company) -> CompanyPlan | None:
+    plans = {}
+    for d in company.divisions:
+        quo = status_quo(d.instance)
+        if quo is None:
+            return None
+        plans[d.id] = quo
+    return plans

@@ -36,8 +36,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from outopt.errors import InputError, Problem
-from outopt.schema import Group, Instance
-from outopt.validation import instance_from_data
+from outopt.instance.schema import Group, Instance
+from outopt.instance.validation import instance_from_data
 
 SETTINGS, RULES = "settings", "rules"
 SETTINGS_COLUMNS = ["field", "value"]

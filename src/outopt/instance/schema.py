@@ -3,14 +3,22 @@
 Every model is frozen and forbids unknown fields, so a typo in a file is an
 error, never a silently ignored key. Amounts are yearly and in the instance's
 ``currency`` unless a field says otherwise. Cross-table checks (unknown ids,
-duplicates, ...) live in :mod:`outopt.validation`.
+duplicates, ...) live in :mod:`outopt.instance.validation`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 INHOUSE = "inhouse"
 """The provider name of a function kept in-house."""
@@ -365,6 +373,28 @@ class Instance(_Frozen):
     def vendor(self, vid: str) -> Vendor:
         return next(v for v in self.vendors if v.id == vid)
 
+    def soft_rules(self) -> dict[str, Soft]:
+        """Every soft limit and rule by its place in the file (``budget.operating``, ``rules.locks[0]``, ...)."""
+        soft: dict[str, Soft] = {f"budget.{k}": s for k, s in self.budget.soft.items()}
+        soft.update({f"resources[{i}].capacity": r.soft for i, r in enumerate(self.resources) if r.soft})
+        for i, v in enumerate(self.vendors):
+            soft.update({f"vendors[{i}].{k}": s for k, s in v.soft.items()})
+        for g, group in enumerate(self.vendor_groups):
+            if group.soft:
+                for q in ("min_share", "max_share", "min_count", "max_count"):
+                    if getattr(group, q) is not None:
+                        soft[f"vendor_groups[{g}].{q}"] = group.soft
+        soft.update({f"rules.{k}": s for k, s in self.rules.soft.items()})
+        for kind in ("separate", "together"):
+            for k, group in enumerate(getattr(self.rules, kind)):
+                if group_soft(group):
+                    soft[f"rules.{kind}[{k}]"] = group_soft(group)
+        for kind in ("locks", "forbid", "requires", "exclusive"):
+            for k, rule in enumerate(getattr(self.rules, kind)):
+                if rule.soft:
+                    soft[f"rules.{kind}[{k}]"] = rule.soft
+        return soft
+
     def rules_affecting(self, function: str, provider: str | None = None) -> list[dict]:
         """Rules that constrain giving ``function`` to ``provider`` (any provider when None).
 
@@ -395,17 +425,17 @@ class Instance(_Frozen):
                             "text": f"'{provider}' is in vendor group '{g.id}'", "reason": g.reason})
         return out
 
-    # The notebook API: tables laid out like the workbook's sheets (see outopt.io.frames).
+    # The notebook API: tables laid out like the workbook's sheets (see outopt.instance.io.frames).
     @classmethod
     def from_frames(cls, **frames) -> "Instance":
         """Build a validated instance from DataFrames: ``functions=``, ``vendors=``, ``offers=``, ``resources=``,
         optional ``rules=``/``settings=`` and top-level fields (``name=``, ``budget=``)."""
-        from outopt.io.frames import instance_from_frames
+        from outopt.instance.io.frames import instance_from_frames
 
         return instance_from_frames(**frames)
 
     def to_frames(self) -> dict:
         """The instance as DataFrames by table: settings, resources, functions, vendors, offers, rules."""
-        from outopt.io.frames import instance_to_frames
+        from outopt.instance.io.frames import instance_to_frames
 
         return instance_to_frames(self)

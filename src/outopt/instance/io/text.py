@@ -2,7 +2,7 @@
 
 A file is plain data. The readers here never construct Python objects from YAML tags
 (``!!python/object...`` is refused), refuse duplicate keys (YAML with their line), and
-enforce :class:`~outopt.io.limits.ReadLimits`: the file size is checked before reading,
+enforce :class:`~outopt.instance.io.limits.ReadLimits`: the file size is checked before reading,
 YAML alias expansion ("billion laughs") and nesting depth are capped while composing,
 JSON depth after parsing. Every refusal is an :class:`~outopt.errors.InputError` with a
 message saying what is wrong and where.
@@ -27,9 +27,16 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     CParser = None
 
 from outopt.errors import InputError, Problem
-from outopt.io.atomic import atomic_write_text
-from outopt.io.limits import ENV, ReadLimits, nesting_depth, read_bytes, resolve, too_deep
-from outopt.schema import Instance
+from outopt.instance.io.atomic import atomic_write_text
+from outopt.instance.io.limits import (
+    ENV,
+    ReadLimits,
+    nesting_depth,
+    read_bytes,
+    resolve,
+    too_deep,
+)
+from outopt.instance.schema import Instance
 
 
 def read_text(path: Path, limits: ReadLimits | None = None) -> Any:

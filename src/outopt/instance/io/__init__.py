@@ -2,10 +2,10 @@
 
 ``load(path)`` accepts YAML (``.yaml``/``.yml``), JSON (``.json``), Excel workbooks
 (``.xlsx``) and folders of CSV files (a folder path), and returns a validated
-:class:`~outopt.schema.Instance`; every problem is reported at once as an
+:class:`~outopt.instance.schema.Instance`; every problem is reported at once as an
 :class:`~outopt.errors.InputError` naming the file and the place in that file's own
 terms (``offers[3].vendor``, ``offers!C14``, ``offers.csv:14:3``).
-Every reader runs within :class:`~outopt.io.limits.ReadLimits` (file size, nesting,
+Every reader runs within :class:`~outopt.instance.io.limits.ReadLimits` (file size, nesting,
 YAML alias expansion), settable by argument or ``OUTOPT_MAX_*`` environment variables.
 """
 
@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from outopt.errors import InputError, Problem
-from outopt.io.limits import ReadLimits, check_file, resolve, using
-from outopt.io.text import dump_text, read_text
-from outopt.schema import Instance
-from outopt.validation import instance_from_data
+from outopt.instance.io.csv import read_csv_folder, write_csv_folder
+from outopt.instance.io.limits import ReadLimits, check_file, resolve, using
+from outopt.instance.io.text import dump_text, read_text
+from outopt.instance.schema import Instance
+from outopt.instance.validation import instance_from_data
 
 CSV_FOLDER = "folder"
 """The format key of a folder of CSV files."""
@@ -31,26 +32,22 @@ def _read_text_instance(path: Path) -> Instance:
 
 
 def _read_excel(path: Path) -> Instance:
-    from outopt.io.excel import read_excel
+    from outopt.instance.io.excel import read_excel
 
     return read_excel(path)
 
 
 def _read_csv(path: Path) -> Instance:
-    from outopt.io.csv import read_csv_folder
-
     return read_csv_folder(path)
 
 
 def _write_excel(instance: Instance, path: Path) -> None:
-    from outopt.io.excel import write_excel
+    from outopt.instance.io.excel import write_excel
 
     write_excel(instance, path)
 
 
 def _write_csv(instance: Instance, path: Path) -> None:
-    from outopt.io.csv import write_csv_folder
-
     write_csv_folder(instance, path)
 
 

@@ -22,10 +22,59 @@ from __future__ import annotations
 
 import numpy as np
 
-from outopt.schema import INHOUSE, Budget, Function, InHouse, Instance, Offer, Resource, Rules, Vendor
+from outopt.instance.schema import (
+    INHOUSE,
+    Budget,
+    Function,
+    InHouse,
+    Instance,
+    Offer,
+    Resource,
+    Rules,
+    Vendor,
+)
 
 PROFILES = ("easy", "hard")
 OFFER_DENSITY = 0.3
+
+
+def _limits(rng, hard: bool, k: int, c_in, cost, transition, use, vendor_load):
+    """Staff and vendor capacities, retainers, onboarding, the share cap and the budgets of a profile."""
+    m = vendor_load.size
+    if hard:
+        res_cap = (use * 0.55).round(1)
+        vend_cap = (vendor_load / k * rng.uniform(0.3, 0.7, m)).round(1)
+        if m > 2:
+            vend_cap[0] = round(float(vendor_load[0]) * 0.8, 1)
+        retainer = rng.uniform(5_000, 40_000, m).round(-2)
+        onboarding = rng.uniform(10_000, 60_000, m).round(-2)
+        max_share = 0.4
+        b_op = round(float(c_in.sum()) * 0.88, -3)
+        b_tr = round(float(transition.sum()) / k * 0.45, -3)
+    else:
+        res_cap = (use * 1.2 + 1).round(1)
+        vend_cap = (vendor_load * 1.1 + 1).round(1)
+        retainer = np.zeros(m)
+        onboarding = np.zeros(m)
+        max_share = None
+        b_op = round(float(c_in.sum() + cost.sum() + m) * 2, -3)
+        b_tr = round(float(transition.sum()) * 2 + 1000, -3)
+    return res_cap, vend_cap, retainer, onboarding, max_share, b_op, b_tr
+
+
+def _rules(rng, funcs: list[Function], m: int, hard: bool) -> Rules:
+    """``max_vendors``, ``separate`` and ``together`` groups; members of a together group start in-house."""
+    n = len(funcs)
+    ids = rng.permutation(n)
+    pairs = max(1, n // 25)
+    separate = [[f"f{ids[2 * g]}", f"f{ids[2 * g + 1]}"] for g in range(pairs) if 2 * g + 1 < n]
+    rest = ids[2 * pairs:]
+    together = [[f"f{rest[2 * g]}", f"f{rest[2 * g + 1]}"] for g in range(max(1, n // 50)) if 2 * g + 1 < rest.size]
+    for group in together:  # keep the status quo consistent with the rule
+        for fid in group:
+            i = int(fid[1:])
+            funcs[i] = funcs[i].model_copy(update={"current": INHOUSE})
+    return Rules(max_vendors=max(2, int(m * (0.5 if hard else 1.0))), separate=separate, together=together)
 
 
 def generate(functions: int, vendors: int, profile: str = "easy", seed: int = 0, rules: bool = False) -> Instance:
@@ -79,27 +128,9 @@ def generate(functions: int, vendors: int, profile: str = "easy", seed: int = 0,
             if not core[f] and rng.random() < 0.2:
                 current[f] = f"v{first_offer[f]}"
 
-    # limits ----------------------------------------------------------------------------
-    use = np.bincount(res_of, weights=fte, minlength=n_res)
-    vendor_load = np.bincount(vi, weights=load, minlength=m)
-    if hard:
-        res_cap = (use * 0.55).round(1)
-        vend_cap = (vendor_load / k * rng.uniform(0.3, 0.7, m)).round(1)
-        if m > 2:
-            vend_cap[0] = round(float(vendor_load[0]) * 0.8, 1)
-        retainer = rng.uniform(5_000, 40_000, m).round(-2)
-        onboarding = rng.uniform(10_000, 60_000, m).round(-2)
-        max_share = 0.4
-        b_op = round(float(c_in.sum()) * 0.88, -3)
-        b_tr = round(float(transition.sum()) / k * 0.45, -3)
-    else:
-        res_cap = (use * 1.2 + 1).round(1)
-        vend_cap = (vendor_load * 1.1 + 1).round(1)
-        retainer = np.zeros(m)
-        onboarding = np.zeros(m)
-        max_share = None
-        b_op = round(float(c_in.sum() + cost.sum() + m) * 2, -3)
-        b_tr = round(float(transition.sum()) * 2 + 1000, -3)
+    res_cap, vend_cap, retainer, onboarding, max_share, b_op, b_tr = _limits(
+        rng, hard, k, c_in, cost, transition, np.bincount(res_of, weights=fte, minlength=n_res),
+        np.bincount(vi, weights=load, minlength=m))
 
     resources = [
         Resource(id=f"r{r}", capacity=float(res_cap[r]), redeploy_value=float(redeploy[r])) for r in range(n_res)
@@ -139,18 +170,7 @@ def generate(functions: int, vendors: int, profile: str = "easy", seed: int = 0,
             transition.tolist(), load.tolist(),
         )
     ]
-    rule_set = Rules()
-    if rules:
-        ids = rng.permutation(n)
-        pairs = max(1, n // 25)
-        separate = [[f"f{ids[2 * g]}", f"f{ids[2 * g + 1]}"] for g in range(pairs) if 2 * g + 1 < n]
-        rest = ids[2 * pairs:]
-        together = [[f"f{rest[2 * g]}", f"f{rest[2 * g + 1]}"] for g in range(max(1, n // 50)) if 2 * g + 1 < rest.size]
-        for group in together:  # keep the status quo consistent with the rule
-            for fid in group:
-                i = int(fid[1:])
-                funcs[i] = funcs[i].model_copy(update={"current": INHOUSE})
-        rule_set = Rules(max_vendors=max(2, int(m * (0.5 if hard else 1.0))), separate=separate, together=together)
+    rule_set = _rules(rng, funcs, m, hard) if rules else Rules()
 
     name = f"generated-{profile}-{n}x{m}-s{seed}" + ("-rules" if rules else "")
     return Instance(

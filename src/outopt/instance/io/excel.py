@@ -1,4 +1,4 @@
-"""Excel workbooks (.xlsx): one sheet per table of :mod:`outopt.io.frames`.
+"""Excel workbooks (.xlsx): one sheet per table of :mod:`outopt.instance.io.frames`.
 
 Sheets: ``settings``, ``resources``, ``functions``, ``vendors``, ``offers``, ``rules``;
 row 1 holds the headers. Sheets whose name starts with ``_`` are ignored (scratch work).
@@ -19,9 +19,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from outopt.errors import InputError, Problem
-from outopt.io.atomic import atomic_write_bytes
-from outopt.io.cells import set_excel_cell
-from outopt.io.frames import (
+from outopt.instance.io.atomic import atomic_write_bytes
+from outopt.instance.io.cells import set_excel_cell
+from outopt.instance.io.frames import (
     REFERENCES,
     RULES,
     SETTINGS,
@@ -37,7 +37,7 @@ from outopt.io.frames import (
     table_fields,
     table_model,
 )
-from outopt.schema import INHOUSE, Instance
+from outopt.instance.schema import INHOUSE, Instance
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")

@@ -19,9 +19,9 @@ import random
 import time
 from dataclasses import dataclass
 
+from outopt.instance.schema import INHOUSE, group_functions
 from outopt.model.data import PortfolioData
-from outopt.schema import INHOUSE, group_functions
-from outopt.verify import verify
+from outopt.verifier.portfolio import verify
 
 _EPS = 1e-9
 SHORTLIST = 6  # offers per unit the local search tries (the best by benefit)

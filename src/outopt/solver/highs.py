@@ -1,0 +1,407 @@
+"""The HiGHS driver: build once, solve many times.
+
+``build(instance)`` compiles the instance and builds the Pyomo model;
+``Model.solve(options)`` hands it to HiGHS through Pyomo's persistent in-process
+interface, so analyses can change a limit and solve again without a rebuild.
+
+The driver owns three guarantees:
+
+* **stdout stays clean**: HiGHS writes its banner and log to file descriptor 1;
+  every solver call runs with fd 1 pointed at stderr, so ``--json -`` prints JSON only.
+* **the time limit holds inside HiGHS**: HiGHS gets what is left of it; its interrupt
+  callbacks (simplex, IPM, MIP) check the deadline themselves and a watchdog's cancel backs
+  them up (:mod:`outopt.solver.pipeline` holds the limit for the whole call, and
+  :mod:`outopt.solver.child` for HiGHS's steps that call no callback).
+* **every plan is verified**: the plan read back is checked by :mod:`outopt.verifier`
+  and its objective is the verifier's recomputation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from outopt.errors import SolverError
+from outopt.instance.schema import INHOUSE, Instance
+from outopt.model.data import PortfolioData, compile_data
+from outopt.solver.options import SolveOptions
+from outopt.solver.solution import Solution, Status
+from outopt.verifier.portfolio import status_quo, verify
+
+if TYPE_CHECKING:  # Pyomo is imported when a model is built: an instance the reductions solve needs none
+    import pyomo.environ as pyo
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+
+WORKER_THREAD = "outopt-solve"
+
+
+class _OwnInterrupt(logging.Filter):
+    """Pyomo warns of HiGHS's ``kInterrupt`` status as unhandled; it is how the driver stops HiGHS at
+    the deadline or on Ctrl-C, and the driver reads the result itself (``_read_back``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(_OwnInterrupt())
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Point file descriptor 1 at stderr for the duration (HiGHS prints its banner to fd 1).
+
+    A no-op inside the worker thread of a time-limited :func:`solve`: the caller's thread
+    holds the redirection for it, and a worker that outlives the call must never move fd 1
+    while the caller prints.
+    """
+    if threading.current_thread().name == WORKER_THREAD:
+        yield
+        return
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (embedded interpreters)
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class Model:
+    """A built portfolio model: the compiled data, the Pyomo model and, once solved, the solver."""
+
+    def __init__(self, instance: Instance, data: PortfolioData, pyomo_model: pyo.ConcreteModel, build_time: float):
+        self.instance = instance
+        self.data = data
+        self.pyomo = pyomo_model
+        self.build_time = build_time
+        self._solver: Highs | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Model {self.instance.name!r}: {len(self.data.pairs)} offer variables, "
+            f"{len(self.data.engaged_vendors)} engagement variables, built in {self.build_time:.2f}s>"
+        )
+
+    # --- plans <-> variables -----------------------------------------------------------
+    def plan_from_values(self) -> dict[str, str]:
+        plan = {f: INHOUSE for f in self.data.functions}
+        for p in self.data.pairs:
+            v = self.pyomo.outsource[p].value
+            if v is not None and v > 0.5:
+                plan[p[0]] = p[1]
+        return plan
+
+    def _start_vector(self, plan: dict[str, str]) -> tuple[list[int], list[float]]:
+        col = self._solver._pyomo_var_to_solver_var_map
+        idx, val = [], []
+        m = self.pyomo
+        for p in self.data.pairs:
+            idx.append(col[id(m.outsource[p])])
+            val.append(1.0 if plan.get(p[0]) == p[1] else 0.0)
+        used = set(plan.values())
+        for v in self.data.engaged_vendors:
+            idx.append(col[id(m.engage[v])])
+            val.append(1.0 if v in used else 0.0)
+        if hasattr(m, "total_spend"):  # sparse share rows: a complete start saves HiGHS completing it
+            spend = verify(self.instance, plan).spend
+            for v in m.VP:
+                idx.append(col[id(m.spend[v])])
+                val.append(spend.get(v, 0.0))
+            idx.append(col[id(m.total_spend)])
+            val.append(sum(spend.values()))
+        return idx, val
+
+    # --- solve -----------------------------------------------------------------------
+    def solve(self, options: SolveOptions | None = None, start: dict[str, str] | None = None, **kw) -> Solution:
+        """Solve (or re-solve) the built model. Keyword arguments override fields of ``options``."""
+        options = replace(options or SolveOptions(), **kw)
+        t0 = time.perf_counter()
+        deadline = None if options.time_limit is None else t0 + options.time_limit - self._spent_before_solve
+        self._spent_before_solve = 0.0
+
+        if not self.data.pairs and not self.data.engaged_vendors:
+            return self._trivial(t0)
+
+        if start is None and options.warm_start:
+            quo = status_quo(self.instance)
+            if quo is not None and verify(self.instance, quo).feasible:
+                start = quo
+
+        self.hand_off()
+        with stdout_to_stderr():
+            if not self._fresh:
+                self._solver.update()  # pass changed limits of a model solved before
+            self._fresh = False
+            highs = self._solver._solver_model
+            self._pending_start = self._start_vector(start) if start is not None else None
+            solver_options = {"random_seed": options.seed}
+
+            def remaining():
+                if deadline is None:
+                    return None
+                # keep a little of the budget for reading back and verifying the plan
+                return max(0.05, (deadline - time.perf_counter()) * 0.97 - 0.05)
+
+            early = self._priority_stages(highs, options, remaining, solver_options)
+            if early is not None:
+                results, interrupted = early
+            else:
+                results, interrupted = self._run(highs, options, remaining(), solver_options)
+        solve_time = results.timing_info.wall_time or (time.perf_counter() - t0)
+        return self._read_back(results, interrupted, solve_time, t0)
+
+    def _priority_stages(self, highs, options: SolveOptions, remaining, solver_options: dict):
+        """Soft rules with priorities, lexicographically: for each level, highest first, minimise its
+        weighted violation and fix it (``priority_level_limit[p]``); then restore ``net_benefit``.
+        Returns the results of a stage that ended without a plan (infeasible, timeout), else None."""
+        from pyomo.contrib.solver.common.results import SolutionStatus
+
+        m = self.pyomo
+        if not hasattr(m, "P"):
+            return None
+        for p in m.P:
+            m.priority_level_limit[p] = 1e12
+        m.net_benefit.deactivate()
+        try:
+            for p in m.P:
+                m.priority_objective[p].activate()
+                self._solver.update()
+                results, interrupted = self._run(highs, options, remaining(), solver_options)
+                m.priority_objective[p].deactivate()
+                if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
+                    return results, interrupted
+                best = max(0.0, results.incumbent_objective)
+                m.priority_level_limit[p] = best + 1e-9 * max(1.0, best)
+                # the stage's plan meets every level so far: start the next stage from it
+                results.solution_loader.load_vars()
+                self._pending_start = self._start_vector(self.plan_from_values())
+        finally:
+            m.priority_objective.deactivate()
+            m.net_benefit.activate()
+            self._solver.update()
+        return None
+
+    _spent_before_solve = 0.0
+    _fresh = False
+    _pending_start: tuple[list[int], list[float]] | None = None
+
+    def hand_off(self) -> None:
+        """Create the HiGHS instance and hand it the model (once; later solves pass only changes)."""
+        if self._solver is None:
+            with stdout_to_stderr():
+                from pyomo.contrib.solver.solvers.highs import Highs
+
+                solver = Highs()
+                if threading.current_thread().name == WORKER_THREAD:
+                    _set_instance_quietly(solver, self.pyomo)
+                else:
+                    solver.set_instance(self.pyomo)
+            self._solver = solver
+            self._fresh = True
+
+    def _run(self, highs, options: SolveOptions, remaining: float | None, solver_options: dict):
+        """Run HiGHS with the time limit enforced from inside HiGHS and Ctrl-C turned into a clean cancel.
+
+        HiGHS's interrupt callbacks (simplex, IPM, MIP) check the deadline themselves and
+        interrupt once it has passed; a watchdog's ``cancelSolve`` backs them up. The model is
+        brought up to date first and Pyomo's own update is switched off for the run: an update
+        touching the HiGHS model discards the starting plan set with ``setSolution``.
+        """
+        state = {"interrupted": False}
+        timer = None
+        stop_at = None
+        if remaining is not None:
+            stop_at = time.monotonic() + remaining
+            timer = threading.Timer(remaining + max(0.25, 0.02 * remaining), highs.cancelSolve)
+            timer.daemon = True
+
+        def on_interrupt_check(event):
+            if stop_at is not None and time.monotonic() >= stop_at:
+                event.interrupt()
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            def on_sigint(signum, frame):
+                state["interrupted"] = True
+                highs.cancelSolve()
+            previous = signal.signal(signal.SIGINT, on_sigint)
+        # None keeps this HiGHS object's setting (0 = HiGHS's default, unless an earlier solve set one)
+        _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
+        if self._pending_start is not None:
+            idx, val = self._pending_start
+            self._pending_start = None
+            # Only a complete start (every column): HiGHS completes a partial one with a sub-MIP,
+            # and on a bundle model (issue 8 follow-up) it then reported the completed start's
+            # objective in its presolved space (70) with the unreduced start's values (0).
+            if len(idx) == highs.getNumCol():
+                highs.setSolution(len(idx), idx, val)
+        callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
+        try:
+            if stop_at is not None:
+                for cb in callbacks:
+                    cb.subscribe(on_interrupt_check)
+            if timer:
+                timer.start()
+            results = self._solver.solve(
+                self.pyomo,
+                tee=[sys.stderr] if options.verbose else [],
+                time_limit=remaining,
+                rel_gap=options.gap,
+                threads=options.threads,
+                solver_options=solver_options,
+                load_solutions=False,
+                raise_exception_on_nonoptimal_result=False,
+                auto_updates=_auto_updates_off(),
+            )
+        except Exception as err:  # a solver failure is not a property of the instance
+            raise SolverError(f"HiGHS failed: {err}") from err
+        finally:
+            if timer:
+                timer.cancel()
+            if stop_at is not None:
+                for cb in callbacks:
+                    cb.unsubscribe(on_interrupt_check)
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if highs.getModelStatus() not in _stopped_or_done():
+            raise SolverError(f"HiGHS stopped with model status {highs.getModelStatus().name} "
+                              f"({results.solver_log[-500:].strip()})")
+        return results, state["interrupted"]
+
+    def _read_back(self, results, interrupted: bool, solve_time: float, t0: float) -> Solution:
+        from pyomo.contrib.solver.common.results import (
+            SolutionStatus,
+            TerminationCondition,
+        )
+
+        tc = results.termination_condition
+        bound = results.objective_bound
+        has_plan = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+        common = dict(bound=bound, solve_time=solve_time, interrupted=interrupted)
+        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded) and not has_plan:
+            return Solution(self.instance, Status.INFEASIBLE, message="no plan satisfies every rule",
+                            total_time=time.perf_counter() - t0, **{**common, "bound": None})
+        if tc == TerminationCondition.error:
+            raise SolverError(f"HiGHS stopped with an error ({results.solver_log[-500:]})")
+        if not has_plan:
+            why = "interrupted" if interrupted else "time limit reached"
+            return Solution(self.instance, Status.TIMEOUT, message=f"{why} before any plan was found",
+                            total_time=time.perf_counter() - t0, **common)
+        results.solution_loader.load_vars()
+        plan = self.plan_from_values()
+        proven = tc == TerminationCondition.convergenceCriteriaSatisfied and not interrupted
+        status = Status.OPTIMAL if proven else Status.FEASIBLE
+        if proven and bound is None:
+            bound = results.incumbent_objective
+        message = "" if proven else ("interrupted" if interrupted else "time limit reached")
+        sol = Solution.from_plan(self.instance, plan, status, bound=bound, solve_time=solve_time,
+                                 interrupted=interrupted, message=message)
+        if abs(sol.objective - results.incumbent_objective) > 1e-6 * max(1.0, abs(sol.objective)):
+            raise SolverError(
+                f"model objective {results.incumbent_objective} differs from the verifier's {sol.objective}"
+            )
+        sol.total_time = time.perf_counter() - t0
+        return sol
+
+    def _trivial(self, t0: float) -> Solution:
+        """No decision to make: every function stays in-house."""
+        plan = {f: INHOUSE for f in self.data.functions}
+        check = verify(self.instance, plan)
+        if not check.feasible:
+            return Solution(self.instance, Status.INFEASIBLE, message="; ".join(check.violations),
+                            total_time=time.perf_counter() - t0)
+        return Solution.from_plan(self.instance, plan, Status.OPTIMAL, bound=check.objective,
+                                  total_time=time.perf_counter() - t0)
+
+
+@functools.cache  # computed on first use: Pyomo and highspy are imported when a model is solved
+def _auto_updates_off() -> dict[str, bool]:
+    from pyomo.contrib.solver.common.config import AutoUpdateConfig
+
+    return {key: False for key in AutoUpdateConfig().keys()}
+
+
+@functools.cache
+def _stopped_or_done():
+    """HiGHS model statuses after which the driver reads a result; any other status is a solver error."""
+    import highspy
+
+    s = highspy.HighsModelStatus
+    return frozenset(getattr(s, name) for name in (
+        "kOptimal", "kInfeasible", "kUnboundedOrInfeasible", "kUnbounded", "kObjectiveBound", "kObjectiveTarget",
+        "kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kModelEmpty",
+    ) if hasattr(s, name))
+
+
+SCHEDULER = {"threads": None}
+_scheduler_lock = threading.Lock()
+
+
+def _option(highs, name: str):
+    """An option's value (highspy returns ``(status, value)``)."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
+def _use_threads(threads: int | None) -> None:
+    """Restart HiGHS's process-wide task scheduler when a solve asks for another thread count.
+
+    HiGHS starts one scheduler per process with the first run's ``threads``; a later run with
+    a different non-zero value fails (model status ``kNotset``) unless the scheduler is reset.
+    """
+    import highspy
+
+    with _scheduler_lock:
+        if threads and SCHEDULER["threads"] not in (None, threads):
+            highspy.Highs.resetGlobalScheduler(True)
+        SCHEDULER["threads"] = threads or "default"
+
+
+def build_model(data: PortfolioData, **kw) -> "pyo.ConcreteModel":
+    """:func:`outopt.model.portfolio.build_model`, imported on first use (it imports Pyomo)."""
+    from outopt.model.portfolio import build_model as build_pyomo_model
+
+    return build_pyomo_model(data, **kw)
+
+
+def build(instance: Instance, reduce: bool = True) -> Model:
+    """Compile and build the model of an instance (no solve)."""
+    t0 = time.perf_counter()
+    data = compile_data(instance, reduce=reduce)
+    m = build_model(data)
+    return Model(instance, data, m, time.perf_counter() - t0)
+
+
+def _set_instance_quietly(solver: Highs, model) -> None:
+    """``Highs.set_instance`` without its ``capture_output(capture_fd=True)``.
+
+    Capturing moves the process's file descriptors 1 and 2 for the whole hand-off; from the
+    worker thread of a time-limited solve that would swallow what the caller prints once it
+    has stopped waiting. This is the body of ``set_instance`` in Pyomo 6.10 (pinned), and
+    the caller's thread holds fd 1 on stderr meanwhile for the HiGHS banner.
+    """
+    import highspy
+
+    if solver._last_results_object is not None:
+        solver._last_results_object.solution_loader.invalidate()
+    solver._reinit()
+    solver._model = model
+    solver._solver_model = highspy.Highs()
+    solver.add_block(model)
+    if solver._objective is None:
+        solver.set_objective(None)

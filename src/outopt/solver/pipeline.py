@@ -1,0 +1,200 @@
+"""``solve(instance)``: reductions, a starting plan, the build and HiGHS, within one time limit.
+
+With a time limit, the preparation (reductions, starting plan, Pyomo build, hand-off) runs in
+a worker thread that the call stops waiting for at the deadline, keeping the best verified plan
+found so far; HiGHS then runs in the caller's thread (:mod:`outopt.solver.highs`), or for a large
+model in a forked child (:mod:`outopt.solver.child`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+
+from outopt.instance.schema import Instance
+from outopt.model.data import compile_data
+from outopt.model.reduce import Reduction, reduce_instance, separable_plan
+from outopt.solver.child import CHILD_MIN_COLUMNS, solve_in_child
+from outopt.solver.heuristic import starting_plan
+from outopt.solver.highs import WORKER_THREAD, Model, build_model, stdout_to_stderr
+from outopt.solver.options import SolveOptions
+from outopt.solver.solution import Solution, Status
+from outopt.verifier.portfolio import status_quo, verify
+
+
+class _Abandoned(Exception):
+    """The caller stopped waiting: the time limit passed before this phase."""
+
+
+class _Progress:
+    """What a solve running in a worker thread has reached; the caller reads it when time is up."""
+
+    def __init__(self):
+        self.phase = "reading"
+        self.plan: dict[str, str] | None = None  # best verified plan so far
+        self.abandoned = False
+        self.interrupted = False
+        self.result = None  # a Solution, or (model, start) ready for HiGHS
+        self.error: BaseException | None = None
+
+    def step(self, phase: str) -> None:
+        if self.abandoned:
+            raise _Abandoned()
+        self.phase = phase
+
+
+def solve(
+    instance: Instance,
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    threads: int | None = None,
+    seed: int = 0,
+    options: SolveOptions | None = None,
+) -> Solution:
+    """Reduce, build and solve an instance; the time limit covers the whole call.
+
+    Reductions (:mod:`outopt.model.reduce`) shrink the model first; when nothing couples
+    the functions any more the optimum is read off directly. Otherwise a heuristic
+    starting plan (:mod:`outopt.solver.heuristic`), verified on the original instance, is handed
+    to HiGHS and returned if HiGHS finds nothing better within the limit.
+
+    With a time limit, the preparation (reductions, starting plan, Pyomo build, hand-off)
+    runs in a worker thread: if it is not done by the deadline, the call returns the best
+    verified plan found so far (status ``feasible``) or ``timeout``, and the worker stops
+    at its next step. HiGHS then runs in the caller's thread with what is left of the limit,
+    stopped by its own time limit and by a watchdog's cancel; for a model of ``CHILD_MIN_COLUMNS``
+    or more columns it runs in a forked child that is killed if not back by the deadline.
+    """
+    options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
+    t0 = options.started if options.started is not None else time.perf_counter()
+    progress = _Progress()
+    if options.time_limit is None:
+        prepared = _prepare(instance, options, t0, progress)
+        return prepared if isinstance(prepared, Solution) else _finish(instance, options, t0, *prepared)
+    deadline = t0 + options.time_limit
+    worker = threading.Thread(target=_run_prepare, args=(instance, options, t0, progress), daemon=True,
+                              name=WORKER_THREAD)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum, frame):
+            progress.interrupted = True
+            progress.abandoned = True
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    redirect = stdout_to_stderr()  # the worker creates HiGHS, which prints a banner to fd 1
+    redirect.__enter__()
+    try:
+        worker.start()
+        while worker.is_alive() and not progress.interrupted and time.perf_counter() < deadline:
+            worker.join(0.05)
+        if worker.is_alive():
+            progress.abandoned = True  # the worker stops at its next step; its work is not waited for
+    finally:
+        redirect.__exit__(None, None, None)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if not worker.is_alive() and not progress.interrupted:
+        if progress.error is not None:
+            raise progress.error
+        if isinstance(progress.result, Solution):
+            return progress.result
+        if progress.result is not None:
+            return _finish(instance, options, t0, *progress.result)
+    why = "interrupted" if progress.interrupted else f"time limit reached while {progress.phase}"
+    if progress.plan is not None:
+        sol = Solution.from_plan(instance, progress.plan, Status.FEASIBLE, interrupted=progress.interrupted,
+                                 message=f"{why}; returned the best verified plan so far")
+    else:
+        sol = Solution(instance, Status.TIMEOUT, interrupted=progress.interrupted,
+                       message=f"{why} before any plan was found")
+    sol.total_time = time.perf_counter() - t0
+    return sol
+
+
+def _run_prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Progress) -> None:
+    try:
+        progress.result = _prepare(instance, options, t0, progress)
+    except _Abandoned:
+        pass
+    except BaseException as err:  # handed to the caller's thread
+        progress.error = err
+
+
+def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Progress):
+    """Reduce, find a starting plan, build and hand off: a Solution when no MIP is needed, else (model, start).
+
+    Pure Python and Pyomo (no solver run), so a time-limited call can stop waiting for it.
+    """
+    deadline = None if options.time_limit is None else t0 + options.time_limit
+    progress.step("reducing")
+    reduction = reduce_instance(instance) if options.reduce else Reduction(instance)
+    data = compile_data(reduction.instance)
+    if options.reduce and reduction.applied:
+        plan = separable_plan(data)
+        if plan is not None:
+            sol = Solution.from_plan(instance, plan, Status.OPTIMAL,
+                                     message="separable: each function takes its best option")
+            sol.bound, sol.gap = sol.objective, 0.0
+            sol.total_time = time.perf_counter() - t0
+            return sol
+
+    if options.warm_start:
+        quo = status_quo(instance)
+        if quo is not None and verify(instance, quo).feasible:
+            progress.plan = quo
+    if options.heuristic > 0 and data.pairs:
+        progress.step("searching for a starting plan")
+        budget = options.heuristic
+        if deadline is not None:
+            budget = min(budget, 0.1 * max(0.0, deadline - time.perf_counter()))
+        candidate = starting_plan(data, budget, seed=options.seed) if budget > 0.01 else None
+        if candidate is not None:
+            check = verify(instance, candidate)
+            if check.feasible and (progress.plan is None or check.objective > verify(instance, progress.plan).objective):
+                progress.plan = candidate
+
+    progress.step("building the model")
+    b0 = time.perf_counter()
+    model = Model(instance, data, build_model(data, sparse_shares=True), 0.0)
+    model.build_time = time.perf_counter() - b0
+    for f, v in reduction.fixed.items():
+        model.pyomo.outsource[f, v].fix(1)
+    if data.pairs or data.engaged_vendors:
+        progress.step("handing the model to HiGHS")
+        model.hand_off()
+    progress.step("solving")
+    return model, progress.plan
+
+
+def _finish(instance: Instance, options: SolveOptions, t0: float, model: Model, start) -> Solution:
+    """Run HiGHS on the prepared model (in the caller's thread: its watchdog and Ctrl-C apply).
+
+    With a time limit, a large model is solved in a forked child that the call abandons (kills)
+    when it is not back by the deadline; the call then returns the best verified plan known.
+    """
+    model._spent_before_solve = time.perf_counter() - t0
+    opts = replace(options, started=None, warm_start=False)
+    if (options.time_limit is not None and hasattr(os, "fork") and model._solver is not None
+            and model._solver._solver_model.getNumCol() >= CHILD_MIN_COLUMNS):
+        sol = solve_in_child(instance, model, opts, start, t0 + options.time_limit)
+    else:
+        sol = model.solve(opts, start=start)
+    if start is not None:
+        sol = _better_of(instance, sol, start)
+    sol.total_time = time.perf_counter() - t0
+    return sol
+
+
+def _better_of(instance: Instance, sol: Solution, start: dict[str, str]) -> Solution:
+    """The solver's result, or the verified starting plan when the solver found nothing better."""
+    if sol.status == Status.OPTIMAL or sol.status == Status.INFEASIBLE:
+        return sol
+    check = verify(instance, start)
+    if sol.plan is not None and sol.objective >= check.objective - 1e-9:
+        return sol
+    bound = sol.bound if sol.bound is not None and sol.bound >= check.objective - 1e-6 else None
+    return Solution.from_plan(instance, start, Status.FEASIBLE, bound=bound, solve_time=sol.solve_time,
+                              interrupted=sol.interrupted,
+                              message=(sol.message + "; " if sol.message else "") + "starting plan kept")
