@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GAP_DIR = Path(os.environ.get("OUTOPT_GAP_DIR", ROOT.parent / "shared" / "gap"))
 if not GAP_DIR.exists():
     GAP_DIR = Path("/work/shared/gap")
+SSCFLP_DIR = Path(os.environ.get("OUTOPT_SSCFLP_DIR", GAP_DIR.parent / "sscflp"))
+SSCFLP_LAYOUT = {"holmberg": "A", "orlib": "A", "delmaire": "B"}
 SOLVERS = ("outopt", "highs", "cpsat", "cbc", "build")
 PEERS = ("cpsat", "cbc")
 
@@ -48,7 +50,7 @@ PEERS = ("cpsat", "cbc")
 @dataclass(frozen=True)
 class Case:
     name: str
-    kind: str  # generated | gap | example
+    kind: str  # generated | gap | sscflp | example
     args: tuple
     time_limit: float
     sense: str = "max"  # gap: max (gap1-12) or min (types A-D)
@@ -79,8 +81,27 @@ def registry() -> list[Case]:
             v = known.get((f"gap{t}.txt", i, "min"))
             cases.append(Case(f"gap{t}-{i}", "gap", (f"gap{t}.txt", i), 60, "min", None if v is None else -v,
                               peers=i == 1))
+    cases += sscflp_cases()
     for path in sorted((ROOT / "instances").glob("*.yaml")):
         cases.append(Case(f"example-{path.stem}", "example", (str(path),), 60))
+    return cases
+
+
+def sscflp_cases() -> list[Case]:
+    """The SSCFLP sets with their published optima (values.csv), as outopt objectives (minus the cost)."""
+    path = SSCFLP_DIR / "values.csv"
+    if not path.exists():
+        return []
+    cases = []
+    with open(path) as fh:
+        for r in csv.DictReader(fh):
+            name, group = r["instance"], r["set"]
+            stem = name.split("-", 1)[1] if group != "orlib" else name
+            file = SSCFLP_DIR / group / stem
+            if not file.exists():
+                file = file.with_name(stem + ".gz")
+            cases.append(Case(name if group != "orlib" else f"orlib-{name}", "sscflp",
+                              (str(file), SSCFLP_LAYOUT[group]), 60, "min", -float(r["optimum"]), peers=False))
     return cases
 
 
@@ -89,6 +110,8 @@ SUITES = {
     "targets": r"^(easy-10000x100|hard-2000x50|gap\d+-\d|gap[abcd]-\d)$",
     "readme": r"^(easy-(50x5|500x20|2000x50|10000x100)|hard-(50x5|500x20|2000x50|10000x100)|gap.*|example-.*)$",
     "gap": r"^gap",
+    "sscflp": r"^(holmberg|delmaire|orlib)-",
+    "sscflp-large": r"^orlib-cap[abc]\d$",
     "all": r".*",
 }
 
@@ -107,12 +130,14 @@ def cached_file(case: Case) -> Path:
 
 def load_case(case: Case):
     import outopt
-    from outopt.instance.orlib import gap_instance
+    from outopt.instance.orlib import gap_instance, sscflp_instance
 
     if case.kind == "generated":  # generated once, then read like any instance file
         return outopt.load(cached_file(case))
     if case.kind == "gap":
         return gap_instance(GAP_DIR / case.args[0], case.args[1], case.sense)
+    if case.kind == "sscflp":
+        return sscflp_instance(case.args[0], case.args[1])
     return outopt.load(case.args[0])
 
 

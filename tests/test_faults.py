@@ -158,13 +158,13 @@ def test_solver_exception_is_one_line_exit_1_and_output_survives(tmp_path, monke
 
 
 def test_highs_failure_inside_the_driver_is_a_solver_error(tmp_path, monkeypatch):
-    """Deeper down: the Pyomo/HiGHS call itself raises; the driver reports it as SolverError, the CLI exits 1."""
-    from pyomo.contrib.solver.solvers.highs import Highs
+    """Deeper down: the HiGHS call itself raises; the driver reports it as SolverError, the CLI exits 1."""
+    import highspy
 
     def explode(self, *a, **k):
         raise MemoryError("out of memory in presolve")
 
-    monkeypatch.setattr(Highs, "solve", explode)
+    monkeypatch.setattr(highspy.Highs, "run", explode)
     with pytest.raises(outopt.SolverError, match="HiGHS failed: out of memory in presolve"):
         outopt.solve(outopt.load(INSTANCES / "small_business.yaml"))
     target = tmp_path / "plan.json"

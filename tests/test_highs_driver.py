@@ -10,6 +10,7 @@ import pytest
 from conftest import INSTANCES
 
 import outopt
+import outopt.solver.direct
 import outopt.solver.highs
 import outopt.solver.pipeline
 from outopt.errors import SolverError
@@ -133,7 +134,7 @@ def test_a_solve_in_the_child_process_matches_the_in_process_solve(monkeypatch):
     def fails(self, *args, **kw):
         raise SolverError(f"HiGHS stopped with model status kNotset (injected in process {os.getpid()})")
 
-    monkeypatch.setattr(outopt.solver.Model, "solve", fails)
+    monkeypatch.setattr(outopt.solver.direct.DirectModel, "solve", fails)
     with pytest.raises(SolverError, match="injected in process") as err:
         outopt.solve(inst, time_limit=30)
     assert str(os.getpid()) not in str(err.value)  # raised in the child, handed to the caller

@@ -11,6 +11,7 @@ from conftest import INSTANCES
 from hard import perfect_packing
 
 import outopt
+import outopt.solver.direct
 import outopt.solver.pipeline
 from outopt.instance.generate import generate
 
@@ -40,13 +41,13 @@ def test_hard_instance_returns_a_verified_plan_on_time():
 def test_a_build_that_overruns_is_abandoned_with_the_best_plan_so_far(monkeypatch, small):
     """Fault injection: the model build takes 4 s; the 1 s call still returns on time with the
     heuristic's verified plan (the best known), the worker abandoned."""
-    real = outopt.solver.pipeline.build_model
+    real = outopt.solver.direct.build_matrix
 
     def slow_build(data, **kw):
         time.sleep(4)
         return real(data, **kw)
 
-    monkeypatch.setattr(outopt.solver.pipeline, "build_model", slow_build)
+    monkeypatch.setattr(outopt.solver.direct, "build_matrix", slow_build)
     t0 = time.perf_counter()
     sol = outopt.solve(small, options=outopt.SolveOptions(time_limit=1))
     assert within(time.perf_counter() - t0, 1)
@@ -101,14 +102,14 @@ def test_a_highs_step_without_callbacks_is_abandoned_with_its_best_plan(monkeypa
     back nothing (a sleep after the run). The 4 s call kills it on time and returns the best plan
     HiGHS reported, verified here, with HiGHS's bound at that moment."""
     inst = _hard_in_child(monkeypatch)
-    real = outopt.solver.Model.solve
+    real = outopt.solver.direct.DirectModel.solve
 
     def hangs_after_run(self, *args, **kw):
         sol = real(self, *args, **kw)
         time.sleep(60)
         return sol
 
-    monkeypatch.setattr(outopt.solver.Model, "solve", hangs_after_run)
+    monkeypatch.setattr(outopt.solver.direct.DirectModel, "solve", hangs_after_run)
     t0 = time.perf_counter()
     sol = outopt.solve(inst, time_limit=4, threads=1)
     assert within(time.perf_counter() - t0, 4)
@@ -123,7 +124,7 @@ def test_a_highs_run_abandoned_before_any_plan_keeps_the_start_or_times_out(monk
     """Fault injection: the child hangs before HiGHS reports anything. The call returns on time
     with the heuristic's verified plan; without a heuristic (and an infeasible status quo), timeout."""
     inst = _hard_in_child(monkeypatch)
-    monkeypatch.setattr(outopt.solver.Model, "solve", lambda self, *a, **kw: time.sleep(60))
+    monkeypatch.setattr(outopt.solver.direct.DirectModel, "solve", lambda self, *a, **kw: time.sleep(60))
     t0 = time.perf_counter()
     sol = outopt.solve(inst, time_limit=3, threads=1)
     assert within(time.perf_counter() - t0, 3)

@@ -19,7 +19,8 @@ import time
 
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE, Instance
-from outopt.solver.highs import SCHEDULER, Model
+from outopt.solver.direct import DirectModel
+from outopt.solver.highs import SCHEDULER
 from outopt.solver.options import SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import verify
@@ -28,15 +29,14 @@ from outopt.verifier.portfolio import verify
 CHILD_MIN_COLUMNS = 10_000
 
 
-def solve_in_child(instance: Instance, model: Model, options: SolveOptions, start, deadline: float) -> Solution:
+def solve_in_child(instance: Instance, model: DirectModel, options: SolveOptions, start, deadline: float) -> Solution:
     """``model.solve`` in a forked child process; the caller waits until the deadline and a grace.
 
     The child sends each improving plan HiGHS finds (with HiGHS's bound at that moment) and then
     its result through a pipe. A child not back in time is killed: the call returns the best of
     those plans (verified here), or the starting plan via ``_finish``, or ``timeout``.
     """
-    col = model._solver._pyomo_var_to_solver_var_map
-    columns = [(col[id(model.pyomo.outsource[p])], p[0], p[1]) for p in model.data.pairs]
+    columns = [(j, f, v) for (f, v), j in model.matrix.x.items()]
     functions = list(model.data.functions)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -113,7 +113,7 @@ def solve_in_child(instance: Instance, model: Model, options: SolveOptions, star
                     message=f"{why} before any plan was found")
 
 
-def _solve_and_send(model: Model, options: SolveOptions, start, columns, functions, fd: int) -> None:
+def _solve_and_send(model: DirectModel, options: SolveOptions, start, columns, functions, fd: int) -> None:
     """In the forked child: solve, sending ('plan', (plan, bound)) per improving plan, then ('result', ...)."""
 
     def send(record) -> None:
@@ -127,8 +127,8 @@ def _solve_and_send(model: Model, options: SolveOptions, start, columns, functio
 
         highspy.Highs.resetGlobalScheduler(False)
         SCHEDULER["threads"] = None
-    highs = model._solver._solver_model
-    staged = hasattr(model.pyomo, "P")  # priority stages: HiGHS's bound is of a stage's objective
+    highs = model.highs
+    staged = bool(model.matrix.levels)  # priority stages: HiGHS's bound is of a stage's objective
 
     def on_improving(event) -> None:
         values = event.data_out.mip_solution

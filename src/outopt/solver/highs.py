@@ -135,7 +135,7 @@ class Model:
         self._spent_before_solve = 0.0
 
         if not self.data.pairs and not self.data.engaged_vendors:
-            return self._trivial(t0)
+            return trivial_solution(self.instance, self.data, t0)
 
         if start is None and options.warm_start:
             quo = status_quo(self.instance)
@@ -215,72 +215,30 @@ class Model:
             self._fresh = True
 
     def _run(self, highs, options: SolveOptions, remaining: float | None, solver_options: dict):
-        """Run HiGHS with the time limit enforced from inside HiGHS and Ctrl-C turned into a clean cancel.
-
-        HiGHS's interrupt callbacks (simplex, IPM, MIP) check the deadline themselves and
-        interrupt once it has passed; a watchdog's ``cancelSolve`` backs them up. The model is
-        brought up to date first and Pyomo's own update is switched off for the run: an update
-        touching the HiGHS model discards the starting plan set with ``setSolution``.
-        """
-        state = {"interrupted": False}
-        timer = None
-        stop_at = None
-        if remaining is not None:
-            stop_at = time.monotonic() + remaining
-            timer = threading.Timer(remaining + max(0.25, 0.02 * remaining), highs.cancelSolve)
-            timer.daemon = True
-
-        def on_interrupt_check(event):
-            if stop_at is not None and time.monotonic() >= stop_at:
-                event.interrupt()
-
-        previous = None
-        if threading.current_thread() is threading.main_thread():
-            def on_sigint(signum, frame):
-                state["interrupted"] = True
-                highs.cancelSolve()
-            previous = signal.signal(signal.SIGINT, on_sigint)
+        """Run HiGHS through Pyomo within :func:`deadline_guard` (the time limit enforced from inside HiGHS,
+        Ctrl-C turned into a clean cancel). The model is brought up to date first and Pyomo's own update
+        is switched off for the run: an update touching the HiGHS model discards the starting plan."""
         # None keeps this HiGHS object's setting (0 = HiGHS's default, unless an earlier solve set one)
         _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
         if self._pending_start is not None:
-            idx, val = self._pending_start
+            set_start(highs, *self._pending_start)
             self._pending_start = None
-            # Only a complete start (every column): HiGHS completes a partial one with a sub-MIP,
-            # and on a bundle model (issue 8 follow-up) it then reported the completed start's
-            # objective in its presolved space (70) with the unreduced start's values (0).
-            if len(idx) == highs.getNumCol():
-                highs.setSolution(len(idx), idx, val)
-        callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
-        try:
-            if stop_at is not None:
-                for cb in callbacks:
-                    cb.subscribe(on_interrupt_check)
-            if timer:
-                timer.start()
-            results = self._solver.solve(
-                self.pyomo,
-                tee=[sys.stderr] if options.verbose else [],
-                time_limit=remaining,
-                rel_gap=options.gap,
-                threads=options.threads,
-                solver_options=solver_options,
-                load_solutions=False,
-                raise_exception_on_nonoptimal_result=False,
-                auto_updates=_auto_updates_off(),
-            )
-        except Exception as err:  # a solver failure is not a property of the instance
-            raise SolverError(f"HiGHS failed: {err}") from err
-        finally:
-            if timer:
-                timer.cancel()
-            if stop_at is not None:
-                for cb in callbacks:
-                    cb.unsubscribe(on_interrupt_check)
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
-        if highs.getModelStatus() not in _stopped_or_done():
-            raise SolverError(f"HiGHS stopped with model status {highs.getModelStatus().name} "
-                              f"({results.solver_log[-500:].strip()})")
+        with deadline_guard(highs, remaining) as state:
+            try:
+                results = self._solver.solve(
+                    self.pyomo,
+                    tee=[sys.stderr] if options.verbose else [],
+                    time_limit=remaining,
+                    rel_gap=options.gap,
+                    threads=options.threads,
+                    solver_options=solver_options,
+                    load_solutions=False,
+                    raise_exception_on_nonoptimal_result=False,
+                    auto_updates=_auto_updates_off(),
+                )
+            except Exception as err:  # a solver failure is not a property of the instance
+                raise SolverError(f"HiGHS failed: {err}") from err
+        check_model_status(highs, results.solver_log)
         return results, state["interrupted"]
 
     def _read_back(self, results, interrupted: bool, solve_time: float, t0: float) -> Solution:
@@ -318,15 +276,74 @@ class Model:
         sol.total_time = time.perf_counter() - t0
         return sol
 
-    def _trivial(self, t0: float) -> Solution:
-        """No decision to make: every function stays in-house."""
-        plan = {f: INHOUSE for f in self.data.functions}
-        check = verify(self.instance, plan)
-        if not check.feasible:
-            return Solution(self.instance, Status.INFEASIBLE, message="; ".join(check.violations),
-                            total_time=time.perf_counter() - t0)
-        return Solution.from_plan(self.instance, plan, Status.OPTIMAL, bound=check.objective,
-                                  total_time=time.perf_counter() - t0)
+
+def trivial_solution(instance: Instance, data: PortfolioData, t0: float) -> Solution:
+    """No decision to make: every function stays in-house."""
+    plan = {f: INHOUSE for f in data.functions}
+    check = verify(instance, plan)
+    if not check.feasible:
+        return Solution(instance, Status.INFEASIBLE, message="; ".join(check.violations),
+                        total_time=time.perf_counter() - t0)
+    return Solution.from_plan(instance, plan, Status.OPTIMAL, bound=check.objective,
+                              total_time=time.perf_counter() - t0)
+
+
+@contextlib.contextmanager
+def deadline_guard(highs, remaining: float | None):
+    """Stop a HiGHS run at the deadline and on Ctrl-C; yields a state whose "interrupted" says Ctrl-C came.
+
+    HiGHS's interrupt callbacks (simplex, IPM, MIP) check the deadline themselves and interrupt once it
+    has passed; a watchdog's ``cancelSolve`` backs them up. Ctrl-C (in the main thread) cancels the run.
+    """
+    state = {"interrupted": False}
+    timer = None
+    stop_at = None
+    if remaining is not None:
+        stop_at = time.monotonic() + remaining
+        timer = threading.Timer(remaining + max(0.25, 0.02 * remaining), highs.cancelSolve)
+        timer.daemon = True
+
+    def on_interrupt_check(event):
+        if stop_at is not None and time.monotonic() >= stop_at:
+            event.interrupt()
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum, frame):
+            state["interrupted"] = True
+            highs.cancelSolve()
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
+    try:
+        if stop_at is not None:
+            for cb in callbacks:
+                cb.subscribe(on_interrupt_check)
+        if timer:
+            timer.start()
+        yield state
+    finally:
+        if timer:
+            timer.cancel()
+        if stop_at is not None:
+            for cb in callbacks:
+                cb.unsubscribe(on_interrupt_check)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def set_start(highs, idx: list[int], val: list[float]) -> None:
+    """Hand HiGHS a starting plan, only when it sets every column: HiGHS completes a partial one with a
+    sub-MIP, and on a bundle model (issue 8 follow-up) it then reported the completed start's objective
+    in its presolved space (70) with the unreduced start's values (0)."""
+    if len(idx) == highs.getNumCol():
+        highs.setSolution(len(idx), idx, val)
+
+
+def check_model_status(highs, log: str = "") -> None:
+    """Raise :class:`SolverError` unless HiGHS stopped in a state the driver reads a result from."""
+    if highs.getModelStatus() not in _stopped_or_done():
+        raise SolverError(f"HiGHS stopped with model status {highs.getModelStatus().name}"
+                          + (f" ({log[-500:].strip()})" if log else ""))
 
 
 @functools.cache  # computed on first use: Pyomo and highspy are imported when a model is solved

@@ -19,7 +19,8 @@ from outopt.model.data import compile_data
 from outopt.model.reduce import Reduction, reduce_instance, separable_plan
 from outopt.solver.child import CHILD_MIN_COLUMNS, solve_in_child
 from outopt.solver.heuristic import starting_plan
-from outopt.solver.highs import WORKER_THREAD, Model, build_model, stdout_to_stderr
+from outopt.solver.direct import DirectModel
+from outopt.solver.highs import WORKER_THREAD, stdout_to_stderr
 from outopt.solver.options import SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import status_quo, verify
@@ -156,19 +157,16 @@ def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Pr
                 progress.plan = candidate
 
     progress.step("building the model")
-    b0 = time.perf_counter()
-    model = Model(instance, data, build_model(data, sparse_shares=True), 0.0)
-    model.build_time = time.perf_counter() - b0
-    for f, v in reduction.fixed.items():
-        model.pyomo.outsource[f, v].fix(1)
+    model = DirectModel(instance, data)
     if data.pairs or data.engaged_vendors:
         progress.step("handing the model to HiGHS")
         model.hand_off()
+        model.fix(reduction.fixed.items())
     progress.step("solving")
     return model, progress.plan
 
 
-def _finish(instance: Instance, options: SolveOptions, t0: float, model: Model, start) -> Solution:
+def _finish(instance: Instance, options: SolveOptions, t0: float, model: DirectModel, start) -> Solution:
     """Run HiGHS on the prepared model (in the caller's thread: its watchdog and Ctrl-C apply).
 
     With a time limit, a large model is solved in a forked child that the call abandons (kills)
@@ -176,8 +174,8 @@ def _finish(instance: Instance, options: SolveOptions, t0: float, model: Model, 
     """
     model._spent_before_solve = time.perf_counter() - t0
     opts = replace(options, started=None, warm_start=False)
-    if (options.time_limit is not None and hasattr(os, "fork") and model._solver is not None
-            and model._solver._solver_model.getNumCol() >= CHILD_MIN_COLUMNS):
+    if (options.time_limit is not None and hasattr(os, "fork") and model.highs is not None
+            and model.num_col >= CHILD_MIN_COLUMNS):
         sol = solve_in_child(instance, model, opts, start, t0 + options.time_limit)
     else:
         sol = model.solve(opts, start=start)
