@@ -17,7 +17,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
@@ -42,7 +42,9 @@ from outopt.report.terminal import (
     print_frontier,
     print_pareto,
     print_solution,
+    say,
 )
+from outopt.report.text import terminal_text
 from outopt.solver import WORKER_THREAD, SolveOptions
 from outopt.solver import solve as solve_instance
 from outopt.solver.company import DEFAULT_METHOD, METHODS, solve_company
@@ -67,15 +69,12 @@ class GuardedGroup(TyperGroup):
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except KeyboardInterrupt:
-            err.print("[red]error:[/red] interrupted", markup=True)
+            err.print(error_line("interrupted"))
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as e:  # noqa: BLE001 - the last line of defence
             detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            err.print(
-                f"[red]error:[/red] internal error ({escape(type(e).__name__ + (': ' + detail if detail else ''))}); "
-                "please report it with the input file",
-                markup=True,
-            )
+            err.print(error_line(f"internal error ({type(e).__name__}{': ' + detail if detail else ''}); "
+                                 "please report it with the input file"))
             raise typer.Exit(EXIT_ERROR) from None
 
 
@@ -89,8 +88,13 @@ app = typer.Typer(
 )
 
 
+def error_line(message: str) -> Text:
+    """``error: MESSAGE``, the message printed as text (it often quotes user text)."""
+    return Text.assemble(("error:", "red"), " ", terminal_text(message, newlines=True))
+
+
 def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
+    err.print(error_line(message))
     return typer.Exit(code)
 
 
@@ -104,9 +108,9 @@ def load_or_exit(path: Path, company: bool = False):
 def invalid(e: InputError, path) -> typer.Exit:
     """Print every problem of an input (file, scenario or option) and return the exit for invalid input."""
     n = len(e.problems)
-    err.print(f"[red]error:[/red] {escape(str(e.source or path))}: {n} problem{'s' if n > 1 else ''} found", markup=True)
+    err.print(error_line(f"{e.source or path}: {n} problem{'s' if n > 1 else ''} found"))
     for p in e.problems:
-        err.print(f"  {e.source or path}: {p}", markup=False)
+        say(err, f"  {e.source or path}: {p}")
     return typer.Exit(EXIT_INVALID)
 
 
@@ -187,7 +191,7 @@ def solve(
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
         except OutoptError as e:
-            err.print(f"{file}: the diagnosis failed: {e}", markup=False)
+            say(err, f"{file}: the diagnosis failed: {e}")
     if json_out is not None:
         text = sol.to_json()
         if diagnosis is not None:
@@ -198,11 +202,11 @@ def solve(
     if json_out != "-":
         (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
-        err.print(f"{file}: infeasible: {sol.message}", markup=False)
+        say(err, f"{file}: infeasible: {sol.message}")
         if diagnosis is not None:
             print_diagnosis(diagnosis, err)
     elif sol.status.exit_code == EXIT_TIMEOUT:
-        err.print(f"{file}: no plan within the time limit", markup=False)
+        say(err, f"{file}: no plan within the time limit")
     if any(t.name == WORKER_THREAD and t.is_alive() for t in threading.enumerate()):
         # a solve abandoned at the time limit is still unwinding: do not wait for it
         sys.stdout.flush()
@@ -224,7 +228,7 @@ def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, with
         print_solution(sol, out)
         print_alternatives(alts, out)
     if not sol.status.has_plan:
-        err.print(f"{file}: {sol.status.value}: {sol.message}", markup=False)
+        say(err, f"{file}: {sol.status.value}: {sol.message}")
     return sol.status.exit_code
 
 
@@ -264,10 +268,10 @@ def explain(
         raise fail(str(e), EXIT_ERROR)
     code = ex.solution.status.exit_code
     if code == EXIT_INFEASIBLE:
-        err.print(f"{file}: infeasible: no plan to explain; `outopt diagnose {file}` says why", markup=False)
+        say(err, f"{file}: infeasible: no plan to explain; `outopt diagnose {file}` says why")
         raise typer.Exit(code)
     if code == EXIT_TIMEOUT:
-        err.print(f"{file}: no plan within the time limit", markup=False)
+        say(err, f"{file}: no plan within the time limit")
         raise typer.Exit(code)
     if json_out is not None:
         write_output(json_out, ex.to_json())
@@ -284,12 +288,9 @@ def validate(file: FileArg) -> None:
     inst = load_or_exit(file, company=True)
     if isinstance(inst, Company):
         n = sum(len(d.instance.functions) for d in inst.divisions)
-        out.print(f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)", markup=False)
+        say(out, f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)")
         return
-    out.print(
-        f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)",
-        markup=False,
-    )
+    say(out, f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)")
 
 
 def write_results_or_exit(sol, path: Path, **analyses) -> None:
@@ -314,7 +315,7 @@ def convert(
         save(instance, target)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
-    out.print(f"{source} -> {target}", markup=False)
+    say(out, f"{source} -> {target}")
 
 
 @app.command()
@@ -327,7 +328,7 @@ def template(
     if file.suffix.lower() != ".xlsx":
         raise fail(f"{file}: the template is an Excel workbook; name it *.xlsx", EXIT_INVALID)
     write_template(file)
-    out.print(f"{file}: template written", markup=False)
+    say(out, f"{file}: template written")
 
 
 @app.command()
@@ -354,9 +355,9 @@ def batch(
                         force=force, on_start=progress.start, on_result=progress.advance)
     print_batch_summary(run, out)
     if out_dir is not None:
-        err.print(f"results and summary.csv in {out_dir}", markup=False)
+        say(err, f"results and summary.csv in {out_dir}")
     if run.interrupted:
-        err.print("interrupted: finished results are kept", markup=False)
+        say(err, "interrupted: finished results are kept")
         raise typer.Exit(130)
     raise typer.Exit(EXIT_ERROR if run.failed else EXIT_OK)
 
@@ -418,9 +419,9 @@ def frontier(
         print_frontier(result, out)
     if all(p.objective is None for p in result.points):
         if not result.exact:
-            err.print(f"{file}: no plan within the time limit", markup=False)
+            say(err, f"{file}: no plan within the time limit")
             raise typer.Exit(EXIT_TIMEOUT)
-        err.print(f"{file}: no plan anywhere in the range", markup=False)
+        say(err, f"{file}: no plan anywhere in the range")
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
@@ -443,10 +444,10 @@ def pareto(
     if json_out != "-":
         print_pareto(result, instance.currency, out)
     if not result.plans and not result.sweep.exact:
-        err.print(f"{file}: no plan within the time limit", markup=False)
+        say(err, f"{file}: no plan within the time limit")
         raise typer.Exit(EXIT_TIMEOUT)
     if not result.plans:
-        err.print(f"{file}: infeasible: no plan satisfies every rule", markup=False)
+        say(err, f"{file}: infeasible: no plan satisfies every rule")
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
@@ -470,7 +471,7 @@ def generate(
         save(instance, file)
     except InputError as e:
         raise fail(f"{file}: {e.problems[0].message}", EXIT_INVALID)
-    out.print(f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})", markup=False)
+    say(out, f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -267,12 +267,25 @@ def instance_to_data(instance: Instance) -> dict:
     return instance.model_dump(mode="json", exclude_defaults=True)
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, but text holding a Unicode line break (NEL, U+2028, U+2029) is written
+    double-quoted, with escapes: PyYAML's other styles write a NEL as a line break, which reads back
+    as a space."""
+
+    def represent_str(self, data: str):
+        style = '"' if any(c in data for c in "\x85\u2028\u2029") else None
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
 def dump_text(instance: Instance, path: Path) -> None:
     data = instance_to_data(instance)
     if path.suffix.lower() == ".json":
         text = json.dumps(data, indent=2) + "\n"
     else:
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
     atomic_write_text(path, text)
 
 
