@@ -6,11 +6,13 @@ Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
@@ -26,7 +28,7 @@ from outopt.analysis.diagnose import diagnose as diagnose_instance
 from outopt.analysis.diagnose import diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
 from outopt.batch import run_batch
-from outopt.errors import InputError, OutoptError
+from outopt.errors import SHOWN_PROBLEMS, InputError, OutoptError, more_problems
 from outopt.instance.company import Company, load_any
 from outopt.instance.io import load, save
 from outopt.instance.io.atomic import atomic_write_text
@@ -108,22 +110,58 @@ def load_or_exit(path: Path, company: bool = False):
 def invalid(e: InputError, path) -> typer.Exit:
     """Print every problem of an input (file, scenario or option) and return the exit for invalid input."""
     n = len(e.problems)
-    err.print(error_line(f"{e.source or path}: {n} problem{'s' if n > 1 else ''} found"))
-    for p in e.problems:
+    err.print(error_line(f"{e.source or path}: {n:,} problem{'s' if n > 1 else ''} found"))
+    for p in e.problems[:SHOWN_PROBLEMS]:
         say(err, f"  {e.source or path}: {p}")
+    if n > SHOWN_PROBLEMS:
+        say(err, f"  {more_problems(n - SHOWN_PROBLEMS)}")
     return typer.Exit(EXIT_INVALID)
 
 
-def write_output(target: str, text: str) -> None:
+def write_output(target: str | Path, text: str) -> None:
     """'-' writes to stdout (and nothing else goes there); a path is written atomically."""
-    if target == "-":
+    if str(target) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        try:
+        with writing(target):
             atomic_write_text(target, text if text.endswith("\n") else text + "\n")
-        except OSError as e:
-            raise fail(f"cannot write {target}: {e.strerror or e}", EXIT_INVALID) from None
+
+
+@contextlib.contextmanager
+def writing(target) -> Iterator[None]:
+    """An output that cannot be written (a missing folder, a full disk, no permission) is the user's
+    environment, not a bug: ``error: cannot write TARGET: REASON``, exit 2."""
+    try:
+        yield
+    except OSError as e:
+        raise fail(f"cannot write {target}: {e.strerror or e}", EXIT_INVALID) from None
+
+
+def input_files(path: Path, loaded) -> list[tuple[Path, str]]:
+    """The files (or CSV folder) a command reads, with how to call each: the input, and a company's divisions."""
+    files = [(path, "the input file")]
+    if isinstance(loaded, Company):
+        files += [(path.parent / d.path, "an input file (a division of the company)") for d in loaded.divisions if d.path]
+    return files
+
+
+def refuse_over_inputs(inputs: list[tuple[Path, str]], targets: dict[str, str | Path | None]) -> None:
+    """Exit 2 when an output would replace an input, or land inside a CSV folder being read (the next
+    read of that folder would fail). ``targets``: option (``--json``; "" for an argument) -> path
+    (None or '-' for none)."""
+    for option, target in targets.items():
+        if target is None or str(target) == "-":
+            continue
+        flag = f"{option} {target}".strip()
+        out_path = Path(target).resolve()
+        for source, what in inputs:
+            src = source.resolve()
+            if src.is_dir() and (out_path == src or src in out_path.parents):
+                raise fail(f"{flag} is inside the input folder {source}; write the results somewhere else",
+                           EXIT_INVALID)
+            if out_path == src or (out_path.exists() and src.exists() and os.path.samefile(out_path, src)):
+                raise fail(f"{flag} is {what}; write the results somewhere else", EXIT_INVALID)
 
 
 def run_or_exit(source, compute):
@@ -138,7 +176,8 @@ def run_or_exit(source, compute):
 
 def write_outputs(result, json_out: str | None, plot: Path | None = None) -> None:
     if plot is not None:
-        run_or_exit(plot, lambda: result.plot(plot))
+        with writing(plot):
+            run_or_exit(plot, lambda: result.plot(plot))
     if json_out is not None:
         write_output(json_out, result.to_json())
 
@@ -169,6 +208,7 @@ def solve(
     """Solve an instance or a company file: print the plan, totals, status and time."""
     started = time.perf_counter()  # the time limit counts reading the file too
     instance = load_or_exit(file, company=True)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
     options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
@@ -240,6 +280,7 @@ def diagnose(
 ) -> None:
     """Say why an instance has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out})
     try:
         d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
     except OutoptError as e:
@@ -262,6 +303,7 @@ def explain(
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     try:
         ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
     except OutoptError as e:
@@ -297,11 +339,10 @@ def write_results_or_exit(sol, path: Path, **analyses) -> None:
     from outopt.report.files import write_results
 
     try:
-        write_results(sol, path, **analyses)
+        with writing(path):
+            write_results(sol, path, **analyses)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
-    except OSError as e:
-        raise fail(f"{path}: cannot write: {e.strerror}", EXIT_ERROR)
 
 
 @app.command()
@@ -311,8 +352,10 @@ def convert(
 ) -> None:
     """Convert an instance between YAML, JSON, Excel and a folder of CSV files, losslessly."""
     instance = load_or_exit(source)
+    refuse_over_inputs(input_files(source, instance), {"": target})
     try:
-        save(instance, target)
+        with writing(target):
+            save(instance, target)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
     say(out, f"{source} -> {target}")
@@ -321,13 +364,17 @@ def convert(
 @app.command()
 def template(
     file: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write an empty instance workbook: headers, a note per column, data validation."""
     from outopt.instance.io.excel import write_template
 
     if file.suffix.lower() != ".xlsx":
         raise fail(f"{file}: the template is an Excel workbook; name it *.xlsx", EXIT_INVALID)
-    write_template(file)
+    if file.exists() and not force:
+        raise fail(f"{file} exists; use --force to replace it with an empty template", EXIT_INVALID)
+    with writing(file):
+        write_template(file)
     say(out, f"{file}: template written")
 
 
@@ -349,17 +396,40 @@ def batch(
     """Solve many files on local worker processes or a Dask cluster; exit 0 when every input has a plan."""
     if scheduler is not None and not scheduler.startswith(("tcp://", "dask://")):
         raise fail("--scheduler must look like tcp://HOST:PORT", EXIT_INVALID)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"--out {out_dir} is a file, not a folder", EXIT_INVALID)
     progress = BatchProgress(err)
     with progress:
         run = run_batch(paths, out=out_dir, executor=scheduler, workers=workers, time_limit=time_limit,
                         force=force, on_start=progress.start, on_result=progress.advance)
-    print_batch_summary(run, out)
+    report_ignored(run, out_dir)
+    if run.ran:
+        print_batch_summary(run, out)
+    if run.error:
+        raise fail(run.error, EXIT_ERROR)
+    if not run.ran:
+        raise fail("no input to run: " + (f"nothing in {', '.join(map(str, paths))} is a .yaml, .yml or .json file"
+                                         if not run.results and not run.in_out else "every file found was ignored"),
+                   EXIT_INVALID)
     if out_dir is not None:
         say(err, f"results and summary.csv in {out_dir}")
+    if run.summary_error:
+        raise fail(run.summary_error, EXIT_ERROR)
     if run.interrupted:
         say(err, "interrupted: finished results are kept")
         raise typer.Exit(130)
     raise typer.Exit(EXIT_ERROR if run.failed else EXIT_OK)
+
+
+def report_ignored(run, out_dir: Path | None) -> None:
+    """Say which files a batch found but did not run, and why (at most SHOWN_PROBLEMS of them, then a count)."""
+    if run.in_out:
+        say(err, f"ignored {run.in_out:,} file{'s' if run.in_out != 1 else ''} inside the --out folder {out_dir} "
+                 "(results are written there, not read)")
+    for r in run.ignored[:SHOWN_PROBLEMS]:
+        say(err, f"ignored {r.input}: {r.reason}")
+    if len(run.ignored) > SHOWN_PROBLEMS:
+        say(err, f"{more_problems(len(run.ignored) - SHOWN_PROBLEMS).replace('problem', 'file')} ignored")
 
 
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write a chart here (.png or .svg).")]
@@ -377,6 +447,7 @@ def compare(
     from outopt.analysis.scenarios import comparison_to_dict, load_scenarios
 
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance) + [(scenarios, "the scenario file")], {"--json": json_out})
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
                                                              SolveOptions(time_limit=time_limit)))
     if json_out is not None:
@@ -407,11 +478,13 @@ def frontier(
     from outopt.analysis.frontier import frontier as sweep_frontier
 
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--csv": csv_out, "--plot": plot,
+                                                     "--out": out_file})
     result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
                                                       options=SolveOptions(time_limit=time_limit)))
     write_outputs(result, json_out, plot)
     if csv_out is not None:
-        atomic_write_text(csv_out, result.to_csv())
+        write_output(csv_out, result.to_csv())
     if out_file is not None:
         base = run_or_exit(file, lambda: solve_instance(instance))
         write_results_or_exit(base, out_file, frontier=result)
@@ -438,6 +511,7 @@ def pareto(
     from outopt.analysis.pareto import pareto as trace_pareto
 
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--plot": plot})
     result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
                                                     options=SolveOptions(time_limit=time_limit)))
     write_outputs(result, json_out, plot)
@@ -468,7 +542,8 @@ def generate(
         msg = str(e) if "profile" in str(e) or "at least" in str(e) else f"--size must look like 2000x50, got {size!r}"
         raise fail(msg, EXIT_INVALID)
     try:
-        save(instance, file)
+        with writing(file):
+            save(instance, file)
     except InputError as e:
         raise fail(f"{file}: {e.problems[0].message}", EXIT_INVALID)
     say(out, f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})")

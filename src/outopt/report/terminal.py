@@ -172,13 +172,14 @@ def print_batch_summary(run, console: Console) -> None:
     for col, just in [("input", "left"), ("status", "left"), ("net benefit/yr", "right"), ("gap", "right"),
                       ("time", "right"), ("reason", "left")]:
         table.add_column(col, justify=just)
-    for r in sorted(run.results, key=lambda r: r.input):
+    inputs = [r for r in run.results if r.status != "ignored"]
+    for r in sorted(inputs, key=lambda r: r.input):
         status = r.status + (" (skipped)" if r.skipped else "")
         gap = "-" if r.gap is None else f"{r.gap:.2%}"
         add_row(table, r.input, status, money(r.objective), gap, f"{r.seconds:.2f}s", r.reason.splitlines()[0] if r.reason else "")
     console.print(table)
-    skipped = sum(r.skipped for r in run.results)
-    console.print(f"{len(run.results)} of {run.total} inputs: {len(run.results) - len(run.failed)} with a plan "
+    skipped = sum(r.skipped for r in inputs)
+    console.print(f"{len(inputs)} of {run.total - len(run.ignored)} inputs: {len(inputs) - len(run.failed)} with a plan "
                   f"({skipped} skipped as already done), {len(run.failed)} failed, {run.seconds:.1f}s")
 
 

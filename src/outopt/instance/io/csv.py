@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from outopt.errors import InputError, Problem
-from outopt.instance.io.atomic import atomic_write_text
+from outopt.instance.io.atomic import atomic_write_folder, atomic_write_text
 from outopt.instance.io.cells import csv_cell, csv_text
 from outopt.instance.io.limits import ReadLimits, read_bytes, resolve, too_many_cells
 from outopt.instance.io.frames import (
@@ -99,8 +99,14 @@ def _number(v: Any) -> Any:
 
 
 def write_csv_folder(instance: Instance, folder: Path) -> None:
+    """Write the tables as a folder of CSV files, replacing an existing folder whole (its files other
+    than .csv are kept): a failure midway leaves the old folder as it was, never old tables beside new."""
     if folder.exists() and not folder.is_dir():
         raise InputError([Problem("", "exists and is not a folder")], str(folder))
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, t in instance_to_tables(instance).items():
-        atomic_write_text(folder / f"{name}.csv", table_csv(t.columns, t.rows))
+    texts = {f"{name}.csv": table_csv(t.columns, t.rows) for name, t in instance_to_tables(instance).items()}
+
+    def fill(new: Path) -> None:
+        for name, text in texts.items():
+            atomic_write_text(new / name, text)
+
+    atomic_write_folder(folder, fill, keep=lambda entry: entry.suffix.lower() != ".csv")
