@@ -28,13 +28,16 @@ the same content are skipped unless ``force``, and ``summary.csv`` is written at
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import logging
 import os
+import signal
 import stat
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -49,6 +52,7 @@ from outopt.instance.io.limits import ReadLimits
 from outopt.instance.io.text import read_text
 from outopt.instance.schema import Instance
 from outopt.solver import SolveOptions, solve
+from outopt.solver.interrupts import helper_threads
 
 SUFFIXES = (".yaml", ".yml", ".json")
 PLAN = ("optimal", "feasible")
@@ -250,6 +254,80 @@ class SchedulerError(OutoptError, ConnectionError):
 CONNECT_TIMEOUT = "20s"
 
 
+def _start_forkserver() -> bool:
+    """Start multiprocessing's fork server with Ctrl-C ignored, so that the local Dask workers forked
+    from it ignore Ctrl-C too (the fork server hands its inherited 'ignore' to each child). A terminal's
+    Ctrl-C goes to every process of the foreground group: each worker died with a traceback,
+    mid-import or mid-task. Now only this process acts on it, and stops the workers itself
+    (:func:`_stop_at_once`). False where there is no fork server (Windows: workers are spawned)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    from distributed.utils import get_mp_context
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    with dask_config({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context()  # Dask's preload list for the fork server
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return True
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # for the milliseconds of starting two processes
+    # the workers are killed at Ctrl-C; multiprocessing's resource tracker (started here) then warns of
+    # the semaphores it cleans up for them: that is its job, not news
+    warnings = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [warnings, "ignore::UserWarning:multiprocessing.resource_tracker"]))
+    try:
+        forkserver.ensure_running()
+    finally:
+        if warnings is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = warnings
+        signal.signal(signal.SIGINT, handler)
+    return True
+
+
+def dask_config(values: dict):
+    import dask
+
+    return dask.config.set(values)
+
+
+@contextlib.contextmanager
+def deferred_sigint() -> Iterator[list]:
+    """Ctrl-C noted, not raised, inside the block (starting a cluster half-way and abandoning it leaves
+    processes and Dask's exit-time tracebacks); the caller checks the returned list afterwards."""
+    pressed: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        with helper_threads():  # Dask's own threads leave Ctrl-C to the main thread
+            yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop_at_once(owned: list) -> None:
+    """After Ctrl-C: kill the local cluster's worker processes, then close it (a graceful close waits
+    seconds for the running solves; the results are not wanted any more)."""
+    import multiprocessing
+
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("distributed")] + ["distributed"]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # the scheduler's notes on the closed connections
+    for thing in owned:
+        for nanny in getattr(thing, "workers", {}).values():
+            with contextlib.suppress(Exception):
+                nanny.close_gracefully()  # Dask's signal not to restart the worker when it goes away
+            pid = getattr(getattr(getattr(nanny, "process", None), "process", None), "pid", None)
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+    multiprocessing.active_children()  # reap them
+
+
 def _client(executor, workers: int | None):
     """(client, owned resources to close) for an executor spec."""
     from distributed import Client, LocalCluster
@@ -258,8 +336,10 @@ def _client(executor, workers: int | None):
         return executor, []
     if executor in (None, "processes"):
         n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        method = "forkserver" if _start_forkserver() else "spawn"
+        with dask_config({"distributed.worker.multiprocessing-method": method}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
         client = Client(cluster)
         return client, [client, cluster]
     if isinstance(executor, str) and executor.startswith(("dask://", "tcp://")):
@@ -333,9 +413,12 @@ def execute(jobs: list[Job], executor=None, workers: int | None = None, time_lim
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    client, owned = _client(executor, workers)
+    with deferred_sigint() as pressed:
+        client, owned = _client(executor, workers)
     futures = {}
     try:
+        if pressed:
+            raise KeyboardInterrupt
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()) or 1
         chunks = _chunks(runnable, threads)
         futs = client.map(run_chunk, [task] * len(chunks), [[(j.kind, j.data) for j in c] for c in chunks],
@@ -363,6 +446,9 @@ def execute(jobs: list[Job], executor=None, workers: int | None = None, time_lim
             except Exception as err:
                 out = {"status": "error", "reason": f"{type(err).__name__}: {err}"}
             yield _result(job, out)
+    except KeyboardInterrupt:
+        _stop_at_once(owned)
+        raise
     finally:
         for fut in futures:
             fut.cancel()
@@ -464,9 +550,9 @@ class BatchRun:
         return [r for r in self.results if r.status == IGNORED]
 
     @property
-    def ran(self) -> int:
-        """Inputs run or reused (the files found, less those ignored)."""
-        return len(self.results) - len(self.ignored)
+    def inputs(self) -> int:
+        """Inputs to run or reuse: the files found, less those ignored."""
+        return self.total - len(self.ignored)
 
 
 def _digest(path: Path) -> str | None:

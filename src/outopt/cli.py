@@ -403,21 +403,21 @@ def batch(
         run = run_batch(paths, out=out_dir, executor=scheduler, workers=workers, time_limit=time_limit,
                         force=force, on_start=progress.start, on_result=progress.advance)
     report_ignored(run, out_dir)
-    if run.ran:
+    if run.results and run.inputs:
         print_batch_summary(run, out)
     if run.error:
         raise fail(run.error, EXIT_ERROR)
-    if not run.ran:
-        raise fail("no input to run: " + (f"nothing in {', '.join(map(str, paths))} is a .yaml, .yml or .json file"
-                                         if not run.results and not run.in_out else "every file found was ignored"),
-                   EXIT_INVALID)
-    if out_dir is not None:
+    if out_dir is not None and not run.summary_error:
         say(err, f"results and summary.csv in {out_dir}")
     if run.summary_error:
         raise fail(run.summary_error, EXIT_ERROR)
     if run.interrupted:
         say(err, "interrupted: finished results are kept")
-        raise typer.Exit(130)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if not run.inputs:
+        raise fail("no input to run: " + (f"nothing in {', '.join(map(str, paths))} is a .yaml, .yml or .json file"
+                                         if not run.total and not run.in_out else "every file found was ignored"),
+                   EXIT_INVALID)
     raise typer.Exit(EXIT_ERROR if run.failed else EXIT_OK)
 
 

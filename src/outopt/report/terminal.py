@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from outopt.report.text import terminal_text
+from outopt.solver.interrupts import helper_threads
 from outopt.solver.solution import Solution
 
 
@@ -145,7 +146,8 @@ class BatchProgress:
         self.done = self.failed = self.total = 0
 
     def __enter__(self):
-        self.progress.start()
+        with helper_threads():  # the bar's refresh thread never takes a Ctrl-C meant for the main thread
+            self.progress.start()
         return self
 
     def __exit__(self, *exc):
