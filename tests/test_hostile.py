@@ -88,30 +88,36 @@ def declare(dimension: str):
 # --- workbooks --------------------------------------------------------------------------------------
 
 
+def dimension_bomb(tmp_path, rows: int) -> Path:
+    """A workbook whose functions sheet declares A1:XFD1048576 and has ``rows`` rows of one cell each."""
+    path = tmp_path / "rows.xlsx"
+    outopt.save(make(functions=[{"id": "f", "inhouse": {"cost": 1}}]), path)
+
+    def many_rows(xml: bytes) -> bytes:
+        cells = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(3, rows + 3))
+        return declare("A1:XFD1048576")(xml).replace(b"</sheetData>", cells.encode() + b"</sheetData>")
+
+    rewrite(path, sheet_member(path, "functions"), many_rows)
+    return path
+
+
 def test_a_declared_dimension_bomb_costs_nothing(tmp_path):
-    """A small workbook whose sheet declares A1:XFD1048576 took 375 MB (openpyxl padded every row)."""
-    path = small_workbook(tmp_path)
-    rewrite(path, sheet_member(path, "offers"), declare("A1:XFD1048576"))
+    """A 29 KB workbook whose sheet declares A1:XFD1048576 took 375 MB: openpyxl padded every row to
+    16,384 columns."""
+    path = dimension_bomb(tmp_path, 2_000)
     assert path.stat().st_size < 40_000
     m = measured(path)
-    assert m["outcome"] == "read"
+    assert m["outcome"].endswith("\n... and 1,980 more problems")  # each row a function with no option
     assert_cheap(m)
-    assert outopt.load(path) == outopt.load(INSTANCES / "small_business.yaml")
+    small = small_workbook(tmp_path)  # and a declared size never changes what is read
+    rewrite(small, sheet_member(small, "offers"), declare("A1:XFD1048576"))
+    assert outopt.load(small) == outopt.load(INSTANCES / "small_business.yaml")
 
 
 def test_a_dimension_bomb_with_many_real_rows(tmp_path):
     """100,000 real rows under a declared A1:XFD1048576 passed 4 GB (50,000 here, to keep the test short); now
     memory follows the rows really there."""
-    path = tmp_path / "rows.xlsx"
-    outopt.save(make(functions=[{"id": "f", "inhouse": {"cost": 1}}]), path)
-    member = sheet_member(path, "functions")
-
-    def many_rows(xml: bytes) -> bytes:
-        rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(3, 50_003))
-        xml = declare("A1:XFD1048576")(xml)
-        return xml.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
-
-    rewrite(path, member, many_rows)
+    path = dimension_bomb(tmp_path, 50_000)
     assert path.stat().st_size < 500_000
     m = measured(path)
     assert "functions!F3: function '3' has no in-house option and no offer" in m["outcome"]
@@ -322,3 +328,14 @@ def test_a_division_with_one_problem_says_one_problem(tmp_path):
     assert [str(p) for p in info.value.problems] == [
         f"{tmp_path / 'd.yaml'}: functions[0].inhouse.cost: Input should be greater than or equal to 0 (got -1)",
         "divisions[0].path: d.yaml is invalid (1 problem)"]
+
+
+def test_a_long_wrong_value_is_not_repeated_whole(tmp_path):
+    """The error for a 200 MB cell repeated the whole string."""
+    folder = tmp_path / "folder"
+    outopt.save(make(functions=[{"id": "f", "inhouse": {"cost": 1}}]), folder)
+    (folder / "functions.csv").write_text("id,inhouse.cost\nf," + "9x" * 500_000 + "\n")
+    with pytest.raises(outopt.InputError) as info:
+        outopt.load(folder)
+    assert str(info.value) == (f"{folder}: functions.csv:2:2: Input should be a valid number, unable to parse string "
+                               f"as a number (got '{'9x' * 30}'... (1,000,000 characters))")
