@@ -20,10 +20,12 @@ only an input that crashes workers by itself ends as a failure. No failure of on
 the others.
 
 ``run_batch(paths, out=...)`` is what ``outopt batch`` runs: folders are searched for
-instance files, each result is written atomically to ``out`` as it completes (named after
-its input, with the sha256 of the input content), inputs whose result already exists for
-the same content are skipped unless ``force``, and ``summary.csv`` is written at the end
-(also after Ctrl-C, keeping every finished result).
+instance files (what is found but not run is reported as ``ignored``, with the reason), each
+result is written atomically to ``out`` as it completes (named after its input, distinct for
+every input: :func:`result_names`; with the sha256 of the input content and the options that
+change the answer), inputs whose result already answers the same question are skipped unless
+``force``, and ``summary.csv`` is written at the end (also after Ctrl-C, keeping every finished
+result). A result that cannot be written fails its input only.
 """
 
 from __future__ import annotations
@@ -337,11 +339,16 @@ def _client(executor, workers: int | None):
     if executor in (None, "processes"):
         n = workers or os.cpu_count() or 1
         method = "forkserver" if _start_forkserver() else "spawn"
-        with dask_config({"distributed.worker.multiprocessing-method": method}):
+        config = contextlib.ExitStack()  # for the whole run: a worker restarted after a crash comes from it too
+        config.enter_context(dask_config({"distributed.worker.multiprocessing-method": method}))
+        try:
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                    silence_logs=logging.ERROR)
+        except BaseException:
+            config.close()
+            raise
         client = Client(cluster)
-        return client, [client, cluster]
+        return client, [client, cluster, config]
     if isinstance(executor, str) and executor.startswith(("dask://", "tcp://")):
         address = "tcp://" + executor.split("://", 1)[1]
         try:
