@@ -220,12 +220,13 @@ def prepare(item, name: str | None = None, digest: str | None = None) -> Job:
         if job.input_hash is None and path.is_file():
             job.input_hash = input_hash(path)
         if path.suffix.lower() in SUFFIXES and path.is_file():
-            data = read_text(path)
-            if why := not_an_input(data):
+            with gc_paused():
+                data = read_text(path)
+                why = not_an_input(data)
+                loaded = None if why else instance_or_company(data, path)
+            if why:
                 job.kind, job.error = IGNORED, why
                 return job
-            with gc_paused():
-                loaded = instance_or_company(data, path)
         else:
             loaded = load_any(path)
     except InputError as err:

@@ -22,7 +22,6 @@ import contextlib
 import functools
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData, compile_data
+from outopt.solver.interrupts import cancelled_by_ctrl_c
 from outopt.solver.options import SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import status_quo, verify
@@ -222,7 +222,6 @@ class Model:
         brought up to date first and Pyomo's own update is switched off for the run: an update
         touching the HiGHS model discards the starting plan set with ``setSolution``.
         """
-        state = {"interrupted": False}
         timer = None
         stop_at = None
         if remaining is not None:
@@ -234,12 +233,6 @@ class Model:
             if stop_at is not None and time.monotonic() >= stop_at:
                 event.interrupt()
 
-        previous = None
-        if threading.current_thread() is threading.main_thread():
-            def on_sigint(signum, frame):
-                state["interrupted"] = True
-                highs.cancelSolve()
-            previous = signal.signal(signal.SIGINT, on_sigint)
         # None keeps this HiGHS object's setting (0 = HiGHS's default, unless an earlier solve set one)
         _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
         if self._pending_start is not None:
@@ -251,37 +244,36 @@ class Model:
             if len(idx) == highs.getNumCol():
                 highs.setSolution(len(idx), idx, val)
         callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
-        try:
-            if stop_at is not None:
-                for cb in callbacks:
-                    cb.subscribe(on_interrupt_check)
-            if timer:
-                timer.start()
-            results = self._solver.solve(
-                self.pyomo,
-                tee=[sys.stderr] if options.verbose else [],
-                time_limit=remaining,
-                rel_gap=options.gap,
-                threads=options.threads,
-                solver_options=solver_options,
-                load_solutions=False,
-                raise_exception_on_nonoptimal_result=False,
-                auto_updates=_auto_updates_off(),
-            )
-        except Exception as err:  # a solver failure is not a property of the instance
-            raise SolverError(f"HiGHS failed: {err}") from err
-        finally:
-            if timer:
-                timer.cancel()
-            if stop_at is not None:
-                for cb in callbacks:
-                    cb.unsubscribe(on_interrupt_check)
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+        with cancelled_by_ctrl_c(highs) as pressed:
+            try:
+                if stop_at is not None:
+                    for cb in callbacks:
+                        cb.subscribe(on_interrupt_check)
+                if timer:
+                    timer.start()
+                results = self._solver.solve(
+                    self.pyomo,
+                    tee=[sys.stderr] if options.verbose else [],
+                    time_limit=remaining,
+                    rel_gap=options.gap,
+                    threads=options.threads,
+                    solver_options=solver_options,
+                    load_solutions=False,
+                    raise_exception_on_nonoptimal_result=False,
+                    auto_updates=_auto_updates_off(),
+                )
+            except Exception as err:  # a solver failure is not a property of the instance
+                raise SolverError(f"HiGHS failed: {err}") from err
+            finally:
+                if timer:
+                    timer.cancel()
+                if stop_at is not None:
+                    for cb in callbacks:
+                        cb.unsubscribe(on_interrupt_check)
         if highs.getModelStatus() not in _stopped_or_done():
             raise SolverError(f"HiGHS stopped with model status {highs.getModelStatus().name} "
                               f"({results.solver_log[-500:].strip()})")
-        return results, state["interrupted"]
+        return results, bool(pressed)
 
     def _read_back(self, results, interrupted: bool, solve_time: float, t0: float) -> Solution:
         from pyomo.contrib.solver.common.results import (

@@ -47,11 +47,20 @@ def cancelled_by_ctrl_c(highs) -> Iterator[list]:
         pressed.append(True)
         highs.cancelSolve()
 
+    def check(event):  # also at every interrupt check: a cancel just before the run starts is not lost
+        if pressed:
+            event.interrupt()
+
+    callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
+    for cb in callbacks:
+        cb.subscribe(check)
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         yield pressed
     finally:
         signal.signal(signal.SIGINT, previous)
+        for cb in callbacks:
+            cb.unsubscribe(check)
 
 
 def unless_interrupted(sol):
