@@ -147,8 +147,8 @@ def test_depth_and_node_limits_are_settable(tmp_path, monkeypatch):
         "(set OUTOPT_MAX_DEPTH to allow more)"
     ]
     monkeypatch.delenv("OUTOPT_MAX_DEPTH")
-    assert refuse(path, ReadLimits(max_nodes=13))[0] == [
-        "line 1, column 1: the document expands to more than 13 nodes (aliases counted at every use: "
+    assert refuse(path, ReadLimits(max_nodes=13))[0] == [  # at the node that crosses the limit
+        "line 3, column 38: the document expands to more than 13 nodes (aliases counted at every use: "
         "an alias bomb?); set OUTOPT_MAX_YAML_NODES to allow more"
     ]
     monkeypatch.setenv("OUTOPT_MAX_YAML_NODES", "14")

@@ -6,18 +6,20 @@ Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
@@ -26,7 +28,7 @@ from outopt.analysis.diagnose import diagnose as diagnose_instance
 from outopt.analysis.diagnose import diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
 from outopt.batch import run_batch
-from outopt.errors import InputError, OutoptError
+from outopt.errors import SHOWN_PROBLEMS, InputError, OutoptError, more_problems
 from outopt.instance.company import Company, load_any
 from outopt.instance.io import load, save
 from outopt.instance.io.atomic import atomic_write_text
@@ -42,7 +44,9 @@ from outopt.report.terminal import (
     print_frontier,
     print_pareto,
     print_solution,
+    say,
 )
+from outopt.report.text import terminal_text
 from outopt.solver import WORKER_THREAD, SolveOptions
 from outopt.solver import solve as solve_instance
 from outopt.solver.company import DEFAULT_METHOD, METHODS, solve_company
@@ -67,15 +71,12 @@ class GuardedGroup(TyperGroup):
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except KeyboardInterrupt:
-            err.print("[red]error:[/red] interrupted", markup=True)
+            err.print(error_line("interrupted"))
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as e:  # noqa: BLE001 - the last line of defence
             detail = str(e).strip().splitlines()[0] if str(e).strip() else ""
-            err.print(
-                f"[red]error:[/red] internal error ({escape(type(e).__name__ + (': ' + detail if detail else ''))}); "
-                "please report it with the input file",
-                markup=True,
-            )
+            err.print(error_line(f"internal error ({type(e).__name__}{': ' + detail if detail else ''}); "
+                                 "please report it with the input file"))
             raise typer.Exit(EXIT_ERROR) from None
 
 
@@ -89,8 +90,13 @@ app = typer.Typer(
 )
 
 
+def error_line(message: str) -> Text:
+    """``error: MESSAGE``, the message printed as text (it often quotes user text)."""
+    return Text.assemble(("error:", "red"), " ", terminal_text(message, newlines=True))
+
+
 def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
+    err.print(error_line(message))
     return typer.Exit(code)
 
 
@@ -104,22 +110,58 @@ def load_or_exit(path: Path, company: bool = False):
 def invalid(e: InputError, path) -> typer.Exit:
     """Print every problem of an input (file, scenario or option) and return the exit for invalid input."""
     n = len(e.problems)
-    err.print(f"[red]error:[/red] {escape(str(e.source or path))}: {n} problem{'s' if n > 1 else ''} found", markup=True)
-    for p in e.problems:
-        err.print(f"  {e.source or path}: {p}", markup=False)
+    err.print(error_line(f"{e.source or path}: {n:,} problem{'s' if n > 1 else ''} found"))
+    for p in e.problems[:SHOWN_PROBLEMS]:
+        say(err, f"  {e.source or path}: {p}")
+    if n > SHOWN_PROBLEMS:
+        say(err, f"  {more_problems(n - SHOWN_PROBLEMS)}")
     return typer.Exit(EXIT_INVALID)
 
 
-def write_output(target: str, text: str) -> None:
+def write_output(target: str | Path, text: str) -> None:
     """'-' writes to stdout (and nothing else goes there); a path is written atomically."""
-    if target == "-":
+    if str(target) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        try:
+        with writing(target):
             atomic_write_text(target, text if text.endswith("\n") else text + "\n")
-        except OSError as e:
-            raise fail(f"cannot write {target}: {e.strerror or e}", EXIT_INVALID) from None
+
+
+@contextlib.contextmanager
+def writing(target) -> Iterator[None]:
+    """An output that cannot be written (a missing folder, a full disk, no permission) is the user's
+    environment, not a bug: ``error: cannot write TARGET: REASON``, exit 2."""
+    try:
+        yield
+    except OSError as e:
+        raise fail(f"cannot write {target}: {e.strerror or e}", EXIT_INVALID) from None
+
+
+def input_files(path: Path, loaded) -> list[tuple[Path, str]]:
+    """The files (or CSV folder) a command reads, with how to call each: the input, and a company's divisions."""
+    files = [(path, "the input file")]
+    if isinstance(loaded, Company):
+        files += [(path.parent / d.path, "an input file (a division of the company)") for d in loaded.divisions if d.path]
+    return files
+
+
+def refuse_over_inputs(inputs: list[tuple[Path, str]], targets: dict[str, str | Path | None]) -> None:
+    """Exit 2 when an output would replace an input, or land inside a CSV folder being read (the next
+    read of that folder would fail). ``targets``: option (``--json``; "" for an argument) -> path
+    (None or '-' for none)."""
+    for option, target in targets.items():
+        if target is None or str(target) == "-":
+            continue
+        flag = f"{option} {target}".strip()
+        out_path = Path(target).resolve()
+        for source, what in inputs:
+            src = source.resolve()
+            if src.is_dir() and (out_path == src or src in out_path.parents):
+                raise fail(f"{flag} is inside the input folder {source}; write the results somewhere else",
+                           EXIT_INVALID)
+            if out_path == src or (out_path.exists() and src.exists() and os.path.samefile(out_path, src)):
+                raise fail(f"{flag} is {what}; write the results somewhere else", EXIT_INVALID)
 
 
 def run_or_exit(source, compute):
@@ -134,7 +176,8 @@ def run_or_exit(source, compute):
 
 def write_outputs(result, json_out: str | None, plot: Path | None = None) -> None:
     if plot is not None:
-        run_or_exit(plot, lambda: result.plot(plot))
+        with writing(plot):
+            run_or_exit(plot, lambda: result.plot(plot))
     if json_out is not None:
         write_output(json_out, result.to_json())
 
@@ -165,6 +208,7 @@ def solve(
     """Solve an instance or a company file: print the plan, totals, status and time."""
     started = time.perf_counter()  # the time limit counts reading the file too
     instance = load_or_exit(file, company=True)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
     options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
@@ -187,7 +231,7 @@ def solve(
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
         except OutoptError as e:
-            err.print(f"{file}: the diagnosis failed: {e}", markup=False)
+            say(err, f"{file}: the diagnosis failed: {e}")
     if json_out is not None:
         text = sol.to_json()
         if diagnosis is not None:
@@ -198,11 +242,11 @@ def solve(
     if json_out != "-":
         (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
-        err.print(f"{file}: infeasible: {sol.message}", markup=False)
+        say(err, f"{file}: infeasible: {sol.message}")
         if diagnosis is not None:
             print_diagnosis(diagnosis, err)
     elif sol.status.exit_code == EXIT_TIMEOUT:
-        err.print(f"{file}: no plan within the time limit", markup=False)
+        say(err, f"{file}: no plan within the time limit")
     if any(t.name == WORKER_THREAD and t.is_alive() for t in threading.enumerate()):
         # a solve abandoned at the time limit is still unwinding: do not wait for it
         sys.stdout.flush()
@@ -224,7 +268,7 @@ def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, with
         print_solution(sol, out)
         print_alternatives(alts, out)
     if not sol.status.has_plan:
-        err.print(f"{file}: {sol.status.value}: {sol.message}", markup=False)
+        say(err, f"{file}: {sol.status.value}: {sol.message}")
     return sol.status.exit_code
 
 
@@ -236,6 +280,7 @@ def diagnose(
 ) -> None:
     """Say why an instance has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out})
     try:
         d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
     except OutoptError as e:
@@ -258,16 +303,17 @@ def explain(
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     try:
         ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     code = ex.solution.status.exit_code
     if code == EXIT_INFEASIBLE:
-        err.print(f"{file}: infeasible: no plan to explain; `outopt diagnose {file}` says why", markup=False)
+        say(err, f"{file}: infeasible: no plan to explain; `outopt diagnose {file}` says why")
         raise typer.Exit(code)
     if code == EXIT_TIMEOUT:
-        err.print(f"{file}: no plan within the time limit", markup=False)
+        say(err, f"{file}: no plan within the time limit")
         raise typer.Exit(code)
     if json_out is not None:
         write_output(json_out, ex.to_json())
@@ -284,23 +330,19 @@ def validate(file: FileArg) -> None:
     inst = load_or_exit(file, company=True)
     if isinstance(inst, Company):
         n = sum(len(d.instance.functions) for d in inst.divisions)
-        out.print(f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)", markup=False)
+        say(out, f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)")
         return
-    out.print(
-        f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)",
-        markup=False,
-    )
+    say(out, f"{file}: valid ({len(inst.functions)} functions, {len(inst.vendors)} vendors, {len(inst.offers)} offers)")
 
 
 def write_results_or_exit(sol, path: Path, **analyses) -> None:
     from outopt.report.files import write_results
 
     try:
-        write_results(sol, path, **analyses)
+        with writing(path):
+            write_results(sol, path, **analyses)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
-    except OSError as e:
-        raise fail(f"{path}: cannot write: {e.strerror}", EXIT_ERROR)
 
 
 @app.command()
@@ -310,24 +352,30 @@ def convert(
 ) -> None:
     """Convert an instance between YAML, JSON, Excel and a folder of CSV files, losslessly."""
     instance = load_or_exit(source)
+    refuse_over_inputs(input_files(source, instance), {"": target})
     try:
-        save(instance, target)
+        with writing(target):
+            save(instance, target)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
-    out.print(f"{source} -> {target}", markup=False)
+    say(out, f"{source} -> {target}")
 
 
 @app.command()
 def template(
     file: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write an empty instance workbook: headers, a note per column, data validation."""
     from outopt.instance.io.excel import write_template
 
     if file.suffix.lower() != ".xlsx":
         raise fail(f"{file}: the template is an Excel workbook; name it *.xlsx", EXIT_INVALID)
-    write_template(file)
-    out.print(f"{file}: template written", markup=False)
+    if file.exists() and not force:
+        raise fail(f"{file} exists; use --force to replace it with an empty template", EXIT_INVALID)
+    with writing(file):
+        write_template(file)
+    say(out, f"{file}: template written")
 
 
 @app.command()
@@ -348,17 +396,40 @@ def batch(
     """Solve many files on local worker processes or a Dask cluster; exit 0 when every input has a plan."""
     if scheduler is not None and not scheduler.startswith(("tcp://", "dask://")):
         raise fail("--scheduler must look like tcp://HOST:PORT", EXIT_INVALID)
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"--out {out_dir} is a file, not a folder", EXIT_INVALID)
     progress = BatchProgress(err)
     with progress:
         run = run_batch(paths, out=out_dir, executor=scheduler, workers=workers, time_limit=time_limit,
                         force=force, on_start=progress.start, on_result=progress.advance)
-    print_batch_summary(run, out)
-    if out_dir is not None:
-        err.print(f"results and summary.csv in {out_dir}", markup=False)
+    report_ignored(run, out_dir)
+    if run.results and run.inputs:
+        print_batch_summary(run, out)
+    if run.error:
+        raise fail(run.error, EXIT_ERROR)
+    if out_dir is not None and not run.summary_error:
+        say(err, f"results and summary.csv in {out_dir}")
+    if run.summary_error:
+        raise fail(run.summary_error, EXIT_ERROR)
     if run.interrupted:
-        err.print("interrupted: finished results are kept", markup=False)
-        raise typer.Exit(130)
+        say(err, "interrupted: finished results are kept")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if not run.inputs:
+        raise fail("no input to run: " + (f"nothing in {', '.join(map(str, paths))} is a .yaml, .yml or .json file"
+                                         if not run.total and not run.in_out else "every file found was ignored"),
+                   EXIT_INVALID)
     raise typer.Exit(EXIT_ERROR if run.failed else EXIT_OK)
+
+
+def report_ignored(run, out_dir: Path | None) -> None:
+    """Say which files a batch found but did not run, and why (at most SHOWN_PROBLEMS of them, then a count)."""
+    if run.in_out:
+        say(err, f"ignored {run.in_out:,} file{'s' if run.in_out != 1 else ''} inside the --out folder {out_dir} "
+                 "(results are written there, not read)")
+    for r in run.ignored[:SHOWN_PROBLEMS]:
+        say(err, f"ignored {r.input}: {r.reason}")
+    if len(run.ignored) > SHOWN_PROBLEMS:
+        say(err, f"{more_problems(len(run.ignored) - SHOWN_PROBLEMS).replace('problem', 'file')} ignored")
 
 
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write a chart here (.png or .svg).")]
@@ -376,6 +447,7 @@ def compare(
     from outopt.analysis.scenarios import comparison_to_dict, load_scenarios
 
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance) + [(scenarios, "the scenario file")], {"--json": json_out})
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
                                                              SolveOptions(time_limit=time_limit)))
     if json_out is not None:
@@ -406,11 +478,13 @@ def frontier(
     from outopt.analysis.frontier import frontier as sweep_frontier
 
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--csv": csv_out, "--plot": plot,
+                                                     "--out": out_file})
     result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
                                                       options=SolveOptions(time_limit=time_limit)))
     write_outputs(result, json_out, plot)
     if csv_out is not None:
-        atomic_write_text(csv_out, result.to_csv())
+        write_output(csv_out, result.to_csv())
     if out_file is not None:
         base = run_or_exit(file, lambda: solve_instance(instance))
         write_results_or_exit(base, out_file, frontier=result)
@@ -418,9 +492,9 @@ def frontier(
         print_frontier(result, out)
     if all(p.objective is None for p in result.points):
         if not result.exact:
-            err.print(f"{file}: no plan within the time limit", markup=False)
+            say(err, f"{file}: no plan within the time limit")
             raise typer.Exit(EXIT_TIMEOUT)
-        err.print(f"{file}: no plan anywhere in the range", markup=False)
+        say(err, f"{file}: no plan anywhere in the range")
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
@@ -437,16 +511,17 @@ def pareto(
     from outopt.analysis.pareto import pareto as trace_pareto
 
     instance = load_or_exit(file)
+    refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--plot": plot})
     result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
                                                     options=SolveOptions(time_limit=time_limit)))
     write_outputs(result, json_out, plot)
     if json_out != "-":
         print_pareto(result, instance.currency, out)
     if not result.plans and not result.sweep.exact:
-        err.print(f"{file}: no plan within the time limit", markup=False)
+        say(err, f"{file}: no plan within the time limit")
         raise typer.Exit(EXIT_TIMEOUT)
     if not result.plans:
-        err.print(f"{file}: infeasible: no plan satisfies every rule", markup=False)
+        say(err, f"{file}: infeasible: no plan satisfies every rule")
         raise typer.Exit(EXIT_INFEASIBLE)
 
 
@@ -467,10 +542,11 @@ def generate(
         msg = str(e) if "profile" in str(e) or "at least" in str(e) else f"--size must look like 2000x50, got {size!r}"
         raise fail(msg, EXIT_INVALID)
     try:
-        save(instance, file)
+        with writing(file):
+            save(instance, file)
     except InputError as e:
         raise fail(f"{file}: {e.problems[0].message}", EXIT_INVALID)
-    out.print(f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})", markup=False)
+    say(out, f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -23,6 +23,7 @@ from pyomo.environ import Param
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE
 from outopt.solver import stdout_to_stderr
+from outopt.solver.interrupts import cancelled_by_ctrl_c
 
 
 def _param_values(m) -> list:
@@ -69,13 +70,16 @@ class Session:
             self.sync()
             if start is not None:
                 self._set_start(start)
-            try:
-                res = self._solver.solve(m, tee=[], time_limit=remaining, rel_gap=gap, threads=self.threads,
-                                         auto_updates=_UPDATED,
-                                         solver_options={"random_seed": self.seed, **self.highs_options}, load_solutions=False,
-                                         raise_exception_on_nonoptimal_result=False)
-            except Exception as err:
-                raise SolverError(f"HiGHS failed: {err}") from err
+            with cancelled_by_ctrl_c(self._solver._solver_model) as interrupted:
+                try:
+                    res = self._solver.solve(m, tee=[], time_limit=remaining, rel_gap=gap, threads=self.threads,
+                                             auto_updates=_UPDATED,
+                                             solver_options={"random_seed": self.seed, **self.highs_options},
+                                             load_solutions=False, raise_exception_on_nonoptimal_result=False)
+                except Exception as err:
+                    raise SolverError(f"HiGHS failed: {err}") from err
+        if interrupted:  # an analysis has no use for a half-answered question: stop it
+            raise KeyboardInterrupt
         self.solves += 1
         tc = res.termination_condition
         has = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)

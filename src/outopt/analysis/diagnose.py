@@ -41,6 +41,7 @@ from outopt.analysis.limits import (
 )
 from outopt.instance.schema import Instance, group_functions
 from outopt.solver import Model, SolveOptions, build, solve
+from outopt.solver.interrupts import unless_interrupted
 from outopt.solver.solution import Status
 from outopt.verifier.portfolio import Verification, verify
 
@@ -410,7 +411,7 @@ def diagnose(instance: Instance, options: SolveOptions | None = None, **kw) -> D
     options = replace(options or SolveOptions(), **kw)
     t0 = time.perf_counter()
     deadline = None if options.time_limit is None else t0 + options.time_limit
-    sol = solve(instance, options=options)
+    sol = unless_interrupted(solve(instance, options=options))  # Ctrl-C: stop, not diagnose on
     if sol.status.has_plan:
         return Diagnosis(instance, True, solves=1, time=time.perf_counter() - t0)
     if sol.status == Status.TIMEOUT:

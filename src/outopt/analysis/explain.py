@@ -56,6 +56,7 @@ from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, us
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.solver import Model, SolveOptions, build
+from outopt.solver.interrupts import unless_interrupted
 from outopt.solver.solution import Solution
 from outopt.verifier.portfolio import verify
 
@@ -128,7 +129,7 @@ class _Explainer:
         self.options = replace(options, gap=0.0)
         self.model: Model = build(instance)
         start = solution.plan if solution is not None and solution.plan else None
-        self.solution = self.model.solve(self.options, start=start)
+        self.solution = unless_interrupted(self.model.solve(self.options, start=start))
         self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline,
                                fixed_as_bounds=True)
         # every re-solve starts from a verified plan of the pool; HiGHS's large-neighbourhood heuristics
@@ -175,7 +176,8 @@ class _Explainer:
         if left is not None and left <= 0.05:
             return None
         self.solves += 1
-        return self.model.solve(replace(self.options, warm_start=False, time_limit=left), start=start)
+        return unless_interrupted(self.model.solve(replace(self.options, warm_start=False, time_limit=left),
+                                                    start=start))
 
     def admit(self, plan: dict[str, str]) -> float | None:
         """Verify a plan at the instance's costs (its net benefit, None when infeasible); keep it in the

@@ -271,7 +271,7 @@ def _compare(a: Point, b: Point) -> int:
 
 
 class _OutOfTime(Exception):
-    """The sweep's time limit has passed."""
+    """The sweep's time limit has passed, or Ctrl-C stopped it: the walk ends, keeping what it found."""
 
 
 def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, tol: float,
@@ -311,6 +311,8 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
         req = limit.requirement(check) if sol.plan is not None else None
         levels = dict(getattr(check, "level_violation", None) or {}) if check is not None else {}
         points[t] = Point(t, sol.objective, sol.status, sol.plan, req, levels)
+        if sol.interrupted:  # Ctrl-C: the walk stops as at the time limit, keeping what it found
+            raise _OutOfTime()
         return points[t]
 
     proven = (Status.OPTIMAL, Status.INFEASIBLE)
@@ -322,7 +324,7 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
         for t in np.linspace(lower, upper, max(2, steps)):
             run(float(t))
         top = run(upper)
-    except _OutOfTime:
+    except (_OutOfTime, KeyboardInterrupt):  # Ctrl-C between solves too: keep what was found
         complete, top = False, None
     if top is not None and top.plan is not None and top.status in proven:
         c, cur, plan = min(top.requirement, upper), top, top.plan
@@ -334,7 +336,7 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
             t = max(lower, c - step)
             try:
                 p = run(t)
-            except _OutOfTime:
+            except (_OutOfTime, KeyboardInterrupt):  # Ctrl-C between solves too: keep what was found
                 complete = False
                 break
             if p.status not in proven:  # a time limit stopped this solve: no answer below c

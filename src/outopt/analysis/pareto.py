@@ -25,6 +25,7 @@ from outopt.analysis.frontier import Frontier, step_figure, sweep, write_figure
 from outopt.errors import InputError, Problem
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.solver import SolveOptions, build
+from outopt.solver.interrupts import unless_interrupted
 from outopt.verifier.portfolio import verify
 
 
@@ -150,7 +151,8 @@ def pareto(instance: Instance, points: int = 11, tol: float = 1e-4, options=None
     deadline = None if options.time_limit is None else t0 + options.time_limit
     model = build(instance)
     add_max_risk(model, 1.0)
-    best = model.solve(options if deadline is None else replace(options, time_limit=max(0.01, deadline - time.perf_counter())))
+    best = unless_interrupted(model.solve(
+        options if deadline is None else replace(options, time_limit=max(0.01, deadline - time.perf_counter()))))
     top = best.verification.risk if best.plan is not None else 1.0
     result = sweep(model, instance, RiskLimit(), 0.0, max(top, tol), points, tol, options, deadline=deadline)
     found = []

@@ -47,6 +47,7 @@ from outopt.instance.io.text import read_text
 from outopt.instance.schema import Instance
 from outopt.instance.validation import instance_from_data
 from outopt.solver import SolveOptions, solve
+from outopt.solver.interrupts import unless_interrupted
 
 _RELATIVE = re.compile(r"^\s*([*+-])\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*$")
 _OFFER = re.compile(r"^offers\[\s*([^,\]]+?)\s*,\s*([^\]]+?)\s*\]$")
@@ -291,10 +292,10 @@ def compare(instance: Instance, scenarios, options=None) -> pd.DataFrame:
     """
     applied = apply_all(instance, scenarios)
     options = options or SolveOptions()
-    base = solve(instance, options=options)
+    base = unless_interrupted(solve(instance, options=options))
     rows = [_row("base", base, base.plan, base.objective)]
     for sc, inst in applied:
-        rows.append(_row(sc.name, solve(inst, options=options), base.plan, base.objective))
+        rows.append(_row(sc.name, unless_interrupted(solve(inst, options=options)), base.plan, base.objective))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

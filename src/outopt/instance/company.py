@@ -27,6 +27,7 @@ model is in :mod:`outopt.model.company`.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from pydantic import Field, ValidationError
 
 from outopt.errors import InputError, Problem
 from outopt.instance.io import gc_paused, load
+from outopt.instance.io.limits import ReadLimits, check_file
 from outopt.instance.io.text import read_text
 from outopt.instance.schema import INHOUSE, Budget, Id, Instance, NonNegative, _Frozen
 from outopt.instance.validation import (
@@ -159,16 +161,8 @@ def company_from_data(data: Any, base: Path | None = None, source: str | None = 
             problems.append(Problem(where, "give exactly one of `path` (an instance file) or `instance` (inline)"))
             continue
         if "path" in entry:
-            file = (base or Path(".")) / str(entry["path"])
-            if not file.is_file():
-                problems.append(Problem(f"{where}.path", f"file not found: {file}"))
-                continue
-            try:
-                inst = load(file)
-            except InputError as err:
-                src = err.source or str(file)
-                nested.extend(Problem(f"{src}: {p.where}" if p.where else src, p.message) for p in err.problems)
-                problems.append(Problem(f"{where}.path", f"{file} is invalid ({len(err.problems)} problems)"))
+            inst = _division_file(str(entry["path"]), base, f"{where}.path", problems, nested)
+            if inst is None:
                 continue
             default_id = Path(str(entry["path"])).stem
         else:
@@ -193,6 +187,58 @@ def company_from_data(data: Any, base: Path | None = None, source: str | None = 
         # nested file problems first, each already naming its own file
         raise InputError(nested + problems, source)
     return company
+
+
+DIVISION_DIRS = "OUTOPT_DIVISION_DIRS"
+"""Environment variable: folders (separated by the system's path separator) that division files may be
+in besides the company file's own folder."""
+
+
+def division_path(rel: str, base: Path | None) -> Path | None:
+    """The file a division path names, or None when it is outside the company file's folder (and
+    outside every folder of ``OUTOPT_DIVISION_DIRS``). Links are followed before judging, so a link
+    inside the folder to a file outside it is outside."""
+    base = (base or Path(".")).resolve()
+    file = (base / rel).resolve()
+    roots = [base] + [Path(d).resolve() for d in os.environ.get(DIVISION_DIRS, "").split(os.pathsep) if d.strip()]
+    return file if any(file.is_relative_to(root) for root in roots) else None
+
+
+def _division_file(rel: str, base: Path | None, where: str, problems: list[Problem],
+                   nested: list[Problem]) -> Instance | None:
+    """Load one division file; its problems go to ``nested`` (named with the file) when it is an
+    instance file, and only as a summary to ``problems`` otherwise: a file that is not an instance
+    (a credentials file, /etc/passwd) never has its keys or values printed back."""
+    file = division_path(rel, base)
+    if file is None:
+        problems.append(Problem(where, f"'{rel}' is outside the company file's folder; a division file must be in "
+                                       f"that folder or below it (or in a folder named in {DIVISION_DIRS})"))
+        return None
+    if not file.is_file():
+        problems.append(Problem(where, f"file not found: {(base or Path('.')) / rel}"))
+        return None
+    try:
+        if file.suffix.lower() not in TEXT_FORMATS:
+            return load(file)
+        data = read_text(file)
+    except InputError as err:
+        if len(err.problems) == 1 and not err.problems[0].where:  # the file as a whole: size, type, encoding
+            problems.append(Problem(where, f"{rel}: {err.problems[0].message}"))
+        else:  # a place in a file that may not be an instance: not its text
+            at = "; ".join(p.where for p in err.problems[:3] if p.where)
+            nested_or = f" ({at})" if at else ""
+            problems.append(Problem(where, f"{rel} is invalid{nested_or}; run `outopt validate {rel}` for the details"))
+        return None
+    if not isinstance(data, Mapping) or "functions" not in data:
+        problems.append(Problem(where, f"{rel} is not an instance file (it has no `functions`)"))
+        return None
+    try:
+        return instance_from_data(data)
+    except InputError as err:
+        nested.extend(Problem(f"{file}: {p.where}" if p.where else str(file), p.message) for p in err.problems)
+        n = len(err.problems)
+        problems.append(Problem(where, f"{rel} is invalid ({n} problem{'s' if n != 1 else ''})"))
+        return None
 
 
 def check_company(company: Company) -> list[Problem]:
@@ -243,28 +289,49 @@ def load_any(path: str | Path) -> Instance | Company:
     path = Path(path)
     if path.suffix.lower() in TEXT_FORMATS and path.is_file():
         with gc_paused():
-            data = read_text(path)
-            if is_company_data(data):
-                return company_from_data(data, base=path.parent, source=str(path))
-            try:  # an instance: validated from what was read (load(path) would read the file again)
-                return instance_from_data(data)
-            except InputError as err:
-                raise err.with_source(str(path)) from None
+            return instance_or_company(read_text(path), path)
     return load(path)
 
 
-def input_hash(path: str | Path) -> str:
-    """sha256 of an input's content; for a company file, of it and every division file it names."""
-    path = Path(path)
-    h = hashlib.sha256(path.read_bytes())
+def instance_or_company(data: Any, path: Path) -> Instance | Company:
+    """The instance or company in plain data read from ``path`` (validated from what was read:
+    loading the path would read the file again)."""
+    if is_company_data(data):
+        return company_from_data(data, base=path.parent, source=str(path))
     try:
-        data = read_text(path)
-    except Exception:  # an unreadable file is hashed by its bytes only
+        return instance_from_data(data)
+    except InputError as err:
+        raise err.with_source(str(path)) from None
+
+
+def input_hash(path: str | Path, limits: ReadLimits | None = None) -> str:
+    """sha256 of an input's content; for a company file, of it and every division file it names.
+
+    Files are checked against the read limits first (raising :class:`InputError` for a file over
+    the size limit, never reading it) and hashed in chunks, so hashing costs no memory; division
+    files outside the company file's folder are not read."""
+    path = Path(path)
+    limits = check_file(path, limits)
+    h = hashlib.sha256()
+    _hash_into(h, path)
+    try:
+        data = read_text(path, limits)
+    except InputError:  # an unreadable file is hashed by its bytes only
         return h.hexdigest()
     if is_company_data(data) and isinstance(data["divisions"], list):
         for entry in data["divisions"]:
             rel = entry if isinstance(entry, str) else entry.get("path") if isinstance(entry, Mapping) else None
-            file = path.parent / str(rel) if rel is not None else None
+            file = division_path(str(rel), path.parent) if rel is not None else None
             if file is not None and file.is_file():
-                h.update(file.read_bytes())
+                try:
+                    check_file(file, limits)
+                except InputError:
+                    continue
+                _hash_into(h, file)
     return h.hexdigest()
+
+
+def _hash_into(h, path: Path) -> None:
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)

@@ -37,6 +37,16 @@ _MESSAGES = {
 }
 
 
+SHOWN_CHARS = 60
+"""A wrong value is quoted in its message up to this many characters (a 200 MB cell was repeated whole)."""
+
+
+def _shown(value) -> str:
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}... ({len(value):,} characters)"
+    return repr(value)
+
+
 def _problem(error: dict) -> Problem:
     kind = error["type"]
     message = _MESSAGES.get(kind)
@@ -44,7 +54,7 @@ def _problem(error: dict) -> Problem:
         message = error["msg"]
         value = error.get("input")
         if isinstance(value, (str, int, float, bool)) or value is None:
-            message += f" (got {value!r})"
+            message += f" (got {_shown(value)})"
     return Problem(location(error["loc"]), message)
 
 

@@ -8,6 +8,7 @@ touched) and :func:`svg` turns a chart into inline SVG for the HTML report.
 from __future__ import annotations
 
 import io
+import warnings
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -15,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from outopt.report import tables
+from outopt.report.text import chart_label
 from outopt.solver.solution import Solution
 
 BLUE, GREEN, RED, GREY = "#2b6cb0", "#2f855a", "#c53030", "#718096"
@@ -34,14 +36,15 @@ def detached(kind: str):
 
 def _money_axis(axis, currency: str) -> None:
     axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:,.0f}k" if abs(x) >= 1000 else f"{x:,.0f}"))
-    axis.set_label_text(currency + " per year")
+    axis.set_label_text(chart_label(currency + " per year"))
 
 
 def spend(sol: Solution, ax=None):
     """Horizontal bars: yearly spend per engaged vendor."""
     ax = _axes(ax)
     v = tables.vendor_spend(sol).iloc[::-1]
-    ax.barh(v["name"], v["spend"], color=BLUE)
+    ax.barh(range(len(v)), v["spend"], color=BLUE)
+    ax.set_yticks(range(len(v)), [chart_label(n) for n in v["name"]])
     for y, (s, share) in enumerate(zip(v["spend"], v["share"])):
         ax.text(s, y, f" {share:.0%}", va="center", fontsize=8)
     _money_axis(ax.xaxis, sol.instance.currency)
@@ -67,7 +70,7 @@ def waterfall(sol: Solution, ax=None, top: int = 10):
     if levels:  # start the axis near the lowest level so the steps are visible
         low, high = min(levels), max(levels)
         ax.set_ylim(bottom=max(0.0, low - 0.5 * (high - low)) if high > low else 0.0)
-    ax.set_xticks(range(len(w)), w["step"], rotation=35, ha="right", fontsize=7)
+    ax.set_xticks(range(len(w)), [chart_label(step) for step in w["step"]], rotation=35, ha="right", fontsize=7)
     _money_axis(ax.yaxis, sol.instance.currency)
     ax.set_title("Recurring cost: all in-house to the plan", loc="left", fontsize=10)
     return ax
@@ -77,9 +80,11 @@ def resources(sol: Solution, ax=None):
     """Units of each internal resource: used by the plan, freed, against capacity."""
     ax = _axes(ax, SIZES["resources"])
     r = tables.resource_use(sol).iloc[::-1]
-    ax.barh(r["name"], r["used"], color=BLUE, label="used by the plan")
-    ax.barh(r["name"], r["freed"].clip(lower=0), left=r["used"], color=GREEN, alpha=0.6, label="freed for other work")
-    ax.scatter(r["capacity"], r["name"], marker="|", s=400, color=RED, label="capacity", zorder=3)
+    at = range(len(r))
+    ax.barh(at, r["used"], color=BLUE, label="used by the plan")
+    ax.barh(at, r["freed"].clip(lower=0), left=r["used"], color=GREEN, alpha=0.6, label="freed for other work")
+    ax.scatter(r["capacity"], at, marker="|", s=400, color=RED, label="capacity", zorder=3)
+    ax.set_yticks(at, [chart_label(n) for n in r["name"]])
     ax.set_xlabel("units (e.g. FTE)")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("Internal resources", loc="left", fontsize=10)
@@ -94,8 +99,8 @@ def frontier(frame: pd.DataFrame, ax=None, x: str | None = None, y: str | None =
     y = y or ("objective" if "objective" in frame.columns else [c for c in numeric if c != x][0])
     frame = frame.sort_values(x)
     ax.plot(frame[x], pd.to_numeric(frame[y], errors="coerce"), marker="o", color=BLUE, drawstyle="steps-post")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y + (f" ({currency})" if currency else ""))
+    ax.set_xlabel(chart_label(x))
+    ax.set_ylabel(chart_label(y + (f" ({currency})" if currency else "")))
     ax.set_title("Frontier", loc="left", fontsize=10)
     ax.grid(alpha=0.3)
     return ax
@@ -135,7 +140,9 @@ def svg(ax_or_fig) -> str:
     """Inline SVG of a chart (no external references), and close its figure."""
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
+    with warnings.catch_warnings():  # a name in a script the font lacks is drawn as boxes, not an error
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     if plt.fignum_exists(getattr(fig, "number", -1)):
         plt.close(fig)
     text = buf.getvalue()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes, atomic_write_text
-from outopt.instance.io.cells import set_excel_cell
+from outopt.instance.io.cells import EXCEL_CELL_CHARS, set_excel_cell
 from outopt.instance.io.csv import table_csv
 from outopt.report import tables
 from outopt.solver.solution import Solution
@@ -33,6 +33,15 @@ def _value(v):
     return v.item() if hasattr(v, "item") else v
 
 
+def _cell(v):
+    """A value for a results workbook: text longer than a cell holds is cut, with an ellipsis
+    (the JSON keeps it whole)."""
+    v = _value(v)
+    if isinstance(v, str) and len(v) > EXCEL_CELL_CHARS:
+        return v[:EXCEL_CELL_CHARS - 1] + "…"
+    return v
+
+
 def results_workbook(sol: Solution, extra: Mapping[str, pd.DataFrame] | None = None) -> bytes:
     """Sheets decisions, totals, vendors, resources, limits (and any extra tables)."""
     from openpyxl import Workbook
@@ -43,12 +52,12 @@ def results_workbook(sol: Solution, extra: Mapping[str, pd.DataFrame] | None = N
     for name, frame in {**tables.tables(sol), **(extra or {})}.items():
         ws = wb.create_sheet(name[:31])
         for j, c in enumerate(frame.columns, start=1):
-            set_excel_cell(ws.cell(row=1, column=j), str(c))
+            set_excel_cell(ws.cell(row=1, column=j), _cell(str(c)))
             ws.cell(row=1, column=j).font = Font(bold=True)
             ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = max(12, len(str(c)) + 4)
         for i, row in enumerate(frame.itertuples(index=False), start=2):
             for j, v in enumerate(row, start=1):
-                v = _value(v)
+                v = _cell(v)
                 if v is not None:
                     set_excel_cell(ws.cell(row=i, column=j), v)
         ws.freeze_panes = "A2"

@@ -100,7 +100,7 @@ def summary(sol: Solution) -> str:
         parts.append(f"The search stopped at a limit; a better plan may exist (gap {sol.gap:.2%})."
                      if sol.gap is not None else "The search stopped at a limit; a better plan may exist.")
     lim = tables.limits(sol)
-    tight = lim[lim["binding"]]["limit"].tolist()
+    tight = lim.loc[lim["binding"].astype(bool), "limit"].tolist()  # (an empty frame's column is not boolean)
     if tight:
         parts.append("Limits reached: " + html.escape(", ".join(tight)) + ".")
     return " ".join(parts)

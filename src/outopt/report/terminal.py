@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from outopt.report.text import terminal_text
+from outopt.solver.interrupts import helper_threads
 from outopt.solver.solution import Solution
+
+
+def add_row(table: Table, *cells) -> None:
+    """A table row of user text: every cell shown as text (escapes visible, no markup)."""
+    table.add_row(*(c if isinstance(c, Text) else terminal_text(c) for c in cells))
+
+
+def say(console: Console, text: str) -> None:
+    """Print a line (or lines) of text that may hold user text: escapes visible, no markup."""
+    console.print(terminal_text(text, newlines=True))
+
+
+def titled(title: str, **kw) -> Table:
+    """A table whose title (which holds user text) is never read as markup."""
+    return Table(title=terminal_text(title), title_justify="left", **kw)
 
 
 def money(x: float | None, currency: str = "") -> str:
@@ -15,55 +33,55 @@ def money(x: float | None, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
-def status_line(sol, currency: str, after_status: str = "") -> str:
+def status_line(sol, currency: str, after_status: str = "") -> Text:
     """The closing line of a solve report: status, bound and gap, time, message."""
-    line = f"status: [bold]{sol.status.value}[/bold]{after_status}"
+    line = f"{after_status}"
     if sol.gap is not None:
         line += f"  bound {money(sol.bound, currency)}  gap {sol.gap:.4%}"
     line += f"  time {sol.total_time:.2f}s"
     if sol.message:
         line += f"  ({sol.message})"
-    return line
+    return Text.assemble("status: ", terminal_text(sol.status.value, style="bold"), terminal_text(line))
 
 
 def print_solution(sol: Solution, console: Console) -> None:
     """Decisions, totals against all in-house and the status quo, status and time."""
     cur = sol.instance.currency
     if sol.plan is not None:
-        table = Table(title=f"{sol.instance.name}: plan", title_justify="left")
+        table = titled(f"{sol.instance.name}: plan")
         for col, just in [("function", "left"), ("provider", "left"), ("yearly cost", "right"),
                           ("one-off", "right"), ("benefit/yr", "right"), ("change", "left")]:
             table.add_column(col, justify=just)
         for row in sol.assignments.itertuples():
             change = f"from {row.current}" if row.changed else ""
-            table.add_row(row.function, row.provider, money(row.yearly_cost), money(row.one_off),
+            add_row(table, row.function, row.provider, money(row.yearly_cost), money(row.one_off),
                           money(row.benefit), change)
         console.print(table)
         t = sol.totals()
         totals = Table(show_header=False, box=None, padding=(0, 2))
-        totals.add_row("recurring cost per year", money(t["operating_cost"], cur))
-        totals.add_row("  all in-house", money(t["all_inhouse_operating_cost"], cur))
+        add_row(totals, "recurring cost per year", money(t["operating_cost"], cur))
+        add_row(totals, "  all in-house", money(t["all_inhouse_operating_cost"], cur))
         if "status_quo_operating_cost" in t:
-            totals.add_row("  status quo", money(t["status_quo_operating_cost"], cur))
-        totals.add_row("one-off cost", money(t["transition_cost"], cur))
-        totals.add_row("net benefit per year vs all in-house", money(t["net_benefit_vs_all_inhouse"], cur))
+            add_row(totals, "  status quo", money(t["status_quo_operating_cost"], cur))
+        add_row(totals, "one-off cost", money(t["transition_cost"], cur))
+        add_row(totals, "net benefit per year vs all in-house", money(t["net_benefit_vs_all_inhouse"], cur))
         if "net_benefit_vs_status_quo" in t:
-            totals.add_row("net benefit per year vs status quo", money(t["net_benefit_vs_status_quo"], cur))
+            add_row(totals, "net benefit per year vs status quo", money(t["net_benefit_vs_status_quo"], cur))
         for key, label in (("volume_discounts", "volume discounts per year"), ("bundle_savings", "bundle savings per year"),
                            ("soft_penalty", "soft-rule penalties per year (in the net benefit)")):
             if key in t:
-                totals.add_row(label, money(t[key], cur))
-        totals.add_row("functions outsourced", f"{t['functions_outsourced']} of {len(sol.plan)}")
-        totals.add_row("vendors engaged", str(t["vendors_engaged"]))
+                add_row(totals, label, money(t[key], cur))
+        add_row(totals, "functions outsourced", f"{t['functions_outsourced']} of {len(sol.plan)}")
+        add_row(totals, "vendors engaged", str(t["vendors_engaged"]))
         console.print(totals)
         soft = sol.soft_violations
         if len(soft):
-            broken = Table(title="soft rules broken", title_justify="left")
+            broken = titled("soft rules broken")
             for col, just in [("rule", "left"), ("by", "right"), ("unit", "left"), ("cost/yr", "right"),
                               ("priority", "right"), ("detail", "left")]:
                 broken.add_column(col, justify=just)
             for row in soft.itertuples():
-                broken.add_row(row.rule, f"{row.amount:,.4g}", row.unit, money(row.cost, cur),
+                add_row(broken, row.rule, f"{row.amount:,.4g}", row.unit, money(row.cost, cur),
                                "-" if row.priority is None or row.priority != row.priority else str(int(row.priority)),
                                row.detail)
             console.print(broken)
@@ -76,37 +94,38 @@ def print_company_solution(sol, console: Console) -> None:
     if sol.plans is not None:
         rows = sol.assignments
         for d in sol.company.divisions:
-            table = Table(title=f"{d.instance.name} ({d.id}): plan", title_justify="left")
+            table = titled(f"{d.instance.name} ({d.id}): plan")
             for col, just in [("function", "left"), ("provider", "left"), ("yearly cost", "right"),
                               ("one-off", "right"), ("benefit/yr", "right")]:
                 table.add_column(col, justify=just)
             for row in rows[rows["division"] == d.id].itertuples():
-                table.add_row(row.function, row.provider, money(row.yearly_cost), money(row.one_off), money(row.benefit))
+                add_row(table, row.function, row.provider, money(row.yearly_cost), money(row.one_off), money(row.benefit))
             console.print(table)
         t = sol.totals()
-        totals = Table(title=f"{sol.company.name}: corporate totals", title_justify="left", show_header=False,
+        totals = titled(f"{sol.company.name}: corporate totals", show_header=False,
                        box=None, padding=(0, 2))
-        totals.add_row("recurring cost per year", money(t["operating_cost"], cur))
-        totals.add_row("  all in-house", money(t["all_inhouse_operating_cost"], cur))
-        totals.add_row("  retainers (paid once)", money(t["retainers"], cur))
-        totals.add_row("one-off cost", money(t["transition_cost"], cur))
-        totals.add_row("net benefit per year vs all in-house", money(t["net_benefit_vs_all_inhouse"], cur))
-        totals.add_row("functions outsourced", str(t["functions_outsourced"]))
-        totals.add_row("vendors engaged", f"{t['vendors_engaged']} ({', '.join(sol.verification.engaged)})")
+        add_row(totals, "recurring cost per year", money(t["operating_cost"], cur))
+        add_row(totals, "  all in-house", money(t["all_inhouse_operating_cost"], cur))
+        add_row(totals, "  retainers (paid once)", money(t["retainers"], cur))
+        add_row(totals, "one-off cost", money(t["transition_cost"], cur))
+        add_row(totals, "net benefit per year vs all in-house", money(t["net_benefit_vs_all_inhouse"], cur))
+        add_row(totals, "functions outsourced", str(t["functions_outsourced"]))
+        add_row(totals, "vendors engaged", f"{t['vendors_engaged']} ({', '.join(sol.verification.engaged)})")
         console.print(totals)
         voc = sol.value_of_coordination
         if voc:
-            table = Table(title="value of coordination: each division alone, corporate budget split by in-house cost",
-                          title_justify="left")
+            table = titled("value of coordination: each division alone, corporate budget split by in-house cost")
             for col, just in [("division", "left"), ("share", "right"), ("operating budget", "right"),
                               ("one-off budget", "right"), ("status", "left"), ("net benefit/yr", "right")]:
                 table.add_column(col, justify=just)
             for a in voc["divisions"]:
-                table.add_row(a["division"], f"{a['share']:.1%}", money(a["budget_operating"]),
+                add_row(table, a["division"], f"{a['share']:.1%}", money(a["budget_operating"]),
                               money(a["budget_transition"]), a["status"], money(a["objective"]))
             console.print(table)
-            console.print(f"divisions alone: {money(voc['separate'], cur)}   joint: {money(voc['joint'], cur)}   "
-                          f"value of coordination: [bold]{money(voc['value'], cur)}[/bold] per year")
+            console.print(Text.assemble(
+                terminal_text(f"divisions alone: {money(voc['separate'], cur)}   joint: {money(voc['joint'], cur)}   "
+                              "value of coordination: "),
+                terminal_text(money(voc["value"], cur), style="bold"), " per year"))
             if voc["separate_plans_feasible_for_company"] is False:
                 console.print("  (the divisions' separate plans together break a corporate limit)")
     console.print(status_line(sol, cur, f" ({sol.method})"))
@@ -127,7 +146,8 @@ class BatchProgress:
         self.done = self.failed = self.total = 0
 
     def __enter__(self):
-        self.progress.start()
+        with helper_threads():  # the bar's refresh thread never takes a Ctrl-C meant for the main thread
+            self.progress.start()
         return self
 
     def __exit__(self, *exc):
@@ -150,58 +170,57 @@ class BatchProgress:
 
 def print_batch_summary(run, console: Console) -> None:
     """One row per input (status, net benefit, gap, time, reason), then the counts."""
-    table = Table(title="batch summary", title_justify="left")
+    table = titled("batch summary")
     for col, just in [("input", "left"), ("status", "left"), ("net benefit/yr", "right"), ("gap", "right"),
                       ("time", "right"), ("reason", "left")]:
         table.add_column(col, justify=just)
-    for r in sorted(run.results, key=lambda r: r.input):
+    inputs = [r for r in run.results if r.status != "ignored"]
+    for r in sorted(inputs, key=lambda r: r.input):
         status = r.status + (" (skipped)" if r.skipped else "")
         gap = "-" if r.gap is None else f"{r.gap:.2%}"
-        table.add_row(r.input, status, money(r.objective), gap, f"{r.seconds:.2f}s", r.reason.splitlines()[0] if r.reason else "")
+        add_row(table, r.input, status, money(r.objective), gap, f"{r.seconds:.2f}s", r.reason.splitlines()[0] if r.reason else "")
     console.print(table)
-    skipped = sum(r.skipped for r in run.results)
-    console.print(f"{len(run.results)} of {run.total} inputs: {len(run.results) - len(run.failed)} with a plan "
+    skipped = sum(r.skipped for r in inputs)
+    console.print(f"{len(inputs)} of {run.total - len(run.ignored)} inputs: {len(inputs) - len(run.failed)} with a plan "
                   f"({skipped} skipped as already done), {len(run.failed)} failed, {run.seconds:.1f}s")
 
 
 def print_diagnosis(diagnosis, console: Console) -> None:
     """An infeasible instance's repairs and conflicting rules, in sentences (see outopt.analysis.diagnose)."""
     for line in diagnosis.lines():
-        console.print(line, markup=False)
+        say(console, line)
 
 
 def print_explanation(expl, console: Console) -> None:
     """Regrets, break-even costs and binding limits of a plan (see outopt.analysis.explain)."""
     cur = expl.instance.currency
     sol = expl.solution
-    console.print(f"{expl.instance.name}: net benefit {money(sol.objective, cur)}/yr ({sol.status.value})", markup=False)
-    table = Table(title="Decisions: regret = yearly net benefit lost if the function must go to its runner-up",
-                  title_justify="left")
+    say(console, f"{expl.instance.name}: net benefit {money(sol.objective, cur)}/yr ({sol.status.value})")
+    table = titled("Decisions: regret = yearly net benefit lost if the function must go to its runner-up")
     for col, just in [("function", "left"), ("provider", "left"), ("runner-up", "left"), ("regret/yr", "right"),
                       ("other decisions that change", "left")]:
         table.add_column(col, justify=just)
     for r in expl.functions:
         changes = ", ".join(f"{c['function']} -> {c['to']}" for c in r["changes"])
-        table.add_row(r["function"], r["provider"], r["runner_up"] or "none possible", money(r["regret"]), changes)
+        add_row(table, r["function"], r["provider"], r["runner_up"] or "none possible", money(r["regret"]), changes)
     console.print(table)
-    offers = Table(title="Offers not chosen: break-even = the yearly cost at which the offer enters the optimal plan",
-                   title_justify="left")
+    offers = titled("Offers not chosen: break-even = the yearly cost at which the offer enters the optimal plan")
     for col, just in [("function", "left"), ("vendor", "left"), ("cost/yr", "right"), ("break-even", "right"),
                       ("", "left")]:
         offers.add_column(col, justify=just)
     for r in expl.offers:
         be = "never" if r["break_even_cost"] is None else money(r["break_even_cost"])
-        offers.add_row(r["function"], r["vendor"], money(r["cost"]), be, r["reason"])
+        add_row(offers, r["function"], r["vendor"], money(r["cost"]), be, r["reason"])
     console.print(offers)
-    limits = Table(title="Limits: binding = used to within one step; value of one more unit by re-solving "
-                         "with the limit relaxed by the step", title_justify="left")
+    limits = titled("Limits: binding = used to within one step; value of one more unit by re-solving "
+                         "with the limit relaxed by the step")
     for col, just in [("limit", "left"), ("", "left"), ("used", "right"), ("of", "right"), ("binding", "left"),
                       ("step", "right"), ("gain/yr", "right"), ("per unit", "right"), ("LP dual", "right")]:
         limits.add_column(col, justify=just)
     for r in expl.limits:
         def num(x):
             return "-" if x is None else (f"{x:.4g}" if abs(x) < 10 else money(x))
-        limits.add_row(r["limit"], r["label"], num(r["used"]), num(r["current"]), "yes" if r["binding"] else "no",
+        add_row(limits, r["limit"], r["label"], num(r["used"]), num(r["current"]), "yes" if r["binding"] else "no",
                        num(r["step"]) if r["binding"] else "", money(r["gain"]), num(r["value_of_unit"]),
                        num(r["lp_dual"]))
     console.print(limits)
@@ -216,14 +235,14 @@ def number(x: float) -> str:
 
 def print_comparison(table, currency: str, console: Console) -> None:
     """One row per scenario: status, net benefit, change against the base, recurring cost, vendors, changed functions."""
-    t = Table(title=f"scenarios (amounts in {currency} per year)", title_justify="left")
+    t = titled(f"scenarios (amounts in {currency} per year)")
     for col, just in [("scenario", "left"), ("status", "left"), ("net benefit", "right"), ("vs base", "right"),
                       ("recurring cost", "right"), ("vendors", "left"), ("changed", "left")]:
         t.add_column(col, justify=just, no_wrap=col == "scenario")
     for r in table.to_dict("records"):
         has = r["status"] in ("optimal", "feasible")
         delta = "" if not has or r["delta"] is None else f"{r['delta']:+,.0f}"
-        t.add_row(r["scenario"], r["status"], money(r["objective"] if has else None), delta,
+        add_row(t, r["scenario"], r["status"], money(r["objective"] if has else None), delta,
                   money(r["total_cost"] if has else None), " ".join(r["vendors"]),
                   " ".join(r["changed"]) or ("-" if has else ""))
     console.print(t)
@@ -232,14 +251,14 @@ def print_comparison(table, currency: str, console: Console) -> None:
 def print_frontier(result, console: Console) -> None:
     """The breakpoints, what changes at each, and the grid of points."""
     cur = result.currency
-    console.print(f"{result.param} from {number(result.lower)} to {number(result.upper)}: {len(result.breakpoints)} "
+    say(console, f"{result.param} from {number(result.lower)} to {number(result.upper)}: {len(result.breakpoints)} "
                   f"breakpoint{'s' if len(result.breakpoints) != 1 else ''} (tolerance {result.tolerance:.3g}), "
                   f"{len(result.points)} solves in {result.time:.2f}s{'' if result.exact else ' (not all proven optimal)'}")
     if result.prioritised:
         console.print("soft rules with priority levels rank plans first by least violation, level by level; "
                       "net benefit can fall where the limit rises")
     if result.breakpoints:
-        t = Table(title="breakpoints", title_justify="left")
+        t = titled("breakpoints")
         for col, just in [("at", "right"), ("net benefit below", "right"), ("above", "right"), ("what changes", "left")]:
             t.add_column(col, justify=just)
         for b in result.breakpoints:
@@ -247,25 +266,25 @@ def print_frontier(result, console: Console) -> None:
                 what = "below: no plan"
             else:
                 what = "; ".join(f"{c['function']}: {c['below']} -> {c['above']}" for c in b.changes)
-            t.add_row(number(b.at), money(b.objective_below, cur), money(b.objective_above, cur), what)
+            add_row(t, number(b.at), money(b.objective_below, cur), money(b.objective_above, cur), what)
         console.print(t)
-    grid = Table(title="points", title_justify="left")
+    grid = titled("points")
     for col, just in [("value", "right"), ("net benefit/yr", "right"), ("status", "left")]:
         grid.add_column(col, justify=just)
     for p in result.points:
-        grid.add_row(number(p.value), money(p.objective, cur), p.status.value)
+        add_row(grid, number(p.value), money(p.objective, cur), p.status.value)
     console.print(grid)
 
 
 def print_pareto(result, currency: str, console: Console) -> None:
     """The efficient plans, least risk first."""
-    t = Table(title=f"efficient plans (net benefit against risk), {len(result.sweep.points)} solves "
-                    f"in {result.time:.2f}s", title_justify="left")
+    t = titled(f"efficient plans (net benefit against risk), {len(result.sweep.points)} solves "
+                    f"in {result.time:.2f}s")
     for col, just in [("risk", "right"), ("net benefit/yr", "right"), ("outsourced", "right"), ("vendors", "left")]:
         t.add_column(col, justify=just)
     for p in result.plans:
         n = sum(1 for v in p.plan.values() if v != "inhouse")
-        t.add_row(f"{p.risk:.4f}", money(p.objective, currency), str(n), ", ".join(p.vendors))
+        add_row(t, f"{p.risk:.4f}", money(p.objective, currency), str(n), ", ".join(p.vendors))
     console.print(t)
 
 
@@ -275,11 +294,11 @@ def print_alternatives(result, console: Console) -> None:
         return
     cur = result.plans[0].instance.currency
     within = "" if result.within is None else f" within {result.within:.2%} of the optimum"
-    t = Table(title=f"{len(result.plans)} best plans{within}", title_justify="left")
+    t = titled(f"{len(result.plans)} best plans{within}")
     for col, just in [("#", "right"), ("net benefit/yr", "right"), ("vs best", "right"), ("differs from the best", "left")]:
         t.add_column(col, justify=just)
     top = result.plans[0].objective
     for i, s in enumerate(result.plans):
         diff = "; ".join(f"{d['function']}: {d['provider']} (best: {d['best']})" for d in result.differences(i))
-        t.add_row(str(i + 1), money(s.objective, cur), f"{s.objective - top:+,.0f}" if i else "", diff or "-")
+        add_row(t, str(i + 1), money(s.objective, cur), f"{s.objective - top:+,.0f}" if i else "", diff or "-")
     console.print(t)

@@ -22,7 +22,6 @@ import contextlib
 import functools
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData, compile_data
+from outopt.solver.interrupts import cancelled_by_ctrl_c
 from outopt.solver.options import SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import status_quo, verify
@@ -293,7 +293,8 @@ def deadline_guard(highs, remaining: float | None):
     """Stop a HiGHS run at the deadline and on Ctrl-C; yields a state whose "interrupted" says Ctrl-C came.
 
     HiGHS's interrupt callbacks (simplex, IPM, MIP) check the deadline themselves and interrupt once it
-    has passed; a watchdog's ``cancelSolve`` backs them up. Ctrl-C (in the main thread) cancels the run.
+    has passed; a watchdog's ``cancelSolve`` backs them up. Ctrl-C (in the main thread) cancels the run
+    (:func:`~outopt.solver.interrupts.cancelled_by_ctrl_c`).
     """
     state = {"interrupted": False}
     timer = None
@@ -307,28 +308,22 @@ def deadline_guard(highs, remaining: float | None):
         if stop_at is not None and time.monotonic() >= stop_at:
             event.interrupt()
 
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        def on_sigint(signum, frame):
-            state["interrupted"] = True
-            highs.cancelSolve()
-        previous = signal.signal(signal.SIGINT, on_sigint)
     callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
-    try:
-        if stop_at is not None:
-            for cb in callbacks:
-                cb.subscribe(on_interrupt_check)
-        if timer:
-            timer.start()
-        yield state
-    finally:
-        if timer:
-            timer.cancel()
-        if stop_at is not None:
-            for cb in callbacks:
-                cb.unsubscribe(on_interrupt_check)
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+    with cancelled_by_ctrl_c(highs) as pressed:
+        try:
+            if stop_at is not None:
+                for cb in callbacks:
+                    cb.subscribe(on_interrupt_check)
+            if timer:
+                timer.start()
+            yield state
+        finally:
+            state["interrupted"] = bool(pressed)
+            if timer:
+                timer.cancel()
+            if stop_at is not None:
+                for cb in callbacks:
+                    cb.unsubscribe(on_interrupt_check)
 
 
 def set_start(highs, idx: list[int], val: list[float]) -> None:

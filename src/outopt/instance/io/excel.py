@@ -20,7 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes
-from outopt.instance.io.cells import set_excel_cell
+from outopt.instance.io.cells import EXCEL_CELL_CHARS, CellTooLong, excel_text, from_excel_text, set_excel_cell
 from outopt.instance.io.frames import (
     REFERENCES,
     RULES,
@@ -34,9 +34,12 @@ from outopt.instance.io.frames import (
     rule_item_columns,
     rule_kinds,
     settings_rows,
+    sheet_names,
     table_fields,
     table_model,
 )
+from outopt.instance.io.limits import ReadLimits, resolve, too_many_cells
+from outopt.instance.io.xlsx_guard import check_workbook
 from outopt.instance.schema import INHOUSE, Instance
 
 HEADER_FONT = Font(bold=True)
@@ -55,25 +58,58 @@ class ExcelLocator(Locator):
         return f"sheet {table}"
 
 
-def read_tables(path: Path) -> dict[str, Table]:
+def read_tables(path: Path, limits: ReadLimits | None = None) -> dict[str, Table]:
+    """The workbook's tables; the size of the zip, of each cell and the count of cells checked first
+    (:func:`~outopt.instance.io.xlsx_guard.check_workbook`). Sheets outopt does not know are not read."""
+    limits = resolve(limits)
+    check_workbook(path, limits)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         raise InputError([Problem("", f"not a readable Excel workbook (.xlsx): {err}")], str(path)) from None
-    tables = {}
+    tables, known, cells = {}, set(sheet_names()), 0
     try:
         for ws in wb.worksheets:
             if ws.title.startswith("_"):
                 continue
-            rows = [list(r) for r in ws.iter_rows(values_only=True)]
-            header = rows[0] if rows else []
-            width = max([len(header)] + [len(r) for r in rows])
-            rows = [r + [None] * (width - len(r)) for r in rows]
-            header = rows[0] if rows else []
-            tables[ws.title.strip()] = Table(list(header), rows[1:], list(range(2, len(rows) + 1)))
+            table = _sheet_table(ws, limits, cells) if ws.title.strip() in known else Table([])
+            cells += len(table.columns) * (len(table.rows) + 1)
+            tables[ws.title.strip()] = table
     finally:
         wb.close()
     return tables
+
+
+def _sheet_table(ws, limits: ReadLimits, cells_before: int) -> Table:
+    """Every row with a value, wherever the sheet's ``<dimension>`` says it ends; text unescaped."""
+    ws.reset_dimensions()  # read-only openpyxl would pad to, or stop at, the declared size
+    header: list = []
+    rows, keys = [], []
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        row = [from_excel_text(v) for v in values]
+        while row and row[-1] is None:
+            row.pop()
+        if number == 1:
+            header = row
+        elif row:
+            rows.append(row)
+            keys.append(number)
+    width = max([len(header)] + [len(r) for r in rows])
+    if cells_before + width * (len(rows) + 1) > limits.max_cells:
+        raise InputError([Problem(f"sheet {ws.title}", too_many_cells(limits))])
+    for j, v in enumerate(header):
+        if isinstance(v, str) and len(v) > EXCEL_CELL_CHARS:
+            raise InputError([Problem(ExcelLocator().cell(ws.title, "header", j), _too_long(len(v)))])
+    for key, row in zip(keys, rows):
+        for j, v in enumerate(row):
+            if isinstance(v, str) and len(v) > EXCEL_CELL_CHARS:
+                raise InputError([Problem(ExcelLocator().cell(ws.title, key, j), _too_long(len(v)))])
+        row.extend([None] * (width - len(row)))
+    return Table(header + [None] * (width - len(header)), rows, keys)
+
+
+def _too_long(n: int) -> str:
+    return f"text of {n:,} characters; an Excel cell holds at most {EXCEL_CELL_CHARS:,}"
 
 
 def read_excel(path: Path) -> Instance:
@@ -114,19 +150,26 @@ def write_workbook(tables: dict[str, Table], *, template: bool = False) -> bytes
         if name == SETTINGS:
             columns.append("description")
         for j, h in enumerate(columns, start=1):
-            cell = ws.cell(row=1, column=j, value=h)
+            cell = ws.cell(row=1, column=j)
+            try:
+                set_excel_cell(cell, h)  # a header may hold a resource id (inhouse.uses.<id>)
+            except CellTooLong as err:
+                raise InputError([Problem(ExcelLocator().cell(name, "header", j - 1), str(err))]) from None
             cell.font, cell.fill = HEADER_FONT, HEADER_FILL
             note = notes.get(h) or notes.get(h.rsplit(".", 1)[0]) or ""
             if h.startswith("inhouse.uses."):
                 note = f"Units of resource '{h[len('inhouse.uses.'):]}' this function uses in-house."
             if note:
-                cell.comment = Comment(note, "outopt", width=320, height=120)
+                cell.comment = Comment(excel_text(note[:EXCEL_CELL_CHARS]), "outopt", width=320, height=120)
             ws.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(h) + 4))
         for i, row in enumerate(t.rows, start=2):
             values = list(row) + ([settings_notes.get(row[0], "")] if name == SETTINGS else [])
             for j, v in enumerate(values, start=1):
                 if v is not None:
-                    set_excel_cell(ws.cell(row=i, column=j), v)
+                    try:
+                        set_excel_cell(ws.cell(row=i, column=j), v)
+                    except CellTooLong as err:
+                        raise InputError([Problem(ExcelLocator().cell(name, i, j - 1), str(err))]) from None
         ws.freeze_panes = "A2"
         if template:
             _validate_columns(ws, name, columns)

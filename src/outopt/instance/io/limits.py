@@ -6,12 +6,14 @@ Every reader checks the file against :class:`ReadLimits` before it parses anythi
   device or a file growing under us cannot get past it);
 * ``max_depth``: how deeply mappings and lists may nest (YAML and JSON);
 * ``max_nodes``: how many YAML nodes the document may expand to, counting every use of an
-  alias in full (a "billion laughs" alias bomb is a few hundred bytes that expand to 10^9 nodes).
+  alias in full (a "billion laughs" alias bomb is a few hundred bytes that expand to 10^9 nodes);
+* ``max_cells``: how many cells a workbook or a folder of CSV files may hold (a short file can
+  declare or imply far more cells than it stores).
 
 The limits come from, in order: the ``limits`` argument of :func:`outopt.load` (readers
 see it through :func:`using`, so a reader's signature stays ``reader(path)``), the
-environment variables ``OUTOPT_MAX_FILE_MB``, ``OUTOPT_MAX_DEPTH`` and
-``OUTOPT_MAX_YAML_NODES``, and the defaults below.
+environment variables ``OUTOPT_MAX_FILE_MB``, ``OUTOPT_MAX_DEPTH``, ``OUTOPT_MAX_YAML_NODES``
+and ``OUTOPT_MAX_CELLS``, and the defaults below.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ ENV = {
     "max_bytes": "OUTOPT_MAX_FILE_MB",
     "max_depth": "OUTOPT_MAX_DEPTH",
     "max_nodes": "OUTOPT_MAX_YAML_NODES",
+    "max_cells": "OUTOPT_MAX_CELLS",
 }
 
 
@@ -45,14 +48,17 @@ class ReadLimits:
     max_nodes: most YAML nodes a document may expand to, aliases counted in full at every use
         (default 1,000,000; env ``OUTOPT_MAX_YAML_NODES``). An offer is about 15 nodes; YAML
         reads about 100,000 nodes a second, so this also bounds the time (JSON reads far faster).
+    max_cells: most cells of a workbook or a folder of CSV files, every table together, counted as
+        rows x columns (default 5,000,000; env ``OUTOPT_MAX_CELLS``). An offer is one row of 9 cells.
     """
 
     max_bytes: int = 50 * MB
     max_depth: int = 50
     max_nodes: int = 1_000_000
+    max_cells: int = 5_000_000
 
     def __post_init__(self):
-        for name in ("max_bytes", "max_depth", "max_nodes"):
+        for name in ENV:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"ReadLimits.{name} must be a positive whole number, got {value!r}")
@@ -163,6 +169,10 @@ def nesting_depth(data) -> int:
         for node in level:
             children.extend(node.values() if isinstance(node, dict) else node)
         level = children
+
+
+def too_many_cells(limits: ReadLimits) -> str:
+    return f"the tables hold more than {limits.max_cells:,} cells (rows x columns); set {ENV['max_cells']} to allow more"
 
 
 def too_deep(limits: ReadLimits) -> str:
