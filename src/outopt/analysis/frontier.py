@@ -39,6 +39,7 @@ import pandas as pd
 from outopt.analysis.limits import usage_of
 from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes
+from outopt.instance.numerics import exceeds
 from outopt.instance.schema import Instance
 from outopt.solver import SolveOptions, build
 from outopt.solver.solution import Status
@@ -343,7 +344,7 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
             if p.plan is None:
                 breaks.append(Breakpoint(c, None, cur.objective, None, plan))
                 break
-            if p.requirement > t + 1e-9 * max(1.0, abs(t)) and t > lower:
+            if exceeds(p.requirement, t) and t > lower:
                 # the solver's feasibility tolerance let a plan over the limit through: drop the probe
                 # (it is no answer at t) and step further down
                 del points[t]
