@@ -4,7 +4,7 @@
   ``L + tolerance(L)``, a lower limit when its use is at least ``L - tolerance(L)``, with
   ``tolerance(L) = ABS_TOL + REL_TOL * |L|``: a hundred-thousandth of a unit plus a billionth of the
   limit (1.00001 on a budget of 1e9, so 999 over it is not met). The verifiers, the model's hard rows,
-  the diagnosis and every analysis's "binding" use these functions and nothing else; a share limit
+  the heuristic, the diagnosis and every analysis's "binding" use these functions and nothing else; a share limit
   ``m`` of total spend ``T`` is met when the vendor's spend is at most ``m T + tolerance(T)``.
   A volume-discount threshold counts as reached by a spend of at least ``threshold - tolerance(threshold)``.
 * **The range of magnitudes.** Every number in an instance is at most ``MAX_AMOUNT`` (1e12) in
