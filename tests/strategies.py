@@ -14,6 +14,7 @@ whose description gives its unit in "currency"), and ids are renamed wherever th
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from typing import Any
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from outopt import INHOUSE, Instance, verify
+from outopt.instance.numerics import MIN_SHARE
 from outopt.instance.validation import instance_from_data
 
 # --- example counts: small in CI, large in a fuzz campaign ------------------------------------
@@ -371,3 +373,73 @@ def rename_and_reorder(instance: Instance, rng: random.Random) -> tuple[Instance
         return node
 
     return instance_from_data(walk(instance.model_dump(mode="json"))), renaming
+
+
+# --- limits exactly at a plan's use, amounts over a wide range (the numerical policy) -----------------
+
+
+def _amount(draw, scale: str) -> float:
+    """An amount: two-decimal money up to 1e9 ("cents"), or any float from 1e-3 to 1e9 ("wide")."""
+    if draw(st.integers(0, 5)) == 0:
+        return 0.0
+    if scale == "cents":
+        return draw(st.integers(1, 10**11)) / 100
+    return float(10 ** draw(st.floats(-3, 9, allow_nan=False)))
+
+
+@st.composite
+def exact_limit_instances(draw, functions=(2, 6), vendors=(1, 3)):
+    """(Instance, plan, scale): amounts in cents or from 1e-3 to 1e9, and every limit set exactly at what
+    one plan uses (budgets, capacities, shares, minimum spends, group shares; all-units discounts with a
+    threshold at or just above the plan's spend). The plan meets every limit in exact arithmetic; for
+    "cents" the limits are rounded to the cent as a planner writes them (10205956.42, not the float sum)."""
+    scale = draw(st.sampled_from(["cents", "wide"]))
+    nf, nv = draw(st.integers(*functions)), draw(st.integers(*vendors))
+    fids, vids = [f"f{i}" for i in range(nf)], [f"v{j}" for j in range(nv)]
+    amount = lambda: _amount(draw, scale)  # noqa: E731
+    funcs, offers, offered = [], [], {}
+    for f in fids:
+        row: dict[str, Any] = {"id": f, "inhouse": {"cost": amount(), "uses": {"staff": amount()}}}
+        offered[f] = draw(st.lists(st.sampled_from(vids), unique=True))
+        offers += [{"function": f, "vendor": v, "cost": amount(), "transition": amount(), "load": amount()}
+                   for v in offered[f]]
+        funcs.append(row)
+    vendors = [{"id": v, "retainer": amount(), "onboarding": amount()} for v in vids]
+    data: dict[str, Any] = {"name": "exact", "functions": funcs, "vendors": vendors, "offers": offers,
+                            "resources": [{"id": "staff", "capacity": 0}]}
+    plan = {f: draw(st.sampled_from([INHOUSE] + offered[f])) for f in fids}
+    for vendor in vendors:  # all-units discounts: a threshold exactly at, or a cent above, the plan's spend
+        v = vendor["id"]
+        spend = sum(o["cost"] for o in offers if o["vendor"] == v and plan[o["function"]] == v)
+        if spend > 0 and draw(st.integers(0, 2)) == 0:
+            if scale == "cents":  # at the spend, or a cent above it (then the plan pays list price)
+                threshold = round(spend, 2) + draw(st.sampled_from([0.0, 0.01]))
+            else:
+                threshold = spend * draw(st.sampled_from([1.0, 1 + 1e-7, 1.001]))
+            vendor["discounts"] = [{"threshold": threshold, "percent": draw(st.sampled_from([1, 4, 25]))}]
+    need = verify(instance_from_data(data), plan)
+    if scale == "cents":  # the exact use has at most 4 decimals (a discount of whole percents on cents):
+        up = lambda x: math.ceil(round(x, 4) * 100 - 1e-3) / 100  # noqa: E731  the limit a planner writes
+        down = lambda x: math.floor(round(x, 4) * 100 + 1e-3) / 100  # noqa: E731  (the least for a minimum)
+    else:
+        up = down = lambda x: x  # noqa: E731
+    data["budget"] = {"operating": up(need.operating_cost), "transition": up(need.transition_cost)}
+    data["resources"][0]["capacity"] = up(need.resource_use["staff"])
+    total = sum(need.spend.values())
+    for vendor in vendors:
+        v = vendor["id"]
+        if v in need.engaged:
+            vendor["capacity"] = up(need.vendor_load[v])
+            if draw(st.booleans()):
+                vendor["min_spend"] = down(need.spend[v])
+            if 0 < need.spend[v] < total:  # a share below the smallest outopt accepts is raised to it
+                vendor["max_share"] = max(MIN_SHARE, need.spend[v] / total)
+    if need.engaged and total > 0 and draw(st.booleans()):
+        members = draw(st.lists(st.sampled_from(vids), min_size=1, max_size=2, unique=True))
+        share = min(1.0, sum(need.spend.get(v, 0.0) for v in members) / total)
+        kind = draw(st.sampled_from(["min_share", "max_share"]))
+        if share < MIN_SHARE:
+            share = 0.0 if kind == "min_share" else MIN_SHARE
+        data["vendor_groups"] = [{"id": "g", "vendors": members, kind: share}]
+    data["rules"] = {"max_vendors": len(need.engaged)}
+    return instance_from_data(data), plan, scale

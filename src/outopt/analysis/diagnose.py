@@ -39,6 +39,7 @@ from outopt.analysis.limits import (
     round_up,
     usage,
 )
+from outopt.instance.numerics import exceeds
 from outopt.instance.schema import Instance, group_functions
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.solver.interrupts import unless_interrupted
@@ -343,7 +344,7 @@ class _Diagnoser:
             used = lim.current + delta
         elif not any(v.startswith(lim.place + ":") for v in check.violations):
             return None  # the verifier finds this limit kept (e.g. a soft rule that is allowed to bend)
-        if used <= lim.current + 1e-9 * max(1.0, abs(lim.current)):
+        if not exceeds(used, lim.current):  # met within the tolerance (outopt.instance.numerics)
             return None
         needed = float(round(used)) if lim.integer else round_up(used)
         return Repair(lim.place, lim.label, lim.unit, lim.current, needed)

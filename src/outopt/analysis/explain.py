@@ -54,6 +54,7 @@ from pyomo.repn import generate_standard_repn
 from outopt.analysis._session import Job, Session
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
 from outopt.errors import SolverError
+from outopt.instance.numerics import tolerance
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.solver import Model, SolveOptions, build
 from outopt.solver.interrupts import unless_interrupted
@@ -490,7 +491,7 @@ class _Explainer:
                 con = lim.row(m)
                 slack = (pyo.value(con.upper) - pyo.value(con.body)) if con.has_ub() else (
                     pyo.value(con.body) - pyo.value(con.lower))
-                binding = slack <= 1e-6 * max(1.0, abs(lim.current))
+                binding = slack <= 2 * tolerance(lim.current)  # a hard row's bound is the limit plus its tolerance
             row = {"limit": lim.place, "label": lim.label, "unit": lim.unit, "current": lim.current,
                    "used": None if used is None else round(used, 9), "binding": binding,
                    "step": lim.step if upward else -lim.step, "gain": None, "value_of_unit": None, "lp_dual": None}

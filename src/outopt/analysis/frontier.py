@@ -15,9 +15,9 @@ exactly at the requirement of a plan), continue from the new plan. Infeasible: t
 below ``c`` has no plan. (With soft rules in priority levels, "value" is the solver's
 lexicographic order: least violation level by level, then net benefit.) Every breakpoint of
 ``z`` in the range lies within ``tol`` of a
-reported one; two breakpoints closer than ``tol`` are reported as one. (When HiGHS's own
-feasibility tolerance lets a plan a hair over the limit through, the step below ``c`` is
-doubled until the plan found is within the limit; the breakpoint stays at ``c``.)
+reported one; two breakpoints closer than ``tol`` are reported as one. (When a plan a hair over
+the limit comes back, within the tolerance of the numerical policy, models/portfolio.md, the step
+below ``c`` is doubled until the plan found is within the limit; the breakpoint stays at ``c``.)
 
 The model is built once; each point changes the limit's mutable ``*_limit`` parameter
 and re-solves the same model (HiGHS keeps it), warm-started from the neighbouring plan: the
@@ -346,8 +346,9 @@ def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, 
                 breaks.append(Breakpoint(c, None, cur.objective, None, plan))
                 break
             if p.requirement > t + 1e-9 * max(1.0, abs(t)) and t > lower:
-                # the solver's feasibility tolerance let a plan over the limit through: drop the probe
-                # (it is no answer at t) and step further down
+                # the plan takes more than t, within the tolerance of the numerical policy (the model's
+                # rows allow it) or HiGHS's: no answer at t, whose breakpoints sit at plans' exact
+                # requirements; drop the probe and step further down
                 del points[t]
                 step *= 2
                 continue

@@ -38,7 +38,8 @@ from outopt.errors import InputError, Problem
 from outopt.instance.io import gc_paused, load
 from outopt.instance.io.limits import ReadLimits, check_file
 from outopt.instance.io.text import read_text
-from outopt.instance.schema import INHOUSE, Budget, Id, Instance, NonNegative, _Frozen
+from outopt.instance.numerics import MIN_SHARE
+from outopt.instance.schema import INHOUSE, MAX_COUNT, Budget, Id, Instance, NonNegative, _Frozen
 from outopt.instance.validation import (
     instance_from_data,
     problems_from_validation_error,
@@ -75,7 +76,8 @@ class Company(_Frozen):
     vendors: dict[Id, SharedVendor] = Field(
         default_factory=dict, description="Company-wide vendor limits by vendor id."
     )
-    max_vendors: int | None = Field(None, ge=0, description="At most this many vendors engaged company-wide.")
+    max_vendors: int | None = Field(None, ge=0, le=MAX_COUNT,
+                                    description="At most this many vendors engaged company-wide.")
     divisions: list[Division] = Field(min_length=1, description="The divisions.")
 
     @property
@@ -274,9 +276,13 @@ def check_company(company: Company) -> list[Problem]:
             problems.append(Problem(
                 f"divisions[{i}]", "soft rules with a `priority` are not supported in a company (the joint model "
                 "weighs all divisions in one objective); give them a `penalty` instead"))
-    for vid in company.vendors:
+    for vid, shared in company.vendors.items():
         if vid not in terms:
             problems.append(Problem(f"vendors.{vid}", f"vendor '{vid}' is in no division"))
+        if shared.max_share is not None and shared.max_share < MIN_SHARE:
+            problems.append(Problem(f"vendors.{vid}.max_share", f"{shared.max_share:g} is below {MIN_SHARE:g}, the "
+                                    "smallest share outopt accepts (shares are met within a billionth of total "
+                                    f"spend); set at least {MIN_SHARE:g}"))
     return problems
 
 

@@ -20,12 +20,17 @@ from pydantic import (
     model_validator,
 )
 
+from outopt.instance.numerics import MAX_AMOUNT
+
 INHOUSE = "inhouse"
 """The provider name of a function kept in-house."""
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Money = Annotated[float, Field(ge=0)]
-NonNegative = Annotated[float, Field(ge=0)]
+# every number is within outopt's range of magnitudes (models/portfolio.md, Numerical policy)
+Money = Annotated[float, Field(ge=0, le=MAX_AMOUNT)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT)]
+Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+MAX_COUNT = int(MAX_AMOUNT)
 
 
 class _Frozen(BaseModel):
@@ -42,7 +47,7 @@ class Soft(_Frozen):
     """
 
     penalty: float | None = Field(
-        None, ge=0,
+        None, ge=0, le=MAX_AMOUNT,
         description="Cost charged in the objective per unit of violation (currency/year per unit); "
         "absent = 0 (then `priority` must be given).",
     )
@@ -100,7 +105,7 @@ class InHouse(_Frozen):
     """How a function is run by the company's own staff."""
 
     cost: Money = Field(description="Yearly cost of running it in-house (currency/year).")
-    value: float = Field(
+    value: Amount = Field(
         0.0, description="Extra yearly value of keeping it (control, know-how), currency/year."
     )
     uses: dict[Id, NonNegative] = Field(
@@ -192,7 +197,7 @@ class Vendor(_Frozen):
         None, description="Minimum contract: if engaged, at least this yearly spend (currency/year)."
     )
     min_functions: int | None = Field(
-        None, ge=1, description="Minimum contract: if engaged, at least this many functions."
+        None, ge=1, le=MAX_COUNT, description="Minimum contract: if engaged, at least this many functions."
     )
     soft: dict[Literal["capacity", "max_share", "min_spend", "min_functions"], Soft] = Field(
         default_factory=dict, description="Limits of this vendor that are soft, by name; absent = hard."
@@ -208,7 +213,7 @@ class Offer(_Frozen):
     commission: float = Field(
         0.0, ge=0, le=1, description="Share [0, 1] of the function's revenue paid to the vendor, yearly."
     )
-    value: float = Field(
+    value: Amount = Field(
         0.0, description="Yearly value of quality or expertise beyond in-house (currency/year)."
     )
     transition: Money = Field(0.0, description="One-off cost of moving the function (currency).")
@@ -308,8 +313,8 @@ class VendorGroup(_Frozen):
     max_share: float | None = Field(
         None, ge=0, le=1, description="At most this share [0, 1] of total outsourced spend goes to the group."
     )
-    min_count: int | None = Field(None, ge=0, description="At least this many functions go to the group.")
-    max_count: int | None = Field(None, ge=0, description="At most this many functions go to the group.")
+    min_count: int | None = Field(None, ge=0, le=MAX_COUNT, description="At least this many functions go to the group.")
+    max_count: int | None = Field(None, ge=0, le=MAX_COUNT, description="At most this many functions go to the group.")
     reason: str = Field("", description="Why (shown in explanations).")
     soft: Soft | None = Field(
         None, description="Makes every quota of the group soft (violation in currency or functions); absent = hard."
@@ -319,7 +324,7 @@ class VendorGroup(_Frozen):
 class Rules(_Frozen):
     """Business rules; all optional."""
 
-    max_vendors: int | None = Field(None, ge=0, description="At most this many vendors engaged.")
+    max_vendors: int | None = Field(None, ge=0, le=MAX_COUNT, description="At most this many vendors engaged.")
     separate: list[Group] = Field(
         default_factory=list,
         description="Groups of functions that must never go to the same vendor (segregation of duties); "
@@ -339,7 +344,7 @@ class Rules(_Frozen):
         default_factory=list, description="Sets of functions of which at most one is outsourced."
     )
     max_changes: int | None = Field(
-        None, ge=0,
+        None, ge=0, le=MAX_COUNT,
         description="At most this many functions change provider against the status quo (`current`, "
         "in-house when absent); a function with no current provider and no in-house option counts as a change.",
     )

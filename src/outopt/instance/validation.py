@@ -14,7 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from outopt.errors import InputError, Problem
+from outopt.instance.numerics import MAX_AMOUNT, MIN_SHARE
 from outopt.instance.schema import INHOUSE, FunctionGroup, Instance
+
+RANGE_MESSAGE = (f"must be at most {MAX_AMOUNT:.0e} in absolute value, outopt's range of numbers "
+                 "(README, Numerical policy)")
 
 
 def location(loc: Iterable[Any]) -> str:
@@ -47,9 +51,22 @@ def _shown(value) -> str:
     return repr(value)
 
 
+def _out_of_range(error: dict) -> bool:
+    """A number beyond outopt's range of magnitudes (the schema's bound at +-MAX_AMOUNT)."""
+    bound = (error.get("ctx") or {}).get("le" if error["type"] == "less_than_equal" else "ge")
+    return error["type"] in ("less_than_equal", "greater_than_equal") and bound is not None \
+        and abs(float(bound)) == MAX_AMOUNT
+
+
 def _problem(error: dict) -> Problem:
     kind = error["type"]
     message = _MESSAGES.get(kind)
+    if _out_of_range(error):
+        value = error.get("input")
+        try:
+            message = f"{RANGE_MESSAGE} (got {float(value):g})"
+        except (TypeError, ValueError, OverflowError):
+            message = f"{RANGE_MESSAGE} (got {value!r})"
     if message is None:
         message = error["msg"]
         value = error.get("input")
@@ -351,6 +368,40 @@ def check_incumbents(inst: Instance) -> list[Problem]:
     return problems
 
 
+def check_numeric_range(inst: Instance) -> list[Problem]:
+    """Shares of at least MIN_SHARE (or 0 where 0 is allowed), and the yearly figures outopt derives from
+    the file (a function's freed staff value, one-off costs over the horizon) within MAX_AMOUNT
+    (models/portfolio.md, Numerical policy)."""
+    problems = []
+
+    def share(where: str, value: float | None, zero_ok: bool) -> None:
+        if value is not None and 0 < value < MIN_SHARE:
+            problems.append(Problem(where, f"{value:g} is below {MIN_SHARE:g}, the smallest share outopt accepts "
+                                           f"(shares are met within a billionth of total spend); set "
+                                           f"{'0 or ' if zero_ok else ''}at least {MIN_SHARE:g}"))
+
+    def yearly(where: str, amount: float, what: str) -> None:
+        if amount > MAX_AMOUNT:
+            problems.append(Problem(where, f"{what} is {amount:.3g} a year, above {MAX_AMOUNT:.0e}, outopt's range of "
+                                           "numbers (README, Numerical policy)"))
+
+    for i, v in enumerate(inst.vendors):
+        share(f"vendors[{i}].max_share", v.max_share, zero_ok=False)
+        yearly(f"vendors[{i}].onboarding", v.onboarding / inst.horizon, "onboarding over the horizon")
+    for g, group in enumerate(inst.vendor_groups):
+        share(f"vendor_groups[{g}].min_share", group.min_share, zero_ok=True)
+        share(f"vendor_groups[{g}].max_share", group.max_share, zero_ok=True)
+    value = {r.id: r.redeploy_value for r in inst.resources}
+    for i, f in enumerate(inst.functions):
+        if f.inhouse is not None:
+            freed = sum(u * value.get(r, 0.0) for r, u in f.inhouse.uses.items())
+            yearly(f"functions[{i}].inhouse.uses", freed, "the redeploy value of the staff it frees")
+        yearly(f"functions[{i}].exit_fee", f.exit_fee / inst.horizon, "the exit fee over the horizon")
+    for i, o in enumerate(inst.offers):
+        yearly(f"offers[{i}].transition", o.transition / inst.horizon, "the transition over the horizon")
+    return problems
+
+
 def check_soft_limits(inst: Instance) -> list[Problem]:
     """A `soft` marker must name a limit that is set."""
     problems = []
@@ -381,6 +432,7 @@ CHECKS: list[Callable[[Instance], list[Problem]]] = [
     check_vendor_groups,
     check_locks_and_bans,
     check_incumbents,
+    check_numeric_range,
     check_soft_limits,
 ]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from outopt.instance.company import Company, division_view
+from outopt.instance.numerics import REL_TOL, ROW_ROOM, row_upper
 from outopt.model.data import Pair, PortfolioData, compile_data
 from outopt.model.portfolio import (
     build_model,
@@ -125,7 +126,7 @@ def add_corporate_operating_budget(m, cd: CompanyData, blocks) -> None:
     m.operating_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="company budget.operating")
     expr = sum(operating_cost(blocks[did], data) for did, data in cd.divisions.items())
     expr += sum(cd.retainer[v] * m.engage[v] for v in cd.vendors if cd.retainer[v])
-    m.operating_budget = pyo.Constraint(expr=expr <= m.operating_budget_limit, doc="company budget.operating")
+    m.operating_budget = pyo.Constraint(expr=expr <= row_upper(m.operating_budget_limit), doc="company budget.operating")
 
 
 def add_corporate_transition_budget(m, cd: CompanyData, blocks) -> None:
@@ -136,7 +137,7 @@ def add_corporate_transition_budget(m, cd: CompanyData, blocks) -> None:
     m.transition_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="company budget.transition")
     expr = sum(transition_cost(blocks[did], data) for did, data in cd.divisions.items())
     expr += sum(cd.onboarding[v] * m.engage[v] for v in cd.vendors if cd.onboarding[v])
-    m.transition_budget = pyo.Constraint(expr=expr <= m.transition_budget_limit, doc="company budget.transition")
+    m.transition_budget = pyo.Constraint(expr=expr <= row_upper(m.transition_budget_limit), doc="company budget.transition")
 
 
 def add_shared_vendor_capacity(m, cd: CompanyData, x) -> None:
@@ -153,7 +154,7 @@ def add_shared_vendor_capacity(m, cd: CompanyData, x) -> None:
     m.vendor_capacity = pyo.Constraint(
         m.VC,
         rule=lambda m, v: sum(load(*dp) * x(dp[0], dp[1:]) for dp in cd.pairs_of_vendor[v] if load(*dp))
-        <= m.vendor_capacity_limit[v] * m.engage[v],
+        <= row_upper(m.vendor_capacity_limit[v]) * m.engage[v],
         doc="company vendor capacity",
     )
 
@@ -178,7 +179,8 @@ def add_shared_max_share(m, cd: CompanyData, blocks) -> None:
     total = sum(company_vendor_spend(m, cd, w, blocks) for w in cd.vendors)
     m.max_share = pyo.Constraint(
         m.VS,
-        rule=lambda m, v: company_vendor_spend(m, cd, v, blocks) - m.max_share_limit[v] * total <= 0,
+        rule=lambda m, v: company_vendor_spend(m, cd, v, blocks) - (m.max_share_limit[v] + REL_TOL) * total
+        <= ROW_ROOM,
         doc="company max share of outsourced spend",
     )
 

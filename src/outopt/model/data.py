@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from outopt.instance.numerics import tier_start
 from outopt.instance.schema import INHOUSE, Instance, Soft
 
 Pair = tuple[str, str]
@@ -173,12 +174,6 @@ def compile_data(inst: Instance, reduce: bool = True) -> PortfolioData:
     return data
 
 
-def _below(threshold: float) -> float:
-    """The top of the tier under ``threshold`` for all-units discounts: just below it (1e-6 relative), so
-    the model cannot pick the smaller discount at a spend exactly on the threshold."""
-    return max(0.0, threshold - 1e-6 * max(1.0, threshold))
-
-
 def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, float], reduce: bool) -> None:
     """Soft rules, bundles, discount tiers, exit fees, bans and the status quo (models/portfolio.md)."""
     data.vendor_place = {v.id: f"vendors[{i}]" for i, v in enumerate(inst.vendors)}
@@ -198,21 +193,20 @@ def _compile_terms(inst: Instance, data: PortfolioData, paid_cost: dict[Pair, fl
         if not v.discounts or not data.pairs_of_vendor[v.id]:
             continue
         top = sum(max(0.0, data.spend[p]) for p in data.pairs_of_vendor[v.id])
-        tiers = [t for t in v.discounts if not reduce or t.threshold <= top]
+        # all-units: a tier starts where its threshold is reached (within the tolerance, as the verifier
+        # has it), and the tier below ends there too: the tiers cover every spend, with no gap below a
+        # threshold (issue 19); incremental discounts are continuous at their thresholds
+        start = tier_start if v.discount_kind == "all_units" else float
+        tiers = [(start(t.threshold), t.percent / 100) for t in v.discounts if not reduce or start(t.threshold) <= top]
         if not tiers:
             continue
-        rows = [(0.0, tiers[0].threshold, 0.0, 0.0)]
+        rows = [(0.0, tiers[0][0], 0.0, 0.0)]
         cum = 0.0  # incremental discount reached at the tier's threshold
-        if v.discount_kind == "all_units":  # a spend at a threshold is in the higher tier, not below it
-            rows[0] = (0.0, _below(tiers[0].threshold), 0.0, 0.0)
-        for t, tier in enumerate(tiers):
-            hi = tiers[t + 1].threshold if t + 1 < len(tiers) else max(top, tier.threshold)
-            if v.discount_kind == "all_units" and t + 1 < len(tiers):
-                hi = _below(hi)
-            rate = tier.percent / 100
-            intercept = cum - rate * tier.threshold if v.discount_kind == "incremental" else 0.0
-            rows.append((tier.threshold, hi, rate, intercept))
-            cum += rate * (hi - tier.threshold)
+        for t, (lo, rate) in enumerate(tiers):
+            hi = tiers[t + 1][0] if t + 1 < len(tiers) else max(top, lo)
+            intercept = cum - rate * lo if v.discount_kind == "incremental" else 0.0
+            rows.append((lo, hi, rate, intercept))
+            cum += rate * (hi - lo)
         data.tiers[v.id] = rows
 
     for f in inst.functions:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from outopt.instance.numerics import ABS_TOL, REL_TOL, ROW_ROOM, row_upper
 from outopt.instance.schema import INHOUSE, group_functions
 from outopt.model.data import Pair, PortfolioData
 
@@ -100,6 +101,30 @@ class _Builder:
             self.viol[place] = self.mx.column(f"violation[{place}]", 0.0, INF, False)
         return self.viol[place]
 
+    def upper(self, terms: dict[int, float], place: str, limit: float) -> float:
+        """The bound of an upper limit's row: the limit, with a soft rule's violation added to ``terms``, or
+        for a hard rule the limit with a model row's room (models/portfolio.md, Numerical policy)."""
+        if place in self.data.soft:
+            self.slack(terms, place, -1.0)
+            return limit
+        return row_upper(limit)
+
+    def share_row(self, name: str, place: str, terms: dict[int, float], share: float, upper: bool = True) -> None:
+        """``spend <= share * T`` (``>=`` when not ``upper``) with ``spend`` in ``terms``: soft, with the
+        violation; hard, with a model row's room within the tolerance of the total spend."""
+        total = self.total_spend()
+        if place in self.data.soft:
+            _add(terms, total, -share)
+            self.slack(terms, place, -1.0 if upper else 1.0)
+            self.mx.row(name, terms, upper=0.0) if upper else self.mx.row(name, terms, lower=0.0)
+        elif upper:
+            if share != 0:
+                _add(terms, total, -(share + REL_TOL))
+            self.mx.row(name, terms, upper=ROW_ROOM)
+        else:
+            _add(terms, total, -(share - REL_TOL))
+            self.mx.row(name, terms, lower=-ROW_ROOM)
+
     def slack(self, terms: dict[int, float], place: str, sign: float) -> None:
         """Add ``sign * violation[place]`` when the rule at ``place`` is soft."""
         if place in self.data.soft:
@@ -132,12 +157,12 @@ class _Builder:
         if self.total is None:
             mx, data = self.mx, self.data
             vp = [w for w in data.vendors if data.pairs_of_vendor[w]]
-            self.spend = {v: mx.column(f"spend[{v}]", -INF, INF, False) for v in vp}
+            self.spend = {v: mx.column(f"spend[{v}]", 0.0, INF, False) for v in vp}
             for v in vp:
                 terms = {self.spend[v]: 1.0}
                 self.vendor_spend(terms, v, -1.0)
                 mx.row(f"spend_def[{v}]", terms, 0.0, 0.0)
-            self.total = mx.column("total_spend", -INF, INF, False)
+            self.total = mx.column("total_spend", 0.0, INF, False)
             terms = {self.total: 1.0}
             for v in vp:
                 _add(terms, self.spend[v], -1.0)
@@ -252,8 +277,7 @@ def add_operating_budget(b: _Builder) -> None:
         _add(terms, mx.y[v], data.instance.vendor(v).retainer)
     for v in _reducing_vendors(data):
         b.reduction(terms, v, -1.0)
-    b.slack(terms, "budget.operating", -1.0)
-    mx.row("operating_budget", terms, upper=limit, constant=data.operating_base)
+    mx.row("operating_budget", terms, upper=b.upper(terms, "budget.operating", limit), constant=data.operating_base)
 
 
 def _reducing_vendors(data: PortfolioData) -> list[str]:
@@ -276,8 +300,7 @@ def add_transition_budget(b: _Builder) -> None:
         fees += fee
         if (f, cur) in mx.x:
             _add(terms, mx.x[f, cur], -fee)
-    b.slack(terms, "budget.transition", -1.0)
-    mx.row("transition_budget", terms, upper=limit, constant=fees)
+    mx.row("transition_budget", terms, upper=b.upper(terms, "budget.transition", limit), constant=fees)
 
 
 def add_resource_capacity(b: _Builder) -> None:
@@ -289,8 +312,8 @@ def add_resource_capacity(b: _Builder) -> None:
             u = data.uses.get((p[0], r))
             if u is not None:
                 _add(terms, mx.x[p], -u)
-        b.slack(terms, data.resource_place[r] + ".capacity", -1.0)
-        mx.row(f"resource_capacity[{r}]", terms, upper=caps[r], constant=data.resource_base[r])
+        upper = b.upper(terms, data.resource_place[r] + ".capacity", caps[r])
+        mx.row(f"resource_capacity[{r}]", terms, upper=upper, constant=data.resource_base[r])
 
 
 def add_vendor_capacity(b: _Builder) -> None:
@@ -301,7 +324,7 @@ def add_vendor_capacity(b: _Builder) -> None:
         for p in data.pairs_of_vendor[v]:
             if data.load[p]:
                 _add(terms, mx.x[p], data.load[p])
-        b.slack(terms, data.vendor_place[v] + ".capacity", -1.0)
+        cap = b.upper(terms, data.vendor_place[v] + ".capacity", cap)
         if v in mx.y:
             _add(terms, mx.y[v], -cap)
             mx.row(f"vendor_capacity[{v}]", terms, upper=0.0)
@@ -313,12 +336,10 @@ def add_max_share(b: _Builder) -> None:
     data = b.data
     if not data.share_limited:
         return
-    total = b.total_spend()
+    b.total_spend()
     for v in data.share_limited:
-        terms = {b.spend[v]: 1.0}
-        _add(terms, total, -data.instance.vendor(v).max_share)
-        b.slack(terms, data.vendor_place[v] + ".max_share", -1.0)
-        b.mx.row(f"max_share[{v}]", terms, upper=0.0)
+        b.share_row(f"max_share[{v}]", data.vendor_place[v] + ".max_share", {b.spend[v]: 1.0},
+                    data.instance.vendor(v).max_share)
 
 
 def add_max_vendors(b: _Builder) -> None:
@@ -387,12 +408,17 @@ def add_together(b: _Builder) -> None:
 def add_min_spend(b: _Builder) -> None:
     data, mx = b.data, b.mx
     for v in data.instance.vendors:
-        if v.min_spend is not None and v.id in mx.y:
+        if v.min_spend is not None and v.min_spend > ABS_TOL and v.id in mx.y:  # else every plan meets it
             terms: dict[int, float] = {}
             b.vendor_spend(terms, v.id)
-            b.slack(terms, data.vendor_place[v.id] + ".min_spend", 1.0)
-            _add(terms, mx.y[v.id], -v.min_spend)
-            mx.row(f"min_spend[{v.id}]", terms, lower=0.0)
+            place = data.vendor_place[v.id] + ".min_spend"
+            if place in data.soft:
+                b.slack(terms, place, 1.0)
+                _add(terms, mx.y[v.id], -v.min_spend)
+                mx.row(f"min_spend[{v.id}]", terms, lower=0.0)
+            else:
+                _add(terms, mx.y[v.id], -(1 - REL_TOL) * v.min_spend)
+                mx.row(f"min_spend[{v.id}]", terms, lower=-ROW_ROOM)
 
 
 def add_min_functions(b: _Builder) -> None:
@@ -405,9 +431,12 @@ def add_min_functions(b: _Builder) -> None:
             mx.row(f"min_functions[{v.id}]", terms, lower=0.0)
 
 
+_VACUOUS = {"min_share": 0.0, "max_share": 1.0}  # quotas every plan meets: no row
+
+
 def _quotas(data: PortfolioData, kinds: tuple[str, str]):
     return [(g, q, getattr(group, q)) for g, group in enumerate(data.instance.vendor_groups)
-            for q in kinds if getattr(group, q) is not None]
+            for q in kinds if getattr(group, q) is not None and getattr(group, q) != _VACUOUS.get(q)]
 
 
 def add_group_share(b: _Builder) -> None:
@@ -415,20 +444,14 @@ def add_group_share(b: _Builder) -> None:
     quotas = _quotas(data, ("min_share", "max_share"))
     if not quotas:
         return
-    total = b.total_spend()
+    b.total_spend()
     groups = data.instance.vendor_groups
     for g, q, limit in quotas:
         terms: dict[int, float] = {}
         for v in groups[g].vendors:
             if data.pairs_of_vendor[v]:
                 _add(terms, b.spend[v], 1.0)
-        _add(terms, total, -limit)
-        if q == "min_share":
-            b.slack(terms, f"vendor_groups[{g}].{q}", 1.0)
-            b.mx.row(f"group_share[{g},{q}]", terms, lower=0.0)
-        else:
-            b.slack(terms, f"vendor_groups[{g}].{q}", -1.0)
-            b.mx.row(f"group_share[{g},{q}]", terms, upper=0.0)
+        b.share_row(f"group_share[{g},{q}]", f"vendor_groups[{g}].{q}", terms, limit, upper=q == "max_share")
 
 
 def add_group_count(b: _Builder) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from outopt.instance.numerics import ABS_TOL, REL_TOL, ROW_ROOM, row_lower, row_upper
 from outopt.instance.schema import INHOUSE, group_functions
 from outopt.model.data import PortfolioData
 
@@ -73,6 +74,35 @@ def _slack(m, data: PortfolioData, place: str):
     return m.violation[place] if place in data.soft else 0
 
 
+def _at_most(m, data: PortfolioData, place: str, limit):
+    """Right-hand side of an upper limit's row: the limit plus the violation of a soft rule (charged from
+    the limit itself, as the verifier does), or for a hard rule the limit plus the room of a model row
+    within its tolerance (models/portfolio.md, Numerical policy)."""
+    return limit + m.violation[place] if place in data.soft else row_upper(limit)
+
+
+def _at_least(m, data: PortfolioData, place: str, limit):
+    """Right-hand side of a lower limit's row: the limit less a soft rule's violation, or for a hard rule
+    the limit less the room of a model row within its tolerance."""
+    return limit - m.violation[place] if place in data.soft else row_lower(limit)
+
+
+def _share_row(m, data: PortfolioData, place: str, spend, share, total, upper: bool = True):
+    """A share limit's row, ``spend <= share * total`` (``>=`` when not ``upper``), plus a soft rule's
+    violation; a hard one with the room of a model row within the tolerance of the total spend (total >= 0),
+    written with one coefficient per variable: ``spend - (share + REL_TOL) * total <= ROW_ROOM`` (HiGHS drops a
+    separate coefficient of 1e-9 as too small)."""
+    if place in data.soft:
+        if upper:
+            return spend - share * total <= m.violation[place]
+        return spend - share * total + m.violation[place] >= 0
+    if upper:
+        if pyo.value(share) == 0:  # a group's share of 0: HiGHS would drop a coefficient of REL_TOL alone
+            return spend <= ROW_ROOM
+        return spend - (share + REL_TOL) * total <= ROW_ROOM
+    return spend - (share - REL_TOL) * total >= -ROW_ROOM
+
+
 def _reduction(m, data: PortfolioData, v: str):
     """Yearly saving at vendor v from bundle prices and volume discounts (0 when it has none)."""
     expr = 0
@@ -113,10 +143,10 @@ def _total_spend(m, data: PortfolioData):
     if not hasattr(m, "total_spend"):
         m.VP = pyo.Set(initialize=[w for w in data.vendors if data.pairs_of_vendor[w]], ordered=True,
                        doc="vendors with an offer (sparse share rows)")
-        m.spend = pyo.Var(m.VP, domain=pyo.Reals, doc="yearly spend with vendor v S[v]")
+        m.spend = pyo.Var(m.VP, domain=pyo.NonNegativeReals, doc="yearly spend with vendor v S[v]")
         m.spend_def = pyo.Constraint(m.VP, rule=lambda m, v: m.spend[v] == _vendor_spend(m, data, v),
                                      doc="spend with vendor v")
-        m.total_spend = pyo.Var(domain=pyo.Reals, doc="total outsourced spend T")
+        m.total_spend = pyo.Var(domain=pyo.NonNegativeReals, doc="total outsourced spend T")
         m.total_spend_def = pyo.Constraint(expr=m.total_spend == sum(m.spend[v] for v in m.VP),
                                            doc="total outsourced spend")
     return m.total_spend
@@ -195,8 +225,8 @@ def add_operating_budget(m, data: PortfolioData) -> None:
         return
     m.operating_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="budget.operating")
     expr = operating_cost(m, data)
-    slack = _slack(m, data, "budget.operating")
-    m.operating_budget = pyo.Constraint(expr=expr <= m.operating_budget_limit + slack, doc="budget.operating")
+    rhs = _at_most(m, data, "budget.operating", m.operating_budget_limit)
+    m.operating_budget = pyo.Constraint(expr=expr <= rhs, doc="budget.operating")
 
 
 def add_transition_budget(m, data: PortfolioData) -> None:
@@ -206,8 +236,8 @@ def add_transition_budget(m, data: PortfolioData) -> None:
         return
     m.transition_budget_limit = pyo.Param(initialize=limit, mutable=True, doc="budget.transition")
     expr = transition_cost(m, data)
-    slack = _slack(m, data, "budget.transition")
-    m.transition_budget = pyo.Constraint(expr=expr <= m.transition_budget_limit + slack, doc="budget.transition")
+    rhs = _at_most(m, data, "budget.transition", m.transition_budget_limit)
+    m.transition_budget = pyo.Constraint(expr=expr <= rhs, doc="budget.transition")
 
 
 def add_resource_capacity(m, data: PortfolioData) -> None:
@@ -222,8 +252,8 @@ def add_resource_capacity(m, data: PortfolioData) -> None:
             for p in data.pairs
             if (p[0], r) in data.uses
         )
-        slack = _slack(m, data, data.resource_place[r] + ".capacity")
-        return data.resource_base[r] - freed <= m.resource_capacity_limit[r] + slack
+        return data.resource_base[r] - freed <= _at_most(m, data, data.resource_place[r] + ".capacity",
+                                                          m.resource_capacity_limit[r])
 
     m.resource_capacity = pyo.Constraint(m.R, rule=rule, doc="resource capacity")
 
@@ -236,8 +266,12 @@ def add_vendor_capacity(m, data: PortfolioData) -> None:
 
     def rule(m, v):
         used = sum(data.load[p] * m.outsource[p] for p in data.pairs_of_vendor[v] if data.load[p])
-        cap = m.vendor_capacity_limit[v] * m.engage[v] if v in m.VE else m.vendor_capacity_limit[v]
-        return used <= cap + _slack(m, data, data.vendor_place[v] + ".capacity")
+        place = data.vendor_place[v] + ".capacity"
+        if place in data.soft:
+            cap = m.vendor_capacity_limit[v] * m.engage[v] if v in m.VE else m.vendor_capacity_limit[v]
+            return used <= cap + m.violation[place]
+        cap = row_upper(m.vendor_capacity_limit[v])
+        return used <= (cap * m.engage[v] if v in m.VE else cap)
 
     m.vendor_capacity = pyo.Constraint(m.VC, rule=rule, doc="vendor capacity")
 
@@ -253,8 +287,8 @@ def add_max_share(m, data: PortfolioData) -> None:
     total = _total_spend(m, data)
     m.max_share = pyo.Constraint(
         m.VS,
-        rule=lambda m, v: _share_spend(m, data, v) - m.max_share_limit[v] * total
-        <= _slack(m, data, data.vendor_place[v] + ".max_share"),
+        rule=lambda m, v: _share_row(m, data, data.vendor_place[v] + ".max_share", _share_spend(m, data, v),
+                                     m.max_share_limit[v], total),
         doc="max share of outsourced spend",
     )
 
@@ -425,15 +459,16 @@ def add_tier_ceiling(m, data: PortfolioData) -> None:
 
 def add_min_spend(m, data: PortfolioData) -> None:
     """Minimum contract: S[v] >= min_spend[v] y[v]."""
-    limits = {v.id: v.min_spend for v in data.instance.vendors if v.min_spend is not None and v.id in m.VE}
+    limits = {v.id: v.min_spend for v in data.instance.vendors
+              if v.min_spend is not None and v.min_spend > ABS_TOL and v.id in m.VE}  # else every plan meets it
     if not limits:
         return
     m.VM = pyo.Set(initialize=list(limits), ordered=True, doc="vendors with a minimum spend")
     m.min_spend_limit = pyo.Param(m.VM, initialize=limits, mutable=True, doc="vendors[v].min_spend")
     m.min_spend = pyo.Constraint(
         m.VM,
-        rule=lambda m, v: _vendor_spend(m, data, v) + _slack(m, data, data.vendor_place[v] + ".min_spend")
-        >= m.min_spend_limit[v] * m.engage[v],
+        rule=lambda m, v: _vendor_spend(m, data, v)
+        >= _at_least(m, data, data.vendor_place[v] + ".min_spend", m.min_spend_limit[v] * m.engage[v]),
         doc="vendors[v].min_spend",
     )
 
@@ -453,12 +488,15 @@ def add_min_functions(m, data: PortfolioData) -> None:
     )
 
 
+_VACUOUS = {"min_share": 0.0, "max_share": 1.0}  # quotas every plan meets: no row
+
+
 def _group_quotas(data: PortfolioData, kinds: tuple[str, str]) -> dict[tuple[int, str], float]:
     return {
         (g, q): getattr(group, q)
         for g, group in enumerate(data.instance.vendor_groups)
         for q in kinds
-        if getattr(group, q) is not None
+        if getattr(group, q) is not None and getattr(group, q) != _VACUOUS.get(q)
     }
 
 
@@ -473,10 +511,8 @@ def add_group_share(m, data: PortfolioData) -> None:
 
     def rule(m, g, q):
         spend = sum(_share_spend(m, data, v) for v in groups[g].vendors if data.pairs_of_vendor[v])
-        slack = _slack(m, data, f"vendor_groups[{g}].{q}")
-        if q == "min_share":
-            return spend - m.group_share_limit[g, q] * total + slack >= 0
-        return spend - m.group_share_limit[g, q] * total - slack <= 0
+        return _share_row(m, data, f"vendor_groups[{g}].{q}", spend, m.group_share_limit[g, q], total,
+                          upper=q == "max_share")
 
     m.group_share = pyo.Constraint(list(limits), rule=rule, doc="vendor group share of spend")
 

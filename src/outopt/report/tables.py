@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from outopt.instance.numerics import tolerance
 from outopt.instance.schema import INHOUSE
 from outopt.solver.solution import Solution
 
@@ -98,7 +99,7 @@ def limits(sol: Solution) -> pd.DataFrame:
         slack = lim - used
         out.append({"limit": name, "used": used, "limit_value": lim, "slack": slack,
                     "closeness": used / lim if lim else (1.0 if used == 0 else float("inf")),
-                    "binding": abs(slack) <= 1e-6 * max(1.0, abs(lim))})
+                    "binding": abs(slack) <= tolerance(lim)})
     return pd.DataFrame(out, columns=cols)
 
 

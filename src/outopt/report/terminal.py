@@ -8,6 +8,7 @@ from rich.text import Text
 
 from outopt.report.text import terminal_text
 from outopt.solver.interrupts import helper_threads
+from outopt.instance.numerics import plain
 from outopt.solver.solution import Solution
 
 
@@ -29,7 +30,9 @@ def titled(title: str, **kw) -> Table:
 def money(x: float | None, currency: str = "") -> str:
     if x is None:
         return "-"
-    text = f"{x:,.0f}" if abs(x) >= 100 or x == int(x) else f"{x:,.2f}"
+    whole = abs(x) >= 100 or x == int(x)
+    x = plain(round(x, 0 if whole else 2))  # never "-0": a rounded negative zero reads as a loss
+    text = f"{x:,.0f}" if whole else f"{x:,.2f}"
     return f"{text} {currency}".strip()
 
 
@@ -230,7 +233,7 @@ def print_explanation(expl, console: Console) -> None:
 
 def number(x: float) -> str:
     """A limit's value, readable: 1,102,000 / 0.6 / 1,101,996.5."""
-    return f"{x:,.4f}".rstrip("0").rstrip(".")
+    return f"{plain(round(x, 4)):,.4f}".rstrip("0").rstrip(".")
 
 
 def print_comparison(table, currency: str, console: Console) -> None:

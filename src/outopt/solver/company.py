@@ -17,6 +17,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 
 from outopt.errors import SolverError
 from outopt.instance.company import Company, CompanyPlan
+from outopt.instance.numerics import plain
 from outopt.instance.schema import INHOUSE, Budget
 from outopt.model.company import CompanyData, build_company_model, compile_company
 from outopt.solver.decompose import decompose
@@ -120,9 +121,9 @@ class CompanyModel(Model):
                                    bound=results.objective_bound, solve_time=solve_time, method="joint")
         results.solution_loader.load_vars()
         proven = tc == TerminationCondition.convergenceCriteriaSatisfied and not interrupted
-        bound = results.objective_bound
+        bound = None if results.objective_bound is None else plain(results.objective_bound)  # never -0.0
         if proven and bound is None:
-            bound = results.incumbent_objective
+            bound = plain(results.incumbent_objective)
         sol = CompanySolution.from_plans(
             self.company, self.plan_from_values(), Status.OPTIMAL if proven else Status.FEASIBLE,
             bound=bound, solve_time=solve_time, method="joint", interrupted=interrupted,

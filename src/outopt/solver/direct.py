@@ -18,11 +18,16 @@ from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData
 from outopt.model.matrix import Matrix, build_matrix
+from outopt.instance.numerics import plain
 from outopt.solver.highs import (
+    _Doubt,
     _option,
+    _StatusError,
     _use_threads,
     check_model_status,
+    confirmed,
     deadline_guard,
+    second_opinion,
     set_start,
     stdout_to_stderr,
     trivial_solution,
@@ -123,7 +128,8 @@ class DirectModel:
 
     # --- solve -------------------------------------------------------------------------------
     def solve(self, options: SolveOptions | None = None, start: dict[str, str] | None = None, **kw) -> Solution:
-        """Solve the model once (priority stages first), from ``start`` when given; the plan is verified."""
+        """Solve the model once (priority stages first), from ``start`` when given; HiGHS's answer is
+        confirmed by the verifier or solved again (:func:`~outopt.solver.highs.second_opinion`)."""
         options = replace(options or SolveOptions(), **kw)
         t0 = time.perf_counter()
         deadline = None if options.time_limit is None else t0 + options.time_limit - self._spent_before_solve
@@ -131,6 +137,17 @@ class DirectModel:
         if not self.data.pairs and not self.data.engaged_vendors:
             return trivial_solution(self.instance, self.data, t0)
         self.hand_off()
+        known = start if start is not None and verify(self.instance, start).feasible else None
+        return second_opinion(self.instance, lambda opinion: self._attempt(options, start, deadline, t0, opinion),
+                              known, deadline, t0)
+
+    def _attempt(self, options: SolveOptions, start, deadline: float | None, t0: float, highs_options=None):
+        """One run of every priority stage and the net benefit, read back: a Solution, or a ``_Doubt``
+        when the verifier does not confirm HiGHS's plan. ``highs_options`` apply to this run only."""
+        highs = self.highs
+        saved = {key: _option(highs, key) for key in highs_options or {}}
+        for key, value in (highs_options or {}).items():
+            highs.setOptionValue(key, value)
 
         def remaining():
             if deadline is None:
@@ -139,14 +156,24 @@ class DirectModel:
             return max(0.05, (deadline - time.perf_counter()) * 0.97 - 0.05)
 
         pending = self.start_vector(start) if start is not None else None
-        for level in self.matrix.levels:  # lexicographic: each priority level's violation, highest first
-            run = self.run(options, remaining(), pending, objective=level)
-            if not run.has_plan:  # infeasible, or out of time: the stage's bound is of its own objective
-                return run.solution(self, t0, staged=True)
-            best = max(0.0, run.objective)
-            self.highs.changeRowBounds(level[2], -float("inf"), best + 1e-9 * max(1.0, best))
-            pending = (list(range(self.matrix.num_col)), list(run.values))
-        return self.run(options, remaining(), pending).solution(self, t0, staged=False)
+        try:
+            for _, objective, row in self.matrix.levels:  # lexicographic: each level's violation, highest first
+                highs.changeRowBounds(row, -float("inf"), 1e12)
+            for level in self.matrix.levels:
+                run = self.run(options, remaining(), pending, objective=level[1])
+                if not run.has_plan:  # infeasible, or out of time: the stage's bound is of its own objective
+                    return run.solution(self, t0, staged=True)
+                best = max(0.0, run.objective)
+                highs.changeRowBounds(level[2], -float("inf"), best + 1e-9 * max(1.0, best))
+                pending = (list(range(self.matrix.num_col)), list(run.values))
+            return self.run(options, remaining(), pending).solution(self, t0, staged=False)
+        except _StatusError as err:  # HiGHS's numerics failed on this run (a badly scaled model, issue 19)
+            if err.status not in ("kSolveError", "kPresolveError", "kPostsolveError"):
+                raise
+            return _Doubt(f"HiGHS stopped with model status {err.status}", None, False, err)
+        finally:
+            for key, value in saved.items():  # later runs of this model with its own settings
+                highs.setOptionValue(key, value)
 
     def run(self, options: SolveOptions, remaining: float | None, start=None, objective=None) -> Run:
         """One HiGHS run of the model (``objective``: a priority level's, minimised), within the deadline."""
@@ -159,7 +186,7 @@ class DirectModel:
             highs.changeObjectiveOffset(mx.offset)
         else:
             costs = [0.0] * mx.num_col
-            for j, w in objective[1].items():
+            for j, w in objective.items():
                 costs[j] = w
             highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
             highs.changeColsCost(mx.num_col, list(range(mx.num_col)), costs)
@@ -183,11 +210,12 @@ class Run:
         self.proven = status == s.kOptimal and not interrupted
         self.objective = info.objective_function_value if self.has_plan else None
         bound = info.mip_dual_bound
-        self.bound = bound if bound is not None and abs(bound) < 1e300 else None
+        self.bound = plain(bound) if bound is not None and abs(bound) < 1e300 else None
         self.values = list(highs.getSolution().col_value) if self.has_plan else None
 
-    def solution(self, model: DirectModel, t0: float, staged: bool) -> Solution:
-        """The run as a verified :class:`Solution` of the instance."""
+    def solution(self, model: DirectModel, t0: float, staged: bool):
+        """The run as a Solution of the instance (a ``_Doubt`` when the verifier does not confirm its plan);
+        ``staged``: a priority stage's run, whose objective and bound are not the net benefit's."""
         instance = model.instance
         common = dict(solve_time=self.wall, interrupted=self.interrupted)
         if self.infeasible:
@@ -197,15 +225,9 @@ class Run:
             why = "interrupted" if self.interrupted else "time limit reached"
             return Solution(instance, Status.TIMEOUT, message=f"{why} before any plan was found",
                             bound=None if staged else self.bound, total_time=time.perf_counter() - t0, **common)
-        plan = model.plan_from(self.values)
-        bound = None if staged else (self.objective if self.proven else self.bound)
-        message = "" if self.proven else ("interrupted" if self.interrupted else "time limit reached")
-        sol = Solution.from_plan(instance, plan, Status.OPTIMAL if self.proven else Status.FEASIBLE, bound=bound,
-                                 message=message, **common)
-        if not staged and abs(sol.objective - self.objective) > 1e-6 * max(1.0, abs(sol.objective)):
-            raise SolverError(f"model objective {self.objective} differs from the verifier's {sol.objective}")
-        sol.total_time = time.perf_counter() - t0
-        return sol
+        bound = None if self.proven else self.bound
+        return confirmed(instance, model.plan_from(self.values), self.proven, self.interrupted, bound,
+                         self.objective, self.wall, t0)
 
 
 def run_highs(highs, options: SolveOptions, remaining: float | None, start=None, on_improving=None) -> Run:

@@ -19,6 +19,7 @@ import random
 import time
 from dataclasses import dataclass
 
+from outopt.instance.numerics import REL_TOL, highest_met
 from outopt.instance.schema import INHOUSE, group_functions
 from outopt.model.data import PortfolioData
 from outopt.verifier.portfolio import verify
@@ -88,14 +89,16 @@ class _State:
         inst = data.instance
         self.data = data
         self.units = units
-        self.b_op = inst.budget.operating
-        self.b_tr = inst.budget.transition
+        # each limit as the largest use that meets it (models/portfolio.md, Numerical policy)
+        op, tr = inst.budget.operating, inst.budget.transition
+        self.b_op = None if op is None else highest_met(op)
+        self.b_tr = None if tr is None else highest_met(tr)
         self.retainer = {v.id: v.retainer for v in inst.vendors}
-        self.cap = {v.id: v.capacity for v in inst.vendors if v.capacity is not None}
-        self.share = {v.id: v.max_share for v in inst.vendors if v.max_share is not None and v.max_share < 1}
+        self.cap = {v.id: highest_met(v.capacity) for v in inst.vendors if v.capacity is not None}
+        self.share = {v.id: v.max_share + REL_TOL for v in inst.vendors if v.max_share is not None and v.max_share < 1}
         self.k = inst.rules.max_vendors
         self.scale = max(1.0, data.operating_base, sum(data.spend.values()) / max(1, len(data.functions)))
-        self.res_cap = {r.id: r.capacity for r in inst.resources}
+        self.res_cap = {r.id: highest_met(r.capacity) for r in inst.resources}
         self.uses = [{} for _ in units.members]
         for u, group in enumerate(units.members):
             for f in group:

@@ -25,10 +25,11 @@ import os
 import sys
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from outopt.errors import SolverError
+from outopt.errors import PlanError, SolverError
+from outopt.instance.numerics import plain
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData, compile_data
 from outopt.solver.interrupts import cancelled_by_ctrl_c
@@ -42,6 +43,35 @@ if TYPE_CHECKING:  # Pyomo is imported when a model is built: an instance the re
 
 
 WORKER_THREAD = "outopt-solve"
+
+NO_PRESOLVE = {"presolve": "off"}
+"""HiGHS options of the second run when the first found no plan: no presolve, whose reductions called
+instances with thin share limits infeasible (issue 19; a plan at every limit, all amounts from 1e-3 to 1e9)."""
+
+TIGHT = {"presolve": "off", "mip_feasibility_tolerance": 1e-9}
+"""HiGHS options of the second run when the verifier does not confirm the first one's plan: integer
+variables within 1e-9 of 0 or 1 (default 1e-6: a binary at 0.9999994 times a coefficient of 1e9 is 600
+of room). Rows of large amounts may then not be met to 1e-9 (a float near 4e8 is exact to 6e-8): a third
+run is ``NO_PRESOLVE``."""
+
+
+@dataclass
+class _Doubt:
+    """A HiGHS answer the verifier does not confirm: why, the plan when it passes the verifier (only its
+    objective was not confirmed), and HiGHS's error when it stopped with one."""
+
+    reason: str
+    plan: dict[str, str] | None
+    interrupted: bool
+    error: SolverError | None = None
+
+
+class _StatusError(SolverError):
+    """HiGHS stopped with a model status that is neither a result nor a limit (kSolveError, ...)."""
+
+    def __init__(self, status: str, log: str):
+        super().__init__(f"HiGHS stopped with model status {status} ({log})")
+        self.status = status
 
 
 class _OwnInterrupt(logging.Filter):
@@ -128,7 +158,14 @@ class Model:
 
     # --- solve -----------------------------------------------------------------------
     def solve(self, options: SolveOptions | None = None, start: dict[str, str] | None = None, **kw) -> Solution:
-        """Solve (or re-solve) the built model. Keyword arguments override fields of ``options``."""
+        """Solve (or re-solve) the built model. Keyword arguments override fields of ``options``.
+
+        ``start``: a plan HiGHS starts from. When the caller gives one that passes the verifier (and
+        meets any rows the caller added to the model), it is also the answer of last resort. HiGHS's answer
+        is confirmed when its plan passes the verifier with HiGHS's objective; otherwise the model is solved
+        again (``TIGHT``, then ``NO_PRESOLVE``; ``NO_PRESOLVE`` when HiGHS found no plan), and if no run
+        gives a verified plan, the best verified plan known is returned with status ``feasible`` and no
+        bound, the message saying why (models/portfolio.md, Numerical policy)."""
         options = replace(options or SolveOptions(), **kw)
         t0 = time.perf_counter()
         deadline = None if options.time_limit is None else t0 + options.time_limit - self._spent_before_solve
@@ -137,11 +174,18 @@ class Model:
         if not self.data.pairs and not self.data.engaged_vendors:
             return trivial_solution(self.instance, self.data, t0)
 
+        known = start if start is not None and verify(self.instance, start).feasible else None
         if start is None and options.warm_start:
             quo = status_quo(self.instance)
             if quo is not None and verify(self.instance, quo).feasible:
                 start = quo
 
+        return second_opinion(self.instance, lambda opinion: self._attempt(options, start, deadline, t0, opinion),
+                              known, deadline, t0)
+
+    def _attempt(self, options: SolveOptions, start, deadline: float | None, t0: float, highs_options=None):
+        """One HiGHS run (all priority stages) read back: a Solution, or a :class:`_Doubt` when the verifier
+        does not confirm HiGHS's plan. ``highs_options`` apply to this run only."""
         self.hand_off()
         with stdout_to_stderr():
             if not self._fresh:
@@ -149,7 +193,8 @@ class Model:
             self._fresh = False
             highs = self._solver._solver_model
             self._pending_start = self._start_vector(start) if start is not None else None
-            solver_options = {"random_seed": options.seed}
+            solver_options = {"random_seed": options.seed, **(highs_options or {})}
+            saved = {key: _option(highs, key) for key in highs_options or {}}
 
             def remaining():
                 if deadline is None:
@@ -157,11 +202,19 @@ class Model:
                 # keep a little of the budget for reading back and verifying the plan
                 return max(0.05, (deadline - time.perf_counter()) * 0.97 - 0.05)
 
-            early = self._priority_stages(highs, options, remaining, solver_options)
-            if early is not None:
-                results, interrupted = early
-            else:
-                results, interrupted = self._run(highs, options, remaining(), solver_options)
+            try:
+                early = self._priority_stages(highs, options, remaining, solver_options)
+                if early is not None:
+                    results, interrupted = early
+                else:
+                    results, interrupted = self._run(highs, options, remaining(), solver_options)
+            except _StatusError as err:  # HiGHS's numerics failed on this run (on a badly scaled model, issue 19)
+                if err.status not in ("kSolveError", "kPresolveError", "kPostsolveError"):
+                    raise
+                return _Doubt(f"HiGHS stopped with model status {err.status}", None, False, err)
+            finally:
+                for key, value in saved.items():  # later solves of this model run with its own settings
+                    highs.setOptionValue(key, value)
         solve_time = results.timing_info.wall_time or (time.perf_counter() - t0)
         return self._read_back(results, interrupted, solve_time, t0)
 
@@ -241,14 +294,14 @@ class Model:
         check_model_status(highs, results.solver_log)
         return results, state["interrupted"]
 
-    def _read_back(self, results, interrupted: bool, solve_time: float, t0: float) -> Solution:
+    def _read_back(self, results, interrupted: bool, solve_time: float, t0: float) -> Solution | _Doubt:
         from pyomo.contrib.solver.common.results import (
             SolutionStatus,
             TerminationCondition,
         )
 
         tc = results.termination_condition
-        bound = results.objective_bound
+        bound = None if results.objective_bound is None else plain(results.objective_bound)  # HiGHS gives -0.0
         has_plan = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
         common = dict(bound=bound, solve_time=solve_time, interrupted=interrupted)
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded) and not has_plan:
@@ -261,20 +314,75 @@ class Model:
             return Solution(self.instance, Status.TIMEOUT, message=f"{why} before any plan was found",
                             total_time=time.perf_counter() - t0, **common)
         results.solution_loader.load_vars()
-        plan = self.plan_from_values()
         proven = tc == TerminationCondition.convergenceCriteriaSatisfied and not interrupted
-        status = Status.OPTIMAL if proven else Status.FEASIBLE
-        if proven and bound is None:
-            bound = results.incumbent_objective
-        message = "" if proven else ("interrupted" if interrupted else "time limit reached")
-        sol = Solution.from_plan(self.instance, plan, status, bound=bound, solve_time=solve_time,
-                                 interrupted=interrupted, message=message)
-        if abs(sol.objective - results.incumbent_objective) > 1e-6 * max(1.0, abs(sol.objective)):
-            raise SolverError(
-                f"model objective {results.incumbent_objective} differs from the verifier's {sol.objective}"
-            )
-        sol.total_time = time.perf_counter() - t0
-        return sol
+        return confirmed(self.instance, self.plan_from_values(), proven, interrupted, bound, results.incumbent_objective,
+                         solve_time, t0)
+
+
+def confirmed(instance: Instance, plan: dict[str, str], proven: bool, interrupted: bool, bound: float | None,
+              incumbent: float, solve_time: float, t0: float) -> Solution | _Doubt:
+    """A plan HiGHS found, as a Solution when the verifier confirms it (feasible, with HiGHS's objective),
+    else a :class:`_Doubt`."""
+    status = Status.OPTIMAL if proven else Status.FEASIBLE
+    if proven and bound is None:
+        bound = plain(incumbent)
+    message = "" if proven else ("interrupted" if interrupted else "time limit reached")
+    check = verify(instance, plan)
+    if not check.feasible:
+        return _Doubt(f"HiGHS's plan failed verification: {'; '.join(check.violations)}", None, interrupted)
+    if abs(check.objective - incumbent) > 1e-6 * max(1.0, abs(check.objective)):
+        return _Doubt(f"HiGHS's objective {incumbent:.12g} differs from the verifier's "
+                      f"{check.objective:.12g}", plan, interrupted)
+    sol = Solution.from_plan(instance, plan, status, bound=bound, solve_time=solve_time,
+                             interrupted=interrupted, message=message, verification=check)
+    sol.total_time = time.perf_counter() - t0
+    return sol
+
+
+def second_opinion(instance: Instance, attempt, known: dict[str, str] | None, deadline: float | None,
+                   t0: float) -> Solution:
+    """HiGHS's answer, confirmed (models/portfolio.md, Numerical policy): ``attempt(highs_options)`` runs the
+    model once and returns a Solution, or a :class:`_Doubt` when the verifier does not confirm its plan. An
+    unconfirmed answer is solved again (``TIGHT``, then ``NO_PRESOLVE``; ``NO_PRESOLVE`` when HiGHS found no
+    plan); if no run gives a verified plan, the best verified plan known (``known``, a verified start) is
+    returned with status ``feasible`` and no bound, the message saying why."""
+    first = attempt(None)
+    if isinstance(first, Solution) and first.status != Status.INFEASIBLE:
+        return first
+    none_found = isinstance(first, Solution)  # HiGHS's presolve has called instances infeasible that a plan meets
+    if none_found:
+        why = "HiGHS found no plan" + (", but the starting plan passes the verifier" if known else "")
+    else:
+        why = first.reason
+    answers = [first]
+    for opinion in (NO_PRESOLVE,) if none_found else (TIGHT, NO_PRESOLVE):
+        if first.interrupted or deadline is not None and deadline - time.perf_counter() <= 0.1:
+            break  # Ctrl-C, or no time left for another run
+        answer = attempt(opinion)
+        answers.append(answer)
+        if isinstance(answer, Solution) and answer.status.has_plan:
+            answer.message = "; ".join(m for m in (answer.message, f"solved again ({why})") if m)
+            return answer
+        if isinstance(answer, Solution) and answer.status == Status.INFEASIBLE and none_found and known is None:
+            return answer  # confirmed
+    plans = [a.plan for a in answers if isinstance(a, _Doubt) and a.plan is not None] + [known]
+    best = max((p for p in plans if p is not None), key=lambda p: verify(instance, p).objective, default=None)
+    if best is None:
+        if none_found:  # not confirmed within the time limit
+            return first
+        late = [a for a in answers if isinstance(a, Solution) and a.status == Status.TIMEOUT]
+        if late:
+            late[-1].message = f"{late[-1].message}; {why}"
+            return late[-1]
+        if first.error is not None:
+            raise first.error
+        raise PlanError(f"{why}; also when solved again without presolve and with tighter tolerances")
+    interrupted = any(getattr(a, "interrupted", False) for a in answers)
+    sol = Solution.from_plan(instance, best, Status.FEASIBLE, interrupted=interrupted,
+                             solve_time=time.perf_counter() - t0,
+                             message=f"{why}; returned the best plan that passes the verifier (no bound)")
+    sol.total_time = time.perf_counter() - t0
+    return sol
 
 
 def trivial_solution(instance: Instance, data: PortfolioData, t0: float) -> Solution:
@@ -337,8 +445,7 @@ def set_start(highs, idx: list[int], val: list[float]) -> None:
 def check_model_status(highs, log: str = "") -> None:
     """Raise :class:`SolverError` unless HiGHS stopped in a state the driver reads a result from."""
     if highs.getModelStatus() not in _stopped_or_done():
-        raise SolverError(f"HiGHS stopped with model status {highs.getModelStatus().name}"
-                          + (f" ({log[-500:].strip()})" if log else ""))
+        raise _StatusError(highs.getModelStatus().name, log[-500:].strip())
 
 
 @functools.cache  # computed on first use: Pyomo and highspy are imported when a model is solved

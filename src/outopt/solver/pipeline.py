@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import replace
 
-from outopt.instance.schema import Instance
+from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import compile_data
 from outopt.model.reduce import Reduction, reduce_instance, separable_plan
 from outopt.solver.child import CHILD_MIN_COLUMNS, solve_in_child
@@ -141,10 +141,13 @@ def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Pr
             sol.total_time = time.perf_counter() - t0
             return sol
 
-    if options.warm_start:
+    if options.warm_start:  # the status quo, else all in-house, when it passes the verifier
         quo = status_quo(instance)
-        if quo is not None and verify(instance, quo).feasible:
-            progress.plan = quo
+        inhouse = {f.id: INHOUSE for f in instance.functions} if all(f.inhouse for f in instance.functions) else None
+        for plan in (quo, inhouse if inhouse != quo else None):
+            if plan is not None and verify(instance, plan).feasible:
+                progress.plan = plan
+                break
     if options.heuristic > 0 and data.pairs:
         progress.step("searching for a starting plan")
         budget = options.heuristic

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from outopt.errors import PlanError
 from outopt.instance.company import Company, CompanyPlan
+from outopt.instance.numerics import plain
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.verifier.company import CompanyVerification, verify_company
 from outopt.verifier.portfolio import Verification, status_quo, verify
@@ -37,6 +38,11 @@ class Status(str, Enum):
     @property
     def exit_code(self) -> int:
         return {Status.OPTIMAL: 0, Status.FEASIBLE: 0, Status.INFEASIBLE: 3, Status.TIMEOUT: 4}[self]
+
+
+def _plain(x: float | None) -> float | None:
+    """A figure for the JSON: never -0.0 (read as a loss)."""
+    return None if x is None else plain(x)
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -69,8 +75,9 @@ class Solution:
 
     @classmethod
     def from_plan(cls, instance: Instance, plan: dict[str, str], status: Status, **kw) -> "Solution":
-        """A solution for a plan, verified; raises :class:`PlanError` if the plan breaks a rule."""
-        check = verify(instance, plan)
+        """A solution for a plan, verified (``verification=``: the verifier's check of this plan, when the
+        caller has it); raises :class:`PlanError` if the plan breaks a rule."""
+        check = kw.pop("verification", None) or verify(instance, plan)
         if not check.feasible:
             raise PlanError("plan failed verification: " + "; ".join(check.violations))
         kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
@@ -167,9 +174,9 @@ class Solution:
             "instance": self.instance.name,
             "currency": self.instance.currency,
             "status": self.status.value,
-            "objective": self.objective,
-            "bound": self.bound,
-            "gap": self.gap,
+            "objective": _plain(self.objective),
+            "bound": _plain(self.bound),
+            "gap": _plain(self.gap),
             "solve_time": round(self.solve_time, 4),
             "total_time": round(self.total_time, 4),
             "interrupted": self.interrupted,
@@ -287,9 +294,9 @@ class CompanySolution:
             "instance": self.company.name,
             "currency": self.company.currency,
             "status": self.status.value,
-            "objective": self.objective,
-            "bound": self.bound,
-            "gap": self.gap,
+            "objective": _plain(self.objective),
+            "bound": _plain(self.bound),
+            "gap": _plain(self.gap),
             "method": self.method,
             "solve_time": round(self.solve_time, 4),
             "total_time": round(self.total_time, 4),

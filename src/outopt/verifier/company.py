@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from outopt.instance.company import Company, division_view
-from outopt.verifier.portfolio import Verification, tolerance, verify
+from outopt.instance.numerics import exceeds, tolerance
+from outopt.verifier.portfolio import Verification, verify
 
 
 @dataclass
@@ -65,19 +66,19 @@ def verify_company(company: Company, plans: Mapping[str, Mapping[str, str]]) -> 
         objective -= retainer + onboarding / H
 
     b = company.budget
-    if b.operating is not None and operating > b.operating + tolerance(b.operating):
+    if b.operating is not None and exceeds(operating, b.operating):
         violations.append(f"budget.operating: corporate recurring cost {operating:,.2f} exceeds {b.operating:,.2f}")
-    if b.transition is not None and transition > b.transition + tolerance(b.transition):
+    if b.transition is not None and exceeds(transition, b.transition):
         violations.append(f"budget.transition: corporate one-off cost {transition:,.2f} exceeds {b.transition:,.2f}")
     total = sum(spend.values())
     for vid, lim in company.vendors.items():
-        if lim.capacity is not None and load.get(vid, 0.0) > lim.capacity + tolerance(lim.capacity):
+        if lim.capacity is not None and exceeds(load.get(vid, 0.0), lim.capacity):
             violations.append(f"vendors.{vid}.capacity: company load {load[vid]:g} of {lim.capacity:g}")
         if lim.max_share is not None and spend.get(vid, 0.0) > lim.max_share * total + tolerance(total):
             violations.append(
                 f"vendors.{vid}.max_share: {spend[vid] / total:.2%} of company outsourced spend, above {lim.max_share:.2%}"
             )
-    if company.max_vendors is not None and len(engaged) > company.max_vendors:
+    if company.max_vendors is not None and exceeds(len(engaged), company.max_vendors):
         violations.append(f"max_vendors: {len(engaged)} vendors engaged company-wide, at most {company.max_vendors}")
     return CompanyVerification(
         objective=objective, operating_cost=operating, transition_cost=transition, engaged=engaged,

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from outopt.instance.numerics import reached, tolerance
 from outopt.instance.schema import INHOUSE, Instance, group_functions, group_soft
 
 Plan = Mapping[str, str]
@@ -72,15 +73,10 @@ def status_quo(instance: Instance) -> dict[str, str] | None:
     return plan
 
 
-def tolerance(limit: float) -> float:
-    """How far a plan may go over a limit and still meet it."""
-    return 1e-6 * max(1.0, abs(limit))
-
-
 def volume_discount(tiers, kind: str, base: float) -> float:
     """Yearly discount of a vendor's tiers on its offer spend ``base`` (see models/portfolio.md)."""
-    if kind == "all_units":
-        pct = max((t.percent for t in tiers if base >= t.threshold), default=0.0)
+    if kind == "all_units":  # a threshold is reached within its tolerance (outopt.instance.numerics)
+        pct = max((t.percent for t in tiers if reached(base, t.threshold)), default=0.0)
         return pct / 100 * base
     total = 0.0
     for k, t in enumerate(tiers):
@@ -322,7 +318,7 @@ def check_min_functions(instance: Instance, t: _Tally) -> None:
     for i, v in enumerate(instance.vendors):
         if v.id in t.engaged and v.min_functions is not None:
             n = t.count(v.id)
-            t.limit(f"vendors[{i}].min_functions", v.min_functions - n, 1e-9, v.soft.get("min_functions"),
+            t.limit(f"vendors[{i}].min_functions", v.min_functions - n, tolerance(v.min_functions), v.soft.get("min_functions"),
                     "functions", f"vendors[{i}].min_functions: '{v.id}' is engaged with {n} function(s), "
                     f"below its minimum {v.min_functions}")
 
@@ -348,11 +344,11 @@ def check_group_count(instance: Instance, t: _Tally) -> None:
         where = f"vendor_groups[{g}]"
         n = sum(t.count(v) for v in group.vendors)
         if group.min_count is not None:
-            t.limit(f"{where}.min_count", group.min_count - n, 1e-9, group.soft, "functions",
+            t.limit(f"{where}.min_count", group.min_count - n, tolerance(group.min_count), group.soft, "functions",
                     f"{where}.min_count: group '{group.id}' has {n} function(s), fewer than {group.min_count}",
                     group.reason)
         if group.max_count is not None:
-            t.limit(f"{where}.max_count", n - group.max_count, 1e-9, group.soft, "functions",
+            t.limit(f"{where}.max_count", n - group.max_count, tolerance(group.max_count), group.soft, "functions",
                     f"{where}.max_count: group '{group.id}' has {n} function(s), more than {group.max_count}",
                     group.reason)
 
@@ -360,7 +356,7 @@ def check_group_count(instance: Instance, t: _Tally) -> None:
 def check_max_vendors(instance: Instance, t: _Tally) -> None:
     rules = instance.rules
     if rules.max_vendors is not None:
-        t.limit("rules.max_vendors", len(t.engaged) - rules.max_vendors, 1e-9, rules.soft.get("max_vendors"),
+        t.limit("rules.max_vendors", len(t.engaged) - rules.max_vendors, tolerance(rules.max_vendors), rules.soft.get("max_vendors"),
                 "vendors", f"rules.max_vendors: {len(t.engaged)} vendors engaged, at most {rules.max_vendors}")
 
 
@@ -438,7 +434,7 @@ def check_max_changes(instance: Instance, t: _Tally) -> None:
     rules = instance.rules
     if rules.max_changes is not None:
         n = changes(instance, t.plan)
-        t.limit("rules.max_changes", float(n - rules.max_changes), 0.5, rules.soft.get("max_changes"), "changes",
+        t.limit("rules.max_changes", float(n - rules.max_changes), tolerance(rules.max_changes), rules.soft.get("max_changes"), "changes",
                 f"rules.max_changes: {n} functions change provider, at most {rules.max_changes}")
 
 
