@@ -218,14 +218,16 @@ def test_time_limit_stops_the_explanation_and_keeps_only_exact_figures():
     import time
 
     inst = outopt.load(INSTANCES / "midsize.yaml")
-    full = explain(inst)
     t = time.perf_counter()
-    part = explain(inst, time_limit=1.5)
-    assert time.perf_counter() - t < 1.5 + 1.0
+    full = explain(inst)
+    limit = 0.4 * (time.perf_counter() - t)  # relative to this machine's speed: some questions, not all
+    t = time.perf_counter()
+    part = explain(inst, time_limit=limit)
+    assert time.perf_counter() - t < limit + 1.0
     assert part.solution.objective == pytest.approx(full.solution.objective)
     unanswered = [r for r in part.offers if r["reason"] == "time limit reached"] + \
                  [r for r in part.functions if r.get("note") == "time limit reached"]
-    assert unanswered, "1.5 s should not be enough for the 106 questions of midsize.yaml"
+    assert unanswered, "40 % of the full explanation's time should not be enough for all 106 questions"
     by_offer = {(r["function"], r["vendor"]): r for r in full.offers}
     answered = [r for r in part.offers if r["break_even_cost"] is not None]
     for r in answered:
