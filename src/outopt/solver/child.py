@@ -16,12 +16,13 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.solver.direct import DirectModel
 from outopt.solver.highs import SCHEDULER
-from outopt.solver.options import SolveOptions
+from outopt.solver.options import Progress, SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import verify
 
@@ -45,7 +46,7 @@ def solve_in_child(instance: Instance, model: DirectModel, options: SolveOptions
     if pid == 0:  # the child: solve, report, and never return into the caller's code
         try:
             os.close(read_end)
-            _solve_and_send(model, options, start, columns, functions, write_end)
+            _solve_and_send(model, replace(options, progress=None), start, columns, functions, write_end)
         finally:
             os._exit(0)
     os.close(write_end)
@@ -77,6 +78,9 @@ def solve_in_child(instance: Instance, model: DirectModel, options: SolveOptions
                 while len(data) >= 8 and len(data) >= 8 + int.from_bytes(data[:8], "little"):
                     size = int.from_bytes(data[:8], "little")
                     records.append(pickle.loads(data[8:8 + size]))
+                    if options.progress is not None and records[-1][0] == "plan":
+                        plan, bound = records[-1][1]
+                        options.progress(Progress("solving", 0.0, verify(instance, plan).objective, bound))
                     data = data[8 + size:]
     finally:
         killed = not records or records[-1][0] not in ("result", "error")

@@ -32,7 +32,7 @@ from outopt.solver.highs import (
     stdout_to_stderr,
     trivial_solution,
 )
-from outopt.solver.options import SolveOptions
+from outopt.solver.options import Progress, SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import verify
 
@@ -160,7 +160,7 @@ class DirectModel:
             for _, objective, row in self.matrix.levels:  # lexicographic: each level's violation, highest first
                 highs.changeRowBounds(row, -float("inf"), 1e12)
             for level in self.matrix.levels:
-                run = self.run(options, remaining(), pending, objective=level[1])
+                run = self.run(options, remaining(), pending, objective=level[1], phase=f"priority level {level[0]}")
                 if not run.has_plan:  # infeasible, or out of time: the stage's bound is of its own objective
                     return run.solution(self, t0, staged=True)
                 best = max(0.0, run.objective)
@@ -175,7 +175,8 @@ class DirectModel:
             for key, value in saved.items():  # later runs of this model with its own settings
                 highs.setOptionValue(key, value)
 
-    def run(self, options: SolveOptions, remaining: float | None, start=None, objective=None) -> Run:
+    def run(self, options: SolveOptions, remaining: float | None, start=None, objective=None,
+            phase: str = "solving") -> Run:
         """One HiGHS run of the model (``objective``: a priority level's, minimised), within the deadline."""
         import highspy
 
@@ -191,7 +192,7 @@ class DirectModel:
             highs.changeObjectiveSense(highspy.ObjSense.kMinimize)
             highs.changeColsCost(mx.num_col, list(range(mx.num_col)), costs)
             highs.changeObjectiveOffset(0.0)
-        return run_highs(highs, options, remaining, start)
+        return run_highs(highs, options, remaining, start, phase=phase, net_benefit=objective is None)
 
 
 class Run:
@@ -230,9 +231,11 @@ class Run:
                          self.objective, self.wall, t0)
 
 
-def run_highs(highs, options: SolveOptions, remaining: float | None, start=None, on_improving=None) -> Run:
+def run_highs(highs, options: SolveOptions, remaining: float | None, start=None, phase: str = "solving",
+              net_benefit: bool = True) -> Run:
     """Run HiGHS once with the options' gap, seed, threads and time left; stopped at the deadline and on
-    Ctrl-C (:func:`~outopt.solver.highs.deadline_guard`)."""
+    Ctrl-C (:func:`~outopt.solver.highs.deadline_guard`). With ``options.progress``, HiGHS's best plan and
+    bound are reported about twice a second (as the net benefit's only when ``net_benefit``)."""
     _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
     highs.setOptionValue("random_seed", options.seed)
     highs.setOptionValue("mip_rel_gap", options.gap)
@@ -245,8 +248,10 @@ def run_highs(highs, options: SolveOptions, remaining: float | None, start=None,
     if start is not None:
         set_start(highs, *start)
     t0 = time.perf_counter()
-    if on_improving is not None:
-        highs.cbMipImprovingSolution.subscribe(on_improving)
+    on_check = _reporter(options.progress, phase, net_benefit, t0)
+    if on_check is not None:
+        on_check(None)
+        highs.cbMipInterrupt.subscribe(on_check)
     try:
         with stdout_to_stderr(), deadline_guard(highs, remaining) as state:
             sys.stdout.flush()
@@ -254,7 +259,28 @@ def run_highs(highs, options: SolveOptions, remaining: float | None, start=None,
     except Exception as err:  # a solver failure is not a property of the instance
         raise SolverError(f"HiGHS failed: {err}") from err
     finally:
-        if on_improving is not None:
-            highs.cbMipImprovingSolution.unsubscribe(on_improving)
+        if on_check is not None:
+            highs.cbMipInterrupt.unsubscribe(on_check)
     check_model_status(highs)
     return Run(highs, state["interrupted"], time.perf_counter() - t0)
+
+
+def _reporter(progress, phase: str, net_benefit: bool, t0: float):
+    """A HiGHS MIP-interrupt callback passing its best plan and bound to ``progress`` (at most every 0.5 s)."""
+    if progress is None:
+        return None
+    last = [-1.0]
+
+    def on_check(event) -> None:
+        now = time.perf_counter()
+        if event is not None and now - last[0] < 0.5:
+            return
+        last[0] = now
+        objective = bound = None
+        if event is not None and net_benefit:
+            primal, dual = event.data_out.mip_primal_bound, event.data_out.mip_dual_bound
+            objective = primal if abs(primal) < 1e300 else None
+            bound = dual if abs(dual) < 1e300 else None
+        progress(Progress(phase, now - t0, objective, bound))
+
+    return on_check

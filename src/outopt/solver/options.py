@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a running solve is, as reported to ``SolveOptions.progress`` (from the thread doing the work:
+    keep the callback short; the CLI draws a live line from it).
+
+    phase: what is being done ("reducing", "searching for a starting plan", "building the model",
+        "solving", "solving the LP relaxation", "searching sub-problems", ...).
+    elapsed: seconds since the call started.
+    objective: the best verified plan's net benefit so far (None: no plan yet).
+    bound: the best proven bound on the net benefit so far (None: none yet).
+    """
+
+    phase: str
+    elapsed: float
+    objective: float | None = None
+    bound: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        """Relative gap of the best plan to the bound, as :class:`~outopt.solver.solution.Solution` has it."""
+        if self.objective is None or self.bound is None:
+            return None
+        return abs(self.bound - self.objective) / max(1.0, abs(self.objective))
 
 
 @dataclass(frozen=True)
@@ -20,6 +48,7 @@ class SolveOptions:
         ``solve`` only); the plan is returned if the solver finds nothing better.
     started: ``time.perf_counter()`` at which the time limit starts counting (None = the call's
         start); the CLI sets it before reading the file, so reading counts too.
+    progress: called with a :class:`Progress` at each phase and each better plan or bound (None: silent).
     """
 
     time_limit: float | None = None
@@ -32,6 +61,7 @@ class SolveOptions:
     reduce: bool = True
     heuristic: float = 5.0
     started: float | None = None
+    progress: Callable[[Progress], None] | None = None
 
     def __post_init__(self):
         if self.solver != "highs":
@@ -41,3 +71,21 @@ class SolveOptions:
         if not 0 <= self.gap < 1:
             raise ValueError("gap must be in [0, 1)")
 
+
+def merged_progress(callback: Callable[[Progress], None] | None, t0: float) -> Callable[[Progress], None] | None:
+    """A progress callback for the parts of one call: elapsed time counted from ``t0``, and the best
+    objective (highest) and bound (lowest) reported by any part kept, so the line never goes back."""
+    if callback is None:
+        return None
+    best: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def report(p: Progress) -> None:
+        with lock:
+            if p.objective is not None and p.objective > best.get("objective", -float("inf")):
+                best["objective"] = p.objective
+            if p.bound is not None and p.bound < best.get("bound", float("inf")):
+                best["bound"] = p.bound
+            callback(Progress(p.phase, time.perf_counter() - t0, best.get("objective"), best.get("bound")))
+
+    return report

@@ -21,7 +21,7 @@ from outopt.solver.child import CHILD_MIN_COLUMNS, solve_in_child
 from outopt.solver.heuristic import starting_plan
 from outopt.solver.direct import DirectModel
 from outopt.solver.highs import WORKER_THREAD, stdout_to_stderr
-from outopt.solver.options import SolveOptions
+from outopt.solver.options import Progress, SolveOptions, merged_progress
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import status_quo, verify
 
@@ -33,7 +33,8 @@ class _Abandoned(Exception):
 class _Progress:
     """What a solve running in a worker thread has reached; the caller reads it when time is up."""
 
-    def __init__(self):
+    def __init__(self, report=None):
+        self.report = report  # merged_progress of the caller's callback, or None
         self.phase = "reading"
         self.plan: dict[str, str] | None = None  # best verified plan so far
         self.abandoned = False
@@ -45,6 +46,14 @@ class _Progress:
         if self.abandoned:
             raise _Abandoned()
         self.phase = phase
+        if self.report is not None:
+            self.report(Progress(phase, 0.0))
+
+    def found(self, plan: dict[str, str], objective: float) -> None:
+        """A better verified plan."""
+        self.plan = plan
+        if self.report is not None:
+            self.report(Progress(self.phase, 0.0, objective))
 
 
 def solve(
@@ -71,7 +80,7 @@ def solve(
     """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     t0 = options.started if options.started is not None else time.perf_counter()
-    progress = _Progress()
+    progress = _Progress(merged_progress(options.progress, t0))
     if options.time_limit is None:
         prepared = _prepare(instance, options, t0, progress)
         return prepared if isinstance(prepared, Solution) else _finish(instance, options, t0, *prepared)
@@ -145,8 +154,9 @@ def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Pr
         quo = status_quo(instance)
         inhouse = {f.id: INHOUSE for f in instance.functions} if all(f.inhouse for f in instance.functions) else None
         for plan in (quo, inhouse if inhouse != quo else None):
-            if plan is not None and verify(instance, plan).feasible:
-                progress.plan = plan
+            check = verify(instance, plan) if plan is not None else None
+            if check is not None and check.feasible:
+                progress.found(plan, check.objective)
                 break
     if options.heuristic > 0 and data.pairs:
         progress.step("searching for a starting plan")
@@ -157,7 +167,7 @@ def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Pr
         if candidate is not None:
             check = verify(instance, candidate)
             if check.feasible and (progress.plan is None or check.objective > verify(instance, progress.plan).objective):
-                progress.plan = candidate
+                progress.found(candidate, check.objective)
 
     progress.step("building the model")
     model = DirectModel(instance, data)
@@ -176,7 +186,8 @@ def _finish(instance: Instance, options: SolveOptions, t0: float, model: DirectM
     when it is not back by the deadline; the call then returns the best verified plan known.
     """
     model._spent_before_solve = time.perf_counter() - t0
-    opts = replace(options, started=None, warm_start=False)
+    progress = merged_progress(options.progress, t0) if options.progress is not None else None
+    opts = replace(options, started=None, warm_start=False, progress=progress)
     if (options.time_limit is not None and hasattr(os, "fork") and model.highs is not None
             and model.num_col >= CHILD_MIN_COLUMNS):
         sol = solve_in_child(instance, model, opts, start, t0 + options.time_limit)
