@@ -42,6 +42,9 @@ class Matrix:
     x: dict[Pair, int] = field(default_factory=dict)  # outsource[f,v] columns
     y: dict[str, int] = field(default_factory=dict)  # engage[v] columns
     levels: list[tuple[int, dict[int, float], int]] = field(default_factory=list)  # (p, objective, row)
+    family_rows: dict[str, range] = field(default_factory=dict)  # the rows each family added, by its name
+    assign_row: dict[str, int] = field(default_factory=dict)  # one_provider row of each function
+    capacity_row: dict[str, int] = field(default_factory=dict)  # vendor_capacity row of each (hard) vendor
 
     @property
     def num_col(self) -> int:
@@ -178,7 +181,9 @@ def build_matrix(data: PortfolioData) -> Matrix:
     """The model of ``build_model(data, sparse_shares=True)`` as matrices (see the module docstring)."""
     b = _Builder(data)
     for family in FAMILIES:
+        first = b.mx.num_row
         family(b)
+        b.mx.family_rows[family.__name__.removeprefix("add_")] = range(first, b.mx.num_row)
     return b.mx
 
 
@@ -191,7 +196,7 @@ def add_one_provider(b: _Builder) -> None:
             if must:  # every offer banned: the instance is infeasible
                 b.mx.row(f"one_provider[{f}]", {}, upper=0.0, constant=1.0)
             continue
-        b.mx.row(f"one_provider[{f}]", {b.mx.x[p]: 1.0 for p in pairs}, 1.0 if must else -INF, 1.0)
+        b.mx.assign_row[f] = b.mx.row(f"one_provider[{f}]", {b.mx.x[p]: 1.0 for p in pairs}, 1.0 if must else -INF, 1.0)
 
 
 def add_engage_link(b: _Builder) -> None:
@@ -324,12 +329,15 @@ def add_vendor_capacity(b: _Builder) -> None:
         for p in data.pairs_of_vendor[v]:
             if data.load[p]:
                 _add(terms, mx.x[p], data.load[p])
+        soft = data.vendor_place[v] + ".capacity" in data.soft
         cap = b.upper(terms, data.vendor_place[v] + ".capacity", cap)
         if v in mx.y:
             _add(terms, mx.y[v], -cap)
-            mx.row(f"vendor_capacity[{v}]", terms, upper=0.0)
+            row = mx.row(f"vendor_capacity[{v}]", terms, upper=0.0)
         else:
-            mx.row(f"vendor_capacity[{v}]", terms, upper=cap)
+            row = mx.row(f"vendor_capacity[{v}]", terms, upper=cap)
+        if not soft:
+            mx.capacity_row[v] = row
 
 
 def add_max_share(b: _Builder) -> None:

@@ -244,7 +244,10 @@ def starting_plan(data: PortfolioData, time_limit: float = 5.0, seed: int = 0) -
             continue
         broken = state.violated()
         if not broken:
-            break  # a local optimum that keeps every limit
+            if _close_a_vendor(state, shortlist, weights, deadline):
+                viol = state.violation(weights)
+                continue
+            break  # a local optimum that keeps every limit, and no vendor is worth closing
         breakouts += 1
         for key in broken:  # stuck short of feasibility: make the broken limits weigh more (breakout)
             weights[key] = weights.get(key, 1.0) * 2.0
@@ -261,8 +264,47 @@ def starting_plan(data: PortfolioData, time_limit: float = 5.0, seed: int = 0) -
     return plan if verify(data.instance, plan).feasible else None
 
 
+def _close_a_vendor(state: _State, shortlist: list[list[int]], weights: dict, deadline: float) -> bool:
+    """Close one engaged vendor whose engagement costs something: move each of its units to its best other
+    option (in-house or a vendor), keeping every limit, when that raises the net benefit; vendors are
+    tried by their engagement cost per unit served, highest first. True when one was closed."""
+    d = state.data
+    served: dict[str, list[int]] = {}
+    for u, c in enumerate(state.choice):
+        v = state.units.options[u][c].vendor
+        if v is not None:
+            served.setdefault(v, []).append(u)
+    ranked = sorted((v for v in served if d.engage_cost.get(v, 0.0) > 0),
+                    key=lambda v: -d.engage_cost[v] / len(served[v]))
+    for v in ranked:
+        if time.perf_counter() > deadline:
+            return False
+        before_obj, moved = state.obj, []
+        for u in served[v]:
+            current = state.choice[u]
+            best = None
+            for c in shortlist[u]:
+                if state.units.options[u][c].vendor == v:
+                    continue
+                state.move(u, c)
+                cand = (state.violation(weights), -state.obj, c)
+                if best is None or cand < best:
+                    best = cand
+                state.move(u, current)
+            if best is None:
+                break
+            moved.append((u, current))
+            state.move(u, best[2])
+        if len(moved) == len(served[v]) and not state.violated() and state.obj > before_obj + 1e-7:
+            return True
+        for u, c in reversed(moved):
+            state.move(u, c)
+    return False
+
+
 def _initial_choice(data: PortfolioData, units: _Units) -> list[int]:
-    """The status quo where it is among the options, else in-house, else the best offer."""
+    """The status quo where it is among the options, else in-house, else the best offer counting a share of
+    its vendor's engagement cost (its load's share of the vendor's capacity, or an even share)."""
     funcs = {f.id: f for f in data.instance.functions}
     choice = []
     for group, opts in zip(units.members, units.options):
@@ -275,6 +317,16 @@ def _initial_choice(data: PortfolioData, units: _Units) -> list[int]:
         if pick is None:
             pick = next((i for i, o in enumerate(opts) if o.vendor is None), None)
         if pick is None:
-            pick = max(range(len(opts)), key=lambda i: opts[i].benefit)
+            pick = max(range(len(opts)), key=lambda i: opts[i].benefit - _engagement_share(data, opts[i]))
         choice.append(pick)
     return choice
+
+
+def _engagement_share(data: PortfolioData, option: _Option) -> float:
+    v = option.vendor
+    if v is None or not data.engage_cost.get(v):
+        return 0.0
+    capacity = data.instance.vendor(v).capacity
+    if capacity:
+        return data.engage_cost[v] * min(1.0, option.load / capacity)
+    return data.engage_cost[v] / max(1, len(data.pairs_of_vendor[v]))

@@ -18,10 +18,11 @@ from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import compile_data
 from outopt.model.reduce import Reduction, reduce_instance, separable_plan
 from outopt.solver.child import CHILD_MIN_COLUMNS, solve_in_child
-from outopt.solver.heuristic import starting_plan
 from outopt.solver.direct import DirectModel
+from outopt.solver.heuristic import starting_plan
 from outopt.solver.highs import WORKER_THREAD, stdout_to_stderr
 from outopt.solver.options import Progress, SolveOptions, merged_progress
+from outopt.solver.search import SEARCH_MIN_LINKS, search, searchable
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import status_quo, verify
 
@@ -163,6 +164,8 @@ def _prepare(instance: Instance, options: SolveOptions, t0: float, progress: _Pr
         budget = options.heuristic
         if deadline is not None:
             budget = min(budget, 0.1 * max(0.0, deadline - time.perf_counter()))
+        if sum(len(data.pairs_of_vendor[v]) for v in data.engaged_vendors) >= SEARCH_MIN_LINKS:
+            budget = min(budget, 1.0)  # a model the search solves: its time is better spent there
         candidate = starting_plan(data, budget, seed=options.seed) if budget > 0.01 else None
         if candidate is not None:
             check = verify(instance, candidate)
@@ -188,7 +191,9 @@ def _finish(instance: Instance, options: SolveOptions, t0: float, model: DirectM
     model._spent_before_solve = time.perf_counter() - t0
     progress = merged_progress(options.progress, t0) if options.progress is not None else None
     opts = replace(options, started=None, warm_start=False, progress=progress)
-    if (options.time_limit is not None and hasattr(os, "fork") and model.highs is not None
+    if model.highs is not None and searchable(model):
+        sol = _search(instance, model, opts, start, t0, options)
+    elif (options.time_limit is not None and hasattr(os, "fork") and model.highs is not None
             and model.num_col >= CHILD_MIN_COLUMNS):
         sol = solve_in_child(instance, model, opts, start, t0 + options.time_limit)
     else:
@@ -197,6 +202,23 @@ def _finish(instance: Instance, options: SolveOptions, t0: float, model: DirectM
         sol = _better_of(instance, sol, start)
     sol.total_time = time.perf_counter() - t0
     return sol
+
+
+SEARCH_WITHOUT_LIMIT = 60.0
+"""Seconds of search before the full MIP proves the optimum, when a large model is solved with no time limit."""
+
+
+def _search(instance: Instance, model: DirectModel, opts: SolveOptions, start, t0: float,
+            options: SolveOptions) -> Solution:
+    """A large model's search (:mod:`outopt.solver.search`) within the time limit; with none, the search's
+    plan then starts the full MIP, which proves the optimum."""
+    if options.time_limit is not None:
+        return search(model, opts, t0 + options.time_limit, t0, start)
+    found = search(model, opts, time.perf_counter() + SEARCH_WITHOUT_LIMIT, t0, start)
+    if found.plan is None:
+        return model.solve(opts, start=start)
+    proven = model.solve(opts, start=found.plan)
+    return _better_of(instance, proven, found.plan)
 
 
 def _better_of(instance: Instance, sol: Solution, start: dict[str, str]) -> Solution:
