@@ -62,13 +62,38 @@ class Matrix:
         self.cost.append(0.0)
         return len(self.col_lower) - 1
 
+    def columns(self, names: list[str], lower: float, upper: float, integer: bool) -> range:
+        """Add many columns with the same bounds and kind; their indices."""
+        first = len(self.col_lower)
+        n = len(names)
+        self.col_names.extend(names)
+        self.col_lower.extend([lower] * n)
+        self.col_upper.extend([upper] * n)
+        self.integer.extend([integer] * n)
+        self.cost.extend([0.0] * n)
+        return range(first, first + n)
+
+    def difference_rows(self, names: list[str], left: list[int], right: list[int]) -> None:
+        """Add rows ``x[left[i]] - x[right[i]] <= 0`` (linking rows), many at once."""
+        n = len(names)
+        for a, b in zip(left, right):
+            self.index.append(a)
+            self.index.append(b)
+        self.value.extend([1.0, -1.0] * n)
+        last = self.start[-1]
+        self.start.extend(range(last + 2, last + 2 * n + 1, 2))
+        self.row_lower.extend([-INF] * n)
+        self.row_upper.extend([0.0] * n)
+        self.row_names.extend(names)
+
     def row(self, name: str, terms: dict[int, float], lower: float = -INF, upper: float = INF,
             constant: float = 0.0) -> int:
         """Add ``lower <= sum terms + constant <= upper`` (zero coefficients dropped, the constant moved)."""
-        for j, a in terms.items():
-            if a:
-                self.index.append(j)
-                self.value.append(a)
+        nonzero = [(j, a) for j, a in terms.items() if a]
+        if nonzero:
+            cols, values = zip(*nonzero)
+            self.index.extend(cols)
+            self.value.extend(values)
         self.start.append(len(self.index))
         self.row_lower.append(lower - constant)
         self.row_upper.append(upper - constant)
@@ -87,10 +112,8 @@ class _Builder:
         self.data = data
         self.mx = Matrix()
         mx = self.mx
-        for p in data.pairs:
-            mx.x[p] = mx.column(f"outsource[{p[0]},{p[1]}]", 0.0, 1.0, True)
-        for v in data.engaged_vendors:
-            mx.y[v] = mx.column(f"engage[{v}]", 0.0, 1.0, True)
+        mx.x = dict(zip(data.pairs, mx.columns([f"outsource[{f},{v}]" for f, v in data.pairs], 0.0, 1.0, True)))
+        mx.y = dict(zip(data.engaged_vendors, mx.columns([f"engage[{v}]" for v in data.engaged_vendors], 0.0, 1.0, True)))
         self.viol: dict[str, int] = {}  # violation[k] columns, made where a row or the objective uses one
         self.bundle: dict[tuple[str, int], int] = {}
         self.tier: dict[tuple[str, int], int] = {}
@@ -201,17 +224,14 @@ def add_one_provider(b: _Builder) -> None:
 
 def add_engage_link(b: _Builder) -> None:
     x, y = b.mx.x, b.mx.y
-    for v in b.data.engaged_vendors:
-        for p in b.data.pairs_of_vendor[v]:
-            b.mx.row(f"engage_link[{p[0]},{v}]", {x[p]: 1.0, y[v]: -1.0}, upper=0.0)
+    pairs = [p for v in b.data.engaged_vendors for p in b.data.pairs_of_vendor[v]]
+    b.mx.difference_rows([f"engage_link[{f},{v}]" for f, v in pairs], [x[p] for p in pairs], [y[p[1]] for p in pairs])
 
 
 def add_engage_used(b: _Builder) -> None:
     x, y = b.mx.x, b.mx.y
     for v in b.data.engaged_vendors:
-        terms = {y[v]: 1.0}
-        for p in b.data.pairs_of_vendor[v]:
-            _add(terms, x[p], -1.0)
+        terms = {y[v]: 1.0, **{x[p]: -1.0 for p in b.data.pairs_of_vendor[v]}}
         b.mx.row(f"engage_used[{v}]", terms, upper=0.0)
 
 
@@ -325,10 +345,7 @@ def add_vendor_capacity(b: _Builder) -> None:
     data, mx = b.data, b.mx
     for v in data.binding_vendor_capacity:
         cap = data.instance.vendor(v).capacity
-        terms: dict[int, float] = {}
-        for p in data.pairs_of_vendor[v]:
-            if data.load[p]:
-                _add(terms, mx.x[p], data.load[p])
+        terms = {mx.x[p]: data.load[p] for p in data.pairs_of_vendor[v] if data.load[p]}
         soft = data.vendor_place[v] + ".capacity" in data.soft
         cap = b.upper(terms, data.vendor_place[v] + ".capacity", cap)
         if v in mx.y:
@@ -553,9 +570,7 @@ def add_max_changes(b: _Builder) -> None:
 
 def add_net_benefit(b: _Builder) -> None:
     data, mx = b.data, b.mx
-    terms: dict[int, float] = {}
-    for p in data.pairs:
-        _add(terms, mx.x[p], data.benefit[p])
+    terms = {mx.x[p]: data.benefit[p] for p in data.pairs}  # one column per offer: no sums yet
     for v in data.engaged_vendors:
         _add(terms, mx.y[v], -data.engage_cost[v])
     for v in _reducing_vendors(data):

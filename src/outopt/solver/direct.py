@@ -78,13 +78,15 @@ class DirectModel:
         lp.a_matrix_.start_ = np.asarray(mx.start, dtype=np.int32)
         lp.a_matrix_.index_ = np.asarray(mx.index, dtype=np.int32)
         lp.a_matrix_.value_ = np.asarray(mx.value, dtype=float)
-        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[i] for i in mx.integer]
         with stdout_to_stderr():
             highs = highspy.Highs()
             highs.setOptionValue("output_flag", False)
             highs.HandleUserInterrupt = True  # cancelSolve (Ctrl-C, the watchdog) stops a run
             status = highs.passModel(lp)
+            integer = np.flatnonzero(np.asarray(mx.integer, dtype=bool)).astype(np.int32)
+            if len(integer) and status != highspy.HighsStatus.kError:
+                status = highs.changeColsIntegrality(len(integer), integer,
+                                                     np.full(len(integer), highspy.HighsVarType.kInteger))
         if status == highspy.HighsStatus.kError:
             raise SolverError("HiGHS refused the model")
         self.highs = highs
