@@ -227,6 +227,8 @@ class Search:
         if built is None:
             return None
         h, cols, _ = built
+        if not len(cols):  # nothing else to solve for: the plan's rows hold (build checked them)
+            return fix
         self.interrupted |= run(h, min(5.0, max(0.1, self.left())))
         return self.solved(h, cols, fix)
 
@@ -441,7 +443,12 @@ def _phases(search: Search, start: dict[str, str] | None) -> None:
         s.report("bounding: Lagrangian relaxation")
         lag = Lagrangian(s)
         u = _lagrangian_bound(s, lag, vlp, min(0.08 * total, 6.0))
-        if s.best is None:  # a first plan early: the functions over the vendors the relaxation engages
+        if s.best is None:  # a first plan early: the LP's plan rounded, else the assignment MIP
+            engaged = _initial_set(s, lag, u)
+            _, z, _ = vlp.score(engaged)
+            if z is not None:
+                _round(s, lag, z, engaged)
+        if s.best is None:
             s.report("assigning functions to the engaged vendors")
             _assign(s, [(0.0, _initial_set(s, lag, u))], min(0.15 * total, 0.5 * s.left()), gap=0.01)
         s.report("searching vendor sets")
@@ -546,7 +553,12 @@ def _vendor_search(s: Search, lag: Lagrangian, vlp: VendorLP, u, until: float):
     sets = [(value, engaged.copy())]
     better = lambda v, w: v > w + 1e-9 * max(1.0, abs(w))  # noqa: E731
 
-    tried = vlp.score
+    def flipped(j: int, state: bool):
+        trial = engaged.copy()
+        trial[j] = state
+        v, zz, pp = vlp.score(trial)
+        return v, trial, zz, pp
+
     while np.isfinite(value) and time.perf_counter() < until and not s.interrupted:
         worth = lag.open_values(prices)
         closed = np.flatnonzero(~engaged & s.has_y)
@@ -555,32 +567,28 @@ def _vendor_search(s: Search, lag: Lagrangian, vlp: VendorLP, u, until: float):
         for j in _closing_order(s, profit, engaged, z):  # close: first improvement
             if time.perf_counter() > until:
                 break
-            trial = engaged.copy()
-            trial[j] = False
-            v, zz, pp = tried(trial)
-            if better(v, value):
-                move = (v, trial, zz, pp)
+            trial = flipped(j, False)
+            if better(trial[0], value):
+                move = trial
                 break
         for k in adds[:68] if move is None else ():  # engage, or swap with the most promising closes
             if time.perf_counter() > until:
                 break
-            trial = engaged.copy()
-            trial[k] = True
-            v, zz, pp = tried(trial)
-            if better(v, value):
-                move = (v, trial, zz, pp)
+            trial = flipped(k, True)
+            if better(trial[0], value):
+                move = trial
                 break
-            if zz is None:
+            if trial[2] is None:
                 continue
             closes = 3 if k in adds[:8] else 5
-            for j in _closing_order(s, profit, trial, zz)[:closes + 1]:
+            for j in _closing_order(s, profit, trial[1], trial[2])[:closes + 1]:
                 if j == k or time.perf_counter() > until:
                     continue
-                trial2 = trial.copy()
-                trial2[j] = False
-                v2, zz2, pp2 = tried(trial2)
+                swapped = trial[1].copy()
+                swapped[j] = False
+                v2, zz2, pp2 = vlp.score(swapped)
                 if better(v2, value) and (move is None or v2 > move[0]):
-                    move = (v2, trial2, zz2, pp2)
+                    move = (v2, swapped, zz2, pp2)
             if move is not None:
                 break
         if move is None:
@@ -589,6 +597,36 @@ def _vendor_search(s: Search, lag: Lagrangian, vlp: VendorLP, u, until: float):
         sets.append((value, engaged.copy()))
     sets.sort(key=lambda pair: -pair[0])
     return sets
+
+
+def _round(s: Search, lag: Lagrangian, z, engaged) -> None:
+    """A plan from an LP solution in milliseconds: each function, most decided first, to the engaged vendor
+    the LP gives it most of that still has room for its load; when none has, in-house when it may stay,
+    else its best vendor with room (engaging it)."""
+    import numpy as np
+
+    x = np.zeros((len(s.data.functions), len(s.vendors)))
+    x[s.of_f, s.of_v] = z[s.xcol]
+    profit = _profits(s)
+    room = lag.cap.astype(float).copy()
+    plan = {f: INHOUSE for f in s.data.functions}
+    for i in np.argsort(-x.max(axis=1), kind="stable"):
+        if not np.isfinite(profit[i]).any():
+            continue
+        order = np.lexsort((-profit[i], -x[i], ~engaged))
+        if not s.must[i]:
+            order = order[engaged[order]]
+        for j in order:
+            if np.isfinite(profit[i, j]) and lag.a[i, j] <= room[j] + 1e-9:
+                room[j] -= lag.a[i, j]
+                plan[s.data.functions[i]] = s.vendors[j]
+                break
+        else:
+            if s.must[i]:
+                return
+    full = s.complete(plan)
+    if full is not None:
+        s.offer(full)
 
 
 def _sub_mip(s: Search, free, seconds: float, fix=None, start=True, gap: float = 1e-6):
