@@ -81,7 +81,6 @@ class DirectModel:
         with stdout_to_stderr():
             highs = highspy.Highs()
             highs.setOptionValue("output_flag", False)
-            highs.HandleUserInterrupt = True  # cancelSolve (Ctrl-C, the watchdog) stops a run
             status = highs.passModel(lp)
             integer = np.flatnonzero(np.asarray(mx.integer, dtype=bool)).astype(np.int32)
             if len(integer) and status != highspy.HighsStatus.kError:

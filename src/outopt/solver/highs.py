@@ -401,27 +401,29 @@ def deadline_guard(highs, remaining: float | None):
     """Stop a HiGHS run at the deadline and on Ctrl-C; yields a state whose "interrupted" says Ctrl-C came.
 
     HiGHS's interrupt callbacks (simplex, IPM, MIP) check the deadline themselves and interrupt once it
-    has passed; a watchdog's ``cancelSolve`` backs them up. Ctrl-C (in the main thread) cancels the run
+    has passed, and a watchdog a little after the deadline makes them interrupt at their next check
+    whatever the clock says (a flag of this run only: HiGHS's own ``cancelSolve`` flag would outlive the
+    run and stop the next one on this model at once). Ctrl-C (in the main thread) cancels the run
     (:func:`~outopt.solver.interrupts.cancelled_by_ctrl_c`).
     """
-    state = {"interrupted": False}
+    state = {"interrupted": False, "cancelled": False}
     timer = None
     stop_at = None
     if remaining is not None:
         stop_at = time.monotonic() + remaining
-        timer = threading.Timer(remaining + max(0.25, 0.02 * remaining), highs.cancelSolve)
+        timer = threading.Timer(remaining + max(0.25, 0.02 * remaining), lambda: state.update(cancelled=True))
         timer.daemon = True
-
-    def on_interrupt_check(event):
-        if stop_at is not None and time.monotonic() >= stop_at:
-            event.interrupt()
-
     callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
     with cancelled_by_ctrl_c(highs) as pressed:
+
+        def on_interrupt_check(event):
+            # set either way: HiGHS keeps the flag from one run to the next, so a run after one stopped at
+            # its deadline would stop at its first check
+            event.interrupt(bool(pressed) or state["cancelled"] or (stop_at is not None and time.monotonic() >= stop_at))
+
         try:
-            if stop_at is not None:
-                for cb in callbacks:
-                    cb.subscribe(on_interrupt_check)
+            for cb in callbacks:
+                cb.subscribe(on_interrupt_check)
             if timer:
                 timer.start()
             yield state
@@ -429,9 +431,8 @@ def deadline_guard(highs, remaining: float | None):
             state["interrupted"] = bool(pressed)
             if timer:
                 timer.cancel()
-            if stop_at is not None:
-                for cb in callbacks:
-                    cb.unsubscribe(on_interrupt_check)
+            for cb in callbacks:
+                cb.unsubscribe(on_interrupt_check)
 
 
 def set_start(highs, idx: list[int], val: list[float]) -> None:

@@ -22,8 +22,8 @@ from outopt.solver.direct import DirectModel
 from outopt.solver.heuristic import starting_plan
 from outopt.solver.highs import WORKER_THREAD, stdout_to_stderr
 from outopt.solver.options import Progress, SolveOptions, merged_progress
-from outopt.solver.search import SEARCH_MIN_LINKS, search, searchable
-from outopt.solver.solution import Solution, Status
+from outopt.solver.search import SEARCH_MIN_LINKS, SMALL_MAX_OFFERS, search, searchable
+from outopt.solver.solution import Solution, Status, relative_gap
 from outopt.verifier.portfolio import status_quo, verify
 
 
@@ -193,6 +193,9 @@ def _finish(instance: Instance, options: SolveOptions, t0: float, model: DirectM
     opts = replace(options, started=None, warm_start=False, progress=progress)
     if model.highs is not None and searchable(model):
         sol = _search(instance, model, opts, start, t0, options)
+    elif (options.time_limit is not None and model.highs is not None and model.matrix.y and not model.matrix.levels
+          and len(model.matrix.x) <= SMALL_MAX_OFFERS):
+        sol = _mip_then_search(instance, model, opts, start, t0 + options.time_limit)
     elif (options.time_limit is not None and hasattr(os, "fork") and model.highs is not None
             and model.num_col >= CHILD_MIN_COLUMNS):
         sol = solve_in_child(instance, model, opts, start, t0 + options.time_limit)
@@ -202,6 +205,45 @@ def _finish(instance: Instance, options: SolveOptions, t0: float, model: DirectM
         sol = _better_of(instance, sol, start)
     sol.total_time = time.perf_counter() - t0
     return sol
+
+
+MIP_FIRST_SHARE, SEARCH_SHARE = 0.3, 0.5
+"""Of a small model's time limit: the full MIP's first share, then the search's share of what is left."""
+
+
+def _mip_then_search(instance: Instance, model: DirectModel, opts: SolveOptions, start, deadline: float) -> Solution:
+    """A small model with engagements: the full MIP for a share of the time (most are proven there); if not
+    proven, the search from its plan, then the full MIP again from the best plan for the rest. The best
+    verified plan is returned with the lowest bound of the runs."""
+    left = deadline - time.perf_counter()
+    first = model.solve(replace(opts, time_limit=max(0.05, MIP_FIRST_SHARE * left)), start=start)
+    if first.status in (Status.OPTIMAL, Status.INFEASIBLE) or first.interrupted:
+        return first
+    best = first.plan if first.plan is not None else start
+    left = deadline - time.perf_counter()
+    found = search(model, opts, time.perf_counter() + SEARCH_SHARE * left, time.perf_counter(), best,
+                   vendor_share=0.3)
+    if found.plan is not None:
+        best = found.plan
+    if found.interrupted:
+        return _lowest_bound(found, opts.gap, first)
+    last = model.solve(replace(opts, time_limit=max(0.05, deadline - time.perf_counter())), start=best)
+    answer = last if last.plan is not None and (found.plan is None or last.objective >= found.objective - 1e-9) \
+        else found
+    return _lowest_bound(answer, opts.gap, first, found, last)
+
+
+def _lowest_bound(answer: Solution, gap: float, *runs: Solution) -> Solution:
+    """``answer`` with the lowest bound any run proved (every run's bound is valid for the same model);
+    optimal when that bound is within ``gap`` of its plan."""
+    bounds = [r.bound for r in (answer, *runs) if r.bound is not None and r.bound >= answer.objective - 1e-6]
+    if answer.plan is None or not bounds:
+        return answer
+    answer.bound = min(bounds)
+    answer.gap = relative_gap(answer.objective, answer.bound)
+    if answer.status == Status.FEASIBLE and answer.bound - answer.objective <= gap * max(1.0, abs(answer.bound)) + 1e-6:
+        answer.status, answer.message = Status.OPTIMAL, ""
+    return answer
 
 
 SEARCH_WITHOUT_LIMIT = 60.0

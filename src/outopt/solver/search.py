@@ -105,7 +105,6 @@ class Restricted:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", self.options.seed)
-        h.HandleUserInterrupt = True
         h.passModel(lp)
         return h, cols, rows
 
@@ -425,7 +424,7 @@ class VendorLP:
         return h.getInfo().objective_function_value, np.asarray(sol.col_value), u
 
 
-def _phases(search: Search, start: dict[str, str] | None) -> None:
+def _phases(search: Search, start: dict[str, str] | None, vendor_share: float) -> None:
     """The search's phases in order, each within the time left (see the module docstring)."""
     import numpy as np
 
@@ -452,7 +451,7 @@ def _phases(search: Search, start: dict[str, str] | None) -> None:
             s.report("assigning functions to the engaged vendors")
             _assign(s, [(0.0, _initial_set(s, lag, u))], min(0.15 * total, 0.5 * s.left()), gap=0.01)
         s.report("searching vendor sets")
-        sets = _vendor_search(s, lag, vlp, u, time.perf_counter() + (0.75 if total > 30 else 0.5) * max(0.0, s.left()))
+        sets = _vendor_search(s, lag, vlp, u, time.perf_counter() + vendor_share * max(0.0, s.left()))
         s.report("assigning functions to the engaged vendors")
         _assign(s, sets, 0.15 * total)
     elif not s.interrupted:
@@ -744,13 +743,23 @@ def _vendor_distance(profit):
     return distance
 
 
-def search(model, options: SolveOptions, deadline: float | None, t0: float, start: dict[str, str] | None) -> Solution:
+def search(model, options: SolveOptions, deadline: float | None, t0: float, start: dict[str, str] | None,
+           vendor_share: float | None = None) -> Solution:
     """The matheuristic on a handed-off :class:`~outopt.solver.direct.DirectModel`: the best verified plan
-    found by ``deadline`` (perf_counter seconds) and a valid bound."""
+    found by ``deadline`` (perf_counter seconds) and a valid bound. ``vendor_share``: the share of the time
+    left after the bounds that the search over engaged vendors gets (default: 0.75 with 30 s or more
+    left, else 0.5; the rest goes to assignments and neighbourhoods)."""
     started = time.perf_counter()
     s = Search(model, options, deadline, t0)
-    _phases(s, start)
+    if vendor_share is None:
+        vendor_share = 0.75 if s.left() > 30 else 0.5
+    _phases(s, start, vendor_share)
     return s.result(started)
+
+
+SMALL_MAX_OFFERS = 12_000
+"""Models with engagement columns and at most this many offers get the full MIP first and, when it does not
+prove the optimum in its share of the time, the search and the full MIP again from the search's plan."""
 
 
 def searchable(model) -> bool:
