@@ -26,17 +26,25 @@ from outopt.solver.options import Progress, SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import verify
 
-# Models with at least this many HiGHS columns are solved in a child process when the call has a time limit.
-CHILD_MIN_COLUMNS = 10_000
+CHILD_MIN_COLUMNS = 1_000
+"""Models with at least this many columns are solved in a child process (smaller ones check for interrupts
+often and solve in moments)."""
+
+CTRL_C_GRACE = 0.8
+"""Seconds a child gets after Ctrl-C to stop HiGHS itself and report, before it is killed."""
 
 
-def solve_in_child(instance: Instance, model: DirectModel, options: SolveOptions, start, deadline: float) -> Solution:
-    """``model.solve`` in a forked child process; the caller waits until the deadline and a grace.
+def solve_in_child(instance: Instance, model: DirectModel, options: SolveOptions, start,
+                   deadline: float | None) -> Solution:
+    """``model.solve`` in a forked child process; the caller waits until the deadline and a grace, or after
+    Ctrl-C (which the child gets too) for a moment.
 
     The child sends each improving plan HiGHS finds (with HiGHS's bound at that moment) and then
     its result through a pipe. A child not back in time is killed: the call returns the best of
-    those plans (verified here), or the starting plan via ``_finish``, or ``timeout``.
+    those plans (verified here), or the starting plan via ``_finish``, or ``timeout``. HiGHS checks for
+    interrupts seconds apart on some models, so only a process that can be killed stops within a second.
     """
+    began = time.perf_counter()
     columns = [(j, f, v) for (f, v), j in model.matrix.x.items()]
     functions = list(model.data.functions)
     sys.stdout.flush()
@@ -60,13 +68,13 @@ def solve_in_child(instance: Instance, model: DirectModel, options: SolveOptions
         previous = signal.signal(signal.SIGINT, on_sigint)
     # the child stops HiGHS at the deadline and reads its plan back: wait for that a little (under
     # half of the allowed overrun, max(10 %, 2 s)), leaving the rest for what follows here
-    kill_at = deadline + 0.4 * max(0.1 * options.time_limit, 2.0)
+    kill_at = float("inf") if deadline is None else deadline + 0.4 * max(0.1 * options.time_limit, 2.0)
     data, records = b"", []
     try:
         while True:
             now = time.perf_counter()
             if state["interrupted"]:
-                kill_at = min(kill_at, now + 5.0)  # the child stops at HiGHS's next callback
+                kill_at = min(kill_at, now + CTRL_C_GRACE)  # the child stops at HiGHS's next callback, or is killed
             if now >= kill_at:
                 break
             ready, _, _ = select.select([read_end], [], [], min(0.2, kill_at - now))
@@ -107,12 +115,13 @@ def solve_in_child(instance: Instance, model: DirectModel, options: SolveOptions
                         message=message)
     # abandoned: the last plan HiGHS reported, if it passes the verifier
     why = "interrupted" if state["interrupted"] else "time limit reached"
-    solve_time = time.perf_counter() - (deadline - options.time_limit + model._spent_before_solve)
+    solve_time = time.perf_counter() - began
     for _, (plan, bound) in reversed([r for r in records if r[0] == "plan"]):
         if verify(instance, plan).feasible:
             return Solution.from_plan(instance, plan, Status.FEASIBLE, bound=bound, solve_time=solve_time,
                                       interrupted=state["interrupted"],
-                                      message=f"{why}; HiGHS abandoned, returned its best verified plan so far")
+                                      message="interrupted" if state["interrupted"] else
+                                      f"{why}; HiGHS abandoned, returned its best verified plan so far")
     return Solution(instance, Status.TIMEOUT, solve_time=solve_time, interrupted=state["interrupted"],
                     message=f"{why} before any plan was found")
 

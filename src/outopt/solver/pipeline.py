@@ -77,7 +77,8 @@ def solve(
     verified plan found so far (status ``feasible``) or ``timeout``, and the worker stops
     at its next step. HiGHS then runs in the caller's thread with what is left of the limit,
     stopped by its own time limit and by a watchdog's cancel; for a model of ``CHILD_MIN_COLUMNS``
-    or more columns it runs in a forked child that is killed if not back by the deadline.
+    or more columns it runs in a forked child that is killed if not back by the deadline (or a moment
+    after Ctrl-C).
     """
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     t0 = options.started if options.started is not None else time.perf_counter()
@@ -196,11 +197,8 @@ def _finish(instance: Instance, options: SolveOptions, t0: float, model: DirectM
     elif (options.time_limit is not None and model.highs is not None and model.matrix.y and not model.matrix.levels
           and len(model.matrix.x) <= SMALL_MAX_OFFERS):
         sol = _mip_then_search(instance, model, opts, start, t0 + options.time_limit)
-    elif (options.time_limit is not None and hasattr(os, "fork") and model.highs is not None
-            and model.num_col >= CHILD_MIN_COLUMNS):
-        sol = solve_in_child(instance, model, opts, start, t0 + options.time_limit)
     else:
-        sol = model.solve(opts, start=start)
+        sol = _solve_model(instance, model, opts, start, None if options.time_limit is None else t0 + options.time_limit)
     if start is not None:
         sol = _better_of(instance, sol, start)
     sol.total_time = time.perf_counter() - t0
@@ -211,12 +209,21 @@ MIP_FIRST_SHARE, SEARCH_SHARE = 0.3, 0.5
 """Of a small model's time limit: the full MIP's first share, then the search's share of what is left."""
 
 
+def _solve_model(instance: Instance, model: DirectModel, opts: SolveOptions, start, deadline: float | None) -> Solution:
+    """One full MIP of the model within ``deadline``: in a forked child for a model of ``CHILD_MIN_COLUMNS``
+    or more columns (where fork exists), else in this process."""
+    if hasattr(os, "fork") and model.highs is not None and model.num_col >= CHILD_MIN_COLUMNS:
+        return solve_in_child(instance, model, opts, start, deadline)
+    return model.solve(opts, start=start)
+
+
 def _mip_then_search(instance: Instance, model: DirectModel, opts: SolveOptions, start, deadline: float) -> Solution:
     """A small model with engagements: the full MIP for a share of the time (most are proven there); if not
     proven, the search from its plan, then the full MIP again from the best plan for the rest. The best
     verified plan is returned with the lowest bound of the runs."""
     left = deadline - time.perf_counter()
-    first = model.solve(replace(opts, time_limit=max(0.05, MIP_FIRST_SHARE * left)), start=start)
+    first_limit = max(0.05, MIP_FIRST_SHARE * left)
+    first = _solve_model(instance, model, replace(opts, time_limit=first_limit), start, time.perf_counter() + first_limit)
     if first.status in (Status.OPTIMAL, Status.INFEASIBLE) or first.interrupted:
         return first
     best = first.plan if first.plan is not None else start
@@ -227,7 +234,8 @@ def _mip_then_search(instance: Instance, model: DirectModel, opts: SolveOptions,
         best = found.plan
     if found.interrupted:
         return _lowest_bound(found, opts.gap, first)
-    last = model.solve(replace(opts, time_limit=max(0.05, deadline - time.perf_counter())), start=best)
+    last_limit = max(0.05, deadline - time.perf_counter())
+    last = _solve_model(instance, model, replace(opts, time_limit=last_limit), best, time.perf_counter() + last_limit)
     answer = last if last.plan is not None and (found.plan is None or last.objective >= found.objective - 1e-9) \
         else found
     return _lowest_bound(answer, opts.gap, first, found, last)
