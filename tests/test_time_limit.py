@@ -124,6 +124,7 @@ def test_a_highs_run_abandoned_before_any_plan_keeps_the_start_or_times_out(monk
     """Fault injection: the child hangs before HiGHS reports anything. The call returns on time
     with the heuristic's verified plan; without a heuristic (and an infeasible status quo), timeout."""
     inst = _hard_in_child(monkeypatch)
+    monkeypatch.setattr(outopt.solver.pipeline, "SMALL_MAX_OFFERS", 0)  # one HiGHS run, no search after it
     monkeypatch.setattr(outopt.solver.direct.DirectModel, "solve", lambda self, *a, **kw: time.sleep(60))
     t0 = time.perf_counter()
     sol = outopt.solve(inst, time_limit=3, threads=1)
@@ -135,3 +136,16 @@ def test_a_highs_run_abandoned_before_any_plan_keeps_the_start_or_times_out(monk
     sol = outopt.solve(inst, options=outopt.SolveOptions(time_limit=3, threads=1, heuristic=0))
     assert within(time.perf_counter() - t0, 3)
     assert sol.status == outopt.Status.TIMEOUT and sol.plan is None
+
+
+def test_a_hung_highs_run_around_the_search_still_returns_on_time(monkeypatch):
+    """A small model with engagements runs HiGHS, the search, HiGHS again: both HiGHS runs hang in their
+    child; the call still returns on time with the search's verified plan."""
+    inst = _hard_in_child(monkeypatch)
+    monkeypatch.setattr(outopt.solver.direct.DirectModel, "solve", lambda self, *a, **kw: time.sleep(60))
+    t0 = time.perf_counter()
+    sol = outopt.solve(inst, time_limit=3, threads=1)
+    assert within(time.perf_counter() - t0, 3)
+    assert sol.status == outopt.Status.FEASIBLE and sol.message.startswith("time limit reached")
+    check = outopt.verify(inst, sol.plan)
+    assert check.feasible and sol.objective == pytest.approx(check.objective)
