@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from outopt.instance.numerics import MAX_AMOUNT
-from outopt.instance.uncertainty import PriceShift, Range, ranged_schema, read_ranges, write_ranges
+from outopt.instance.ranges import PriceShift, Range, ranged_schema, read_ranges, write_ranges
 
 INHOUSE = "inhouse"
 """The provider name of a function kept in-house."""
@@ -385,7 +385,7 @@ class Instance(_Frozen):
         default_factory=list, description="Named groups of vendors with spend or count quotas."
     )
 
-    # --- uncertainty (outopt.instance.uncertainty): ranges are read as their modes and kept here ---
+    # --- uncertainty (outopt.instance.ranges): ranges are read as their modes and kept here ---
     _ranges: dict[tuple, Range] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")

@@ -3,7 +3,7 @@
 :func:`risk` evaluates the optimal plan (at the planning values), the status quo and any given plans
 over scenarios of the amounts and reports, per plan, the mean, spread and percentiles of the net
 benefit, the odds it beats the status quo and the odds it breaks each budget. :func:`solve_robust`
-finds the plan with the best mean or CVaR over the scenarios (:mod:`outopt.risk.robust`) and reports
+finds the plan with the best mean or CVaR over the scenarios (:mod:`outopt.uncertainty.robust`) and reports
 the same statistics in the scenarios it was chosen on and in fresh ones, beside the optimal plan's.
 Every scenario figure is checked against the independent verifier: all of a robust plan's scenarios,
 and the first :data:`CHECKED` of each plan ``risk`` reports.
@@ -20,10 +20,10 @@ import numpy as np
 
 from outopt.errors import PlanError, SolverError
 from outopt.instance.schema import Instance
-from outopt.risk.check import check_scenarios
-from outopt.risk.evaluate import Outcome, check_plan, cvar, evaluate, statistics
-from outopt.risk.robust import Measure, ScenarioRun, build_scenario_model, solve_scenario_model
-from outopt.risk.samples import Samples, as_samples, draw
+from outopt.uncertainty.check import check_scenarios
+from outopt.uncertainty.evaluate import Outcome, check_plan, cvar, evaluate, statistics
+from outopt.uncertainty.robust import Measure, ScenarioRun, build_scenario_model, solve_scenario_model
+from outopt.uncertainty.samples import Samples, as_samples, draw
 from outopt.solver import SolveOptions, Solution, Status, solve
 from outopt.verifier.portfolio import status_quo, verify
 
@@ -38,7 +38,7 @@ def _agree(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def checked_outcomes(samples: Samples, plans: Mapping[str, dict[str, str]], rows=None) -> list[Outcome]:
-    """:func:`~outopt.risk.evaluate.evaluate`, with the scenarios ``rows`` (default the first :data:`CHECKED`)
+    """:func:`~outopt.uncertainty.evaluate.evaluate`, with the scenarios ``rows`` (default the first :data:`CHECKED`)
     of every plan recomputed by the verifier; a difference is an internal error (PlanError)."""
     outcomes = evaluate(samples, plans)
     rows = range(min(CHECKED, samples.n)) if rows is None else rows
@@ -123,7 +123,7 @@ def risk(instance: Instance, plans: Mapping[str, object] | None = None, samples=
     """Evaluate the optimal plan (solved at the planning values, unless ``optimal=False``), the status quo
     (when every function has one) and ``plans`` (name -> a plan mapping, a Solution, or a DataFrame with
     ``function``/``provider`` columns) over ``samples``: a count of scenarios drawn from the instance's
-    ranges with ``seed``, a CSV file of scenarios, a DataFrame, or :class:`~outopt.risk.samples.Samples`."""
+    ranges with ``seed``, a CSV file of scenarios, a DataFrame, or :class:`~outopt.uncertainty.samples.Samples`."""
     samples = as_samples(instance, samples, seed)
     solution = solve(instance, options=options) if optimal else None
     best = solution.plan if solution is not None and solution.status.has_plan else None
@@ -176,14 +176,17 @@ def _verified(instance: Instance, samples: Samples, measure: Measure, run: Scena
     return None, value
 
 
-def solve_robust(instance: Instance, robust: str = "cvar:0.1", samples=200, seed: int = 0,
-                 options: SolveOptions | None = None, out_of_sample: int = 1000) -> RobustSolution:
+def solve_robust(instance: Instance, robust: str = "cvar:0.1", samples=200, time_limit: float | None = None,
+                 gap: float = 0.0, threads: int | None = None, seed: int = 0, options: SolveOptions | None = None,
+                 out_of_sample: int = 1000) -> RobustSolution:
     """The plan with the best ``robust`` measure (``mean``, ``cvar:ALPHA``, ``mean-cvar:ALPHA:LAMBDA``) of its
-    net benefit over ``samples`` (as in :func:`risk`), every rule holding at the planning values and every
-    budget in every scenario; statistics in sample and on ``out_of_sample`` fresh scenarios drawn from the
-    instance's ranges (none when it has no range)."""
+    net benefit over ``samples`` (as in :func:`risk`; drawn with ``seed``, which also seeds the solver), every
+    rule holding at the planning values and every budget in every scenario; statistics in sample and on
+    ``out_of_sample`` fresh scenarios drawn from the instance's ranges (none when it has no range).
+    ``time_limit`` covers the whole call: a quarter for the plan at the planning values, the rest for the
+    scenario model."""
     t0 = time.perf_counter()
-    options = options or SolveOptions()
+    options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     measure = Measure.parse(robust)
     samples = as_samples(instance, samples, seed)
     model = build_scenario_model(instance, samples, measure)

@@ -1,6 +1,6 @@
 """The scenario model: the plan with the best mean, CVaR or mix of the two of its net benefit over scenarios.
 
-Sample-average approximation over the ``n`` scenarios of :mod:`outopt.risk.samples`, built once from
+Sample-average approximation over the ``n`` scenarios of :mod:`outopt.uncertainty.samples`, built once from
 the deterministic model's matrix form (:mod:`outopt.model.matrix`): its columns and rows (every rule
 at the planning values) stay as they are, and each scenario adds a block of rows, with its own amounts:
 
@@ -20,7 +20,7 @@ Terms the scenario rows cannot hold linearly are refused when the amounts they a
 instance is then evaluated exactly by ``outopt risk``): volume discounts and bundle prices of a vendor
 whose offer costs vary, and soft budgets, shares and minimum spends. Other limits (shares, minimum
 spend, capacities) hold at the planning values. The plan found is checked by the independent
-verifier at the planning values and in every scenario (:mod:`outopt.risk.check`).
+verifier at the planning values and in every scenario (:mod:`outopt.uncertainty.check`).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from outopt.errors import InputError, Problem, SolverError
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData, compile_data
 from outopt.model.matrix import Matrix, build_matrix
-from outopt.risk.evaluate import cvar, money_soft_rules
-from outopt.risk.samples import Place, Samples
+from outopt.uncertainty.evaluate import cvar, money_soft_rules
+from outopt.uncertainty.samples import Place, Samples
 from outopt.solver.direct import Run, run_highs
 from outopt.solver.highs import stdout_to_stderr
 from outopt.solver.options import SolveOptions

@@ -3,7 +3,7 @@
 A scenario gives every amount of the instance a value; most amounts keep their planning value in
 every scenario, and only the ones that vary are stored or drawn. An amount is named by its place
 in the file: ``offers[3].cost``, ``functions[0].inhouse.cost``, ``vendors[1].retainer`` (the
-amounts that may be ranges, :data:`~outopt.instance.uncertainty.RANGED`).
+amounts that may be ranges, :data:`~outopt.instance.ranges.RANGED`).
 
 Drawn scenarios (:func:`draw`) are independent per amount: a triangular law from the amount's
 range, times ``1 + shift/100`` for an offer cost of a vendor with a ``price_shift`` (one uniform
@@ -33,7 +33,7 @@ from outopt.errors import InputError, Problem
 from outopt.instance.io.limits import read_bytes
 from outopt.instance.numerics import MAX_AMOUNT
 from outopt.instance.schema import Instance
-from outopt.instance.uncertainty import MONEY, RANGED, Range, ranges
+from outopt.instance.ranges import MONEY, RANGED, Range, ranges
 
 _PLACE = re.compile(r"^(?:offers\[(\d+)\]\.(cost|value|transition)|functions\[(\d+)\]\.inhouse\.(cost|value)"
                     r"|vendors\[(\d+)\]\.(retainer|onboarding))$")
@@ -157,30 +157,37 @@ class DrawnSamples(Samples):
 
     def columns(self, places: list[Place]) -> np.ndarray:
         """Triangular draws by the inverse of the law's distribution function, one random stream per amount,
-        the transform vectorised over all the places asked for; then each vendor's price shift."""
-        n = self.n
-        u = np.empty((len(places), n))
-        low, mode, high = np.empty(len(places)), np.empty(len(places)), np.empty(len(places))
+        vectorised over the places asked for; then each vendor's price shift.
+
+        With ``F = (mode - low) / (high - low)``, the inverse is ``low + sqrt(u w (mode - low))`` for ``u < F``
+        and ``high - sqrt((1 - u) w (high - mode))`` above (``w = high - low``). Each branch gives ``mode``
+        when ``u`` is clipped to ``F``, so the inverse is the sum of both, ``u`` clipped to below and above ``F``
+        in turn, less ``mode``: no per-value branch (numpy's ``where`` on a random mask is slow)."""
+        k, n = len(places), self.n
+        u = np.zeros((k, n))
+        low, mode, high = np.empty(k), np.empty(k), np.empty(k)
         for j, p in enumerate(places):
             rng = self.ranges.get(p)
             if rng is not None and rng.width > 0:
                 self._rng(_TABLE_CODE[p.table], p.row, _FIELD_CODE[p.field]).random(out=u[j])
                 low[j], mode[j], high[j] = rng.low, rng.mode, rng.high
             else:
-                u[j] = 0.0
                 low[j] = mode[j] = high[j] = p.planning(self.instance)
-        width = (high - low)[:, None]
-        left = np.divide(mode - low, high - low, out=np.ones(len(places)), where=high > low)[:, None]
-        below = u < left
-        # F^-1(u) = low + sqrt(u w (mode - low)) below the mode, high - sqrt((1 - u) w (high - mode)) above
-        part = np.where(below, u * (mode - low)[:, None], (1.0 - u) * (high - mode)[:, None])
-        np.multiply(part, width, out=part)
-        np.sqrt(part, out=part)
-        x = np.where(below, low[:, None] + part, high[:, None] - part)
+        width = high - low
+        split = np.divide(mode - low, width, out=np.zeros(k), where=width > 0)[:, None]
+        left = np.minimum(u, split)
+        left *= (width * (mode - low))[:, None]
+        np.sqrt(left, out=left)
+        np.maximum(u, split, out=u)
+        np.subtract(1.0, u, out=u)
+        u *= (width * (high - mode))[:, None]
+        np.sqrt(u, out=u)
+        left += (low + high - mode)[:, None]
+        left -= u
         for j, p in enumerate(places):
             if p.table == "offers" and p.field == "cost" and p.row in self.shift_vendor:
-                x[j] *= self.factor(self.shift_vendor[p.row])
-        return x.T
+                left[j] *= self.factor(self.shift_vendor[p.row])
+        return left.T
 
     def column(self, place: Place) -> np.ndarray:
         """One amount's values in every scenario."""
@@ -236,7 +243,7 @@ def _cell_value(text: str, place: Place, where: str, problems: list[Problem]) ->
 
 
 def samples_from_rows(instance: Instance, header: list[str], rows: list[list[str]], source: str,
-                      locate=lambda r, c: f"row {r}, column {c}") -> GivenSamples:
+                      locate=lambda r, c: f"line {r}, column {c}") -> GivenSamples:
     """Scenarios from a table of text cells: ``header`` names each column's amount; problems are raised at
     once, each at ``locate(row, column)`` (1-based, the header is row 1)."""
     problems: list[Problem] = []
@@ -274,7 +281,7 @@ def samples_from_rows(instance: Instance, header: list[str], rows: list[list[str
 
 def read_samples(path: str | Path, instance: Instance) -> GivenSamples:
     """Scenarios from a CSV file: one column per amount (its place as the header), one row per scenario, a
-    blank cell the planning value; every problem is raised at once, at ``S.csv:ROW:COLUMN``."""
+    blank cell the planning value; every problem is raised at once, at its line and column."""
     path = Path(path)
     raw = read_bytes(path)  # missing, not a regular file, too large: refused before reading
     try:
@@ -288,7 +295,7 @@ def read_samples(path: str | Path, instance: Instance) -> GivenSamples:
     if not table:
         raise InputError([Problem("", "file is empty; the first row names the amounts (offers[3].cost, ...)")],
                          str(path))
-    return samples_from_rows(instance, table[0], table[1:], str(path), lambda r, c: f"{path.name}:{r}:{c}")
+    return samples_from_rows(instance, table[0], table[1:], str(path))
 
 
 def samples_from_frame(instance: Instance, frame) -> GivenSamples:

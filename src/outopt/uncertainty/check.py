@@ -3,8 +3,8 @@
 For each scenario, :func:`sampled_instance` makes a copy of the instance whose varying amounts have
 that scenario's values, and :func:`~outopt.verifier.portfolio.verify` recomputes the plan on it from
 scratch: net benefit (penalties taken off), recurring cost, one-off cost and every broken rule. It
-shares nothing with the vectorised evaluation (:mod:`outopt.risk.evaluate`) or the scenario model
-(:mod:`outopt.risk.robust`), which it checks; it is slower (one verification per scenario).
+shares nothing with the vectorised evaluation (:mod:`outopt.uncertainty.evaluate`) or the scenario model
+(:mod:`outopt.uncertainty.robust`), which it checks; it is slower (one verification per scenario).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from outopt.instance.numerics import tolerance
 from outopt.instance.schema import Instance
-from outopt.risk.samples import Place, Samples
+from outopt.uncertainty.samples import Place, Samples
 from outopt.verifier.portfolio import verify
 
 

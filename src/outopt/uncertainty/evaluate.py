@@ -9,7 +9,7 @@ the plan touches; the scenarios' deviations from the planning values times these
 product, in chunks of amounts) give every figure in every scenario, and the non-linear terms are then
 computed from them per vendor, vectorised over the scenarios. Every figure starts from the
 independent verifier's at the planning values, so a scenario where nothing moves gives the
-verifier's figures exactly; :mod:`outopt.risk.check` recomputes scenarios through the verifier itself.
+verifier's figures exactly; :mod:`outopt.uncertainty.check` recomputes scenarios through the verifier itself.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from outopt.errors import InputError, Problem
+from outopt.instance.io.text import read_text
 from outopt.instance.numerics import tolerance
 from outopt.instance.schema import INHOUSE, Instance
-from outopt.risk.samples import Place, Samples
+from outopt.uncertainty.samples import Place, Samples
 from outopt.verifier.portfolio import Verification, as_plan, verify
 
 OBJ, OP, TR = 0, 1, 2
@@ -218,7 +220,21 @@ def check_plan(instance: Instance, plan, name: str) -> dict[str, str]:
     return {f.id: plan[f.id] for f in instance.functions}
 
 
-def evaluate(samples: Samples, plans: Mapping[str, dict[str, str]], chunk: int = 256) -> list[Outcome]:
+def read_plan(path) -> dict | list:
+    """A plan file: ``outopt solve --json`` output (its ``assignments``) or a JSON/YAML mapping function ->
+    provider (checked against an instance by :func:`check_plan`)."""
+    data = read_text(Path(path))
+    if isinstance(data, dict) and isinstance(data.get("assignments"), list):
+        data = data["assignments"]
+    ok = (isinstance(data, dict) and all(isinstance(v, str) for v in data.values())) or (
+        isinstance(data, list) and all(isinstance(r, dict) and "function" in r and "provider" in r for r in data))
+    if not ok:
+        raise InputError([Problem("", "not a plan; give a solve --json file or a mapping of function ids to "
+                                      "providers")], str(path))
+    return data
+
+
+def evaluate(samples: Samples, plans: Mapping[str, dict[str, str]], chunk: int = 32) -> list[Outcome]:
     """Every plan's figures in every scenario (plans: name -> complete plan, see :func:`check_plan`)."""
     inst = samples.instance
     varying = set(samples.varying())
