@@ -131,9 +131,8 @@ class _Tally:
 def verify(instance: Instance, plan) -> Verification:
     """Recompute a plan's figures from the raw instance and list every broken rule."""
     t = _Tally(as_plan(plan))
-    known = {f.id for f in instance.functions}
     t.violations.extend(f"plan names function '{fid}', which is not in the instance"
-                        for fid in t.plan if fid not in known)
+                        for fid in t.plan if fid not in {f.id for f in instance.functions})
     add_functions(instance, t)
     add_bundles_and_discounts(instance, t)
     add_engagement(instance, t)
