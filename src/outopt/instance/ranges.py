@@ -226,30 +226,37 @@ def read_ranges(cls, data: Any, handler) -> Any:
 # --- where the ranges are now ----------------------------------------------------------------
 
 
-def _rows(instance):
-    """(table, index, key prefix, object holding the amounts) for every row that may hold a range."""
-    for i, o in enumerate(instance.offers):
-        yield "offers", f"offers[{i}]", ("offers", o.function, o.vendor), o
-    for i, f in enumerate(instance.functions):
-        if f.inhouse is not None:
-            yield "inhouse", f"functions[{i}].inhouse", ("inhouse", f.id), f.inhouse
-    for i, v in enumerate(instance.vendors):
-        yield "vendors", f"vendors[{i}]", ("vendors", v.id), v
+def range_items(instance) -> list[tuple[str, int, str, Range]]:
+    """Every range of the instance as (table, row index, field, range) in file order: table ``offers``,
+    ``inhouse`` (row: the function's index) or ``vendors``. A range whose mode is no longer the amount's
+    value (a changed copy of the instance) is left out."""
+    record = instance._ranges
+    if not record:
+        return []
+    out = []
+    tables = (("offers", instance.offers, lambda o: ("offers", o.function, o.vendor), lambda o: o),
+              ("inhouse", instance.functions, lambda f: ("inhouse", f.id), lambda f: f.inhouse),
+              ("vendors", instance.vendors, lambda v: ("vendors", v.id), lambda v: v))
+    for table, rows, key, holder in tables:
+        names = RANGED[table]
+        for i, row in enumerate(rows):
+            prefix = key(row)
+            for name in names:
+                rng = record.get(prefix + (name,))
+                if rng is not None and getattr(holder(row), name) == rng.mode:
+                    out.append((table, i, name, rng))
+    return out
+
+
+def place_text(table: str, row: int, field: str) -> str:
+    """The place of an amount in the file: ``offers[3].cost``, ``functions[0].inhouse.cost``, ``vendors[1].retainer``."""
+    return f"functions[{row}].inhouse.{field}" if table == "inhouse" else f"{table}[{row}].{field}"
 
 
 def ranges(instance) -> dict[str, Range]:
     """Every range of the instance by its place in the file (``offers[3].cost``), in file order; a range
     whose mode is no longer the amount's value (a changed copy of the instance) is left out."""
-    record = instance._ranges
-    if not record:
-        return {}
-    out = {}
-    for table, place, prefix, row in _rows(instance):
-        for name in RANGED[table]:
-            rng = record.get(prefix + (name,))
-            if rng is not None and getattr(row, name) == rng.mode:
-                out[f"{place}.{name}"] = rng
-    return out
+    return {place_text(t, i, f): rng for t, i, f, rng in range_items(instance)}
 
 
 def write_ranges(instance, dumped: Any) -> Any:

@@ -98,16 +98,23 @@ def print_robust(sol: RobustSolution, console: Console) -> None:
 # --- HTML -------------------------------------------------------------------------------------------
 
 
+def _bins(values: list[np.ndarray]) -> np.ndarray:
+    every = np.concatenate(values)
+    low, high = float(every.min()), float(every.max())
+    return np.linspace(low, high if high > low else low + 1.0, 41)
+
+
 def histograms_html(series: dict[str, np.ndarray], currency: str, quo: np.ndarray | None = None) -> str:
-    """One histogram per plan, same bins, its mean and P5 marked (and the status quo's mean)."""
-    values = np.concatenate([np.asarray(v) for v in series.values()]) if series else np.zeros(1)
-    low, high = float(values.min()), float(values.max())
-    bins = np.linspace(low, high if high > low else low + 1.0, 41)
+    """One histogram per plan, its mean and P5 marked (and the status quo's mean when it is in view); the plans
+    share their bins, so they compare at a glance (the status quo, often far below, gets its own)."""
+    plans = [np.asarray(z) for name, z in series.items() if name != STATUS_QUO]
+    shared = _bins(plans) if plans else None
     out = []
     for name, z in series.items():
+        bins = shared if name != STATUS_QUO else _bins([np.asarray(z)])
         ax = Figure(figsize=charts.HISTOGRAM_SIZE, layout="constrained").add_subplot()
         marks = [("mean", float(np.mean(z)), charts.BLUE), ("P5", float(np.percentile(z, 5)), charts.RED)]
-        if quo is not None and name != STATUS_QUO:
+        if quo is not None and name != STATUS_QUO and bins[0] <= float(np.mean(quo)) <= bins[-1]:
             marks.append(("status quo's mean", float(np.mean(quo)), charts.GREY))
         charts.histogram(z, ax, bins=bins, title=NAMES.get(name, name), currency=currency, marks=marks)
         out.append(f"<div class='chart'>{charts.svg(ax)}</div>")

@@ -20,7 +20,8 @@ import numpy as np
 
 from outopt.errors import PlanError, SolverError
 from outopt.instance.schema import Instance
-from outopt.uncertainty.check import check_scenarios
+from outopt.instance.numerics import tolerance
+from outopt.uncertainty.check import check_scenarios, costliest_instance
 from outopt.uncertainty.evaluate import Outcome, check_plan, cvar, evaluate, statistics
 from outopt.uncertainty.robust import Measure, ScenarioRun, build_scenario_model, solve_scenario_model
 from outopt.uncertainty.samples import Samples, as_samples, draw
@@ -176,6 +177,21 @@ def _verified(instance: Instance, samples: Samples, measure: Measure, run: Scena
     return None, value
 
 
+def starting_plan(samples: Samples, measure: Measure, candidates: list[dict | None]) -> dict[str, str] | None:
+    """The candidate plan with the best measure among those that meet every rule at the planning values and
+    every budget in every scenario (None: none does)."""
+    inst = samples.instance
+    ok = {str(k): p for k, p in enumerate(candidates) if p is not None and verify(inst, p).feasible}
+    best = None
+    for out in evaluate(samples, ok) if ok else []:
+        within = all(getattr(inst.budget, name) is None
+                     or not np.any(use - getattr(inst.budget, name) > tolerance(getattr(inst.budget, name)))
+                     for name, use in (("operating", out.operating), ("transition", out.transition)))
+        if within and (best is None or measure.value(out.objective) > best[0]):
+            best = (measure.value(out.objective), out.plan)
+    return None if best is None else best[1]
+
+
 def solve_robust(instance: Instance, robust: str = "cvar:0.1", samples=200, time_limit: float | None = None,
                  gap: float = 0.0, threads: int | None = None, seed: int = 0, options: SolveOptions | None = None,
                  out_of_sample: int = 1000) -> RobustSolution:
@@ -183,24 +199,28 @@ def solve_robust(instance: Instance, robust: str = "cvar:0.1", samples=200, time
     net benefit over ``samples`` (as in :func:`risk`; drawn with ``seed``, which also seeds the solver), every
     rule holding at the planning values and every budget in every scenario; statistics in sample and on
     ``out_of_sample`` fresh scenarios drawn from the instance's ranges (none when it has no range).
-    ``time_limit`` covers the whole call: a quarter for the plan at the planning values, the rest for the
-    scenario model."""
+    ``time_limit`` covers the whole call: a tenth each for the plans at the planning values and at the highest
+    costs (the comparison and the starting plan), the scenario model until 85 % of it, then the checks."""
     t0 = time.perf_counter()
     options = options or SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed)
     measure = Measure.parse(robust)
     samples = as_samples(instance, samples, seed)
     model = build_scenario_model(instance, samples, measure)
     limit = options.time_limit
-    deadline = None if limit is None else t0 + limit
-    base = solve(instance, options=replace(options, time_limit=None if limit is None else 0.25 * limit))
+    deadline = None if limit is None else t0 + 0.85 * limit  # the rest: verifying every scenario, statistics
+    share = replace(options, time_limit=None if limit is None else 0.1 * limit)
+    base = solve(instance, options=share)
     info = {"measure": measure.text, "samples": samples.n, "source": samples.describe()}
     if base.status == Status.INFEASIBLE:
         return RobustSolution(instance, Status.INFEASIBLE, message="no plan satisfies every rule at the planning "
                               "values", total_time=time.perf_counter() - t0, robust=info)
-    run = solve_scenario_model(model, options, deadline)
+    costliest = solve(costliest_instance(samples), options=share)  # a plan within the budgets in every scenario
+    start = starting_plan(samples, measure, [base.plan, costliest.plan, status_quo(instance)])
+    run = solve_scenario_model(model, options, deadline, start_plan=start)
     why, value = (None, 0.0) if run.plan is None else _verified(instance, samples, measure, run)
     if why is not None:  # solved again without presolve, as the deterministic driver does
-        run = solve_scenario_model(model, options, deadline, {"presolve": "off", "mip_feasibility_tolerance": 1e-9})
+        run = solve_scenario_model(model, options, deadline, {"presolve": "off", "mip_feasibility_tolerance": 1e-9},
+                                   start_plan=start)
         why, value = (None, 0.0) if run.plan is None else _verified(instance, samples, measure, run)
         if why is not None:
             raise SolverError(f"the scenario model's plan is not confirmed: {why}")

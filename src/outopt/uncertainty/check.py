@@ -57,7 +57,9 @@ def check_scenarios(samples: Samples, plan: dict[str, str], rows: Sequence[int] 
     """Verify a plan in the given scenarios (all when ``rows`` is None), one verification each."""
     inst = samples.instance
     rows = list(range(samples.n)) if rows is None else list(rows)
-    places = samples.varying()
+    # the amounts of offers the plan does not take change none of its figures: those offers are not copied
+    taken = {i for i, o in enumerate(inst.offers) if plan.get(o.function) == o.vendor}
+    places = [p for p in samples.varying() if p.table != "offers" or p.row in taken]
     values = samples.columns(places)[rows] if places else np.zeros((len(rows), 0))
     objective, operating, transition, over = [], [], [], []
     for k, s in enumerate(rows):
@@ -70,3 +72,17 @@ def check_scenarios(samples: Samples, plan: dict[str, str], rows: Sequence[int] 
             if limit is not None and use - limit > tolerance(limit):
                 over.append(f"scenario {s}: budget.{name}: {use:,.2f} exceeds {limit:,.2f}")
     return ScenarioCheck(rows, np.array(objective), np.array(operating), np.array(transition), over)
+
+
+COSTS = ("cost", "transition", "retainer", "onboarding")
+"""The amounts that count in a budget (an in-house option's cost included); values count in none."""
+
+
+def costliest_instance(samples: Samples) -> Instance:
+    """The instance with every cost that varies at its highest over the scenarios and its planning value: a plan
+    within the budgets there is within them in every scenario (each budget's use grows with every cost)."""
+    places = [p for p in samples.varying() if p.field in COSTS]
+    if not places:
+        return samples.instance
+    top = np.maximum(samples.columns(places).max(axis=0), [p.planning(samples.instance) for p in places])
+    return sampled_instance(samples.instance, dict(zip(places, top)))

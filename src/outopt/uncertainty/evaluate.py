@@ -237,7 +237,7 @@ def read_plan(path) -> dict | list:
 def evaluate(samples: Samples, plans: Mapping[str, dict[str, str]], chunk: int = 32) -> list[Outcome]:
     """Every plan's figures in every scenario (plans: name -> complete plan, see :func:`check_plan`)."""
     inst = samples.instance
-    varying = set(samples.varying())
+    varying = samples.varies()
     need_spend = money_soft_rules(inst)
     all_terms = [_Terms(inst, plan, varying, need_spend) for plan in plans.values()]
     offsets, width = [], 0

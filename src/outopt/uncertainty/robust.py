@@ -314,9 +314,27 @@ def _objective(highs, cost: np.ndarray, offset: float, sense) -> None:
     highs.changeObjectiveOffset(offset)
 
 
+def _completed(highs, sm: ScenarioModel, plan: dict[str, str], options: SolveOptions, left) -> tuple | None:
+    """A start for HiGHS from a plan: every column's value (HiGHS takes only complete starts, see
+    :func:`~outopt.solver.highs.set_start`), the offers' and vendors' fixed to the plan's and the others
+    (bundles, spends, eta, u_s, ...) solved for under the current objective; None when the plan does not fit."""
+    fixed = [(j, 1.0 if plan.get(p[0]) == p[1] else 0.0) for p, j in sm.base.x.items()]
+    used = set(plan.values())
+    fixed += [(j, 1.0 if v in used else 0.0) for v, j in sm.base.y.items()]
+    idx = np.array([j for j, _ in fixed], dtype=np.int32)
+    val = np.array([v for _, v in fixed])
+    highs.changeColsBounds(len(idx), idx, val, val)
+    try:
+        run = run_highs(highs, options, left(), None, phase="completing the starting plan", net_benefit=False)
+    finally:
+        highs.changeColsBounds(len(idx), idx, sm.col_lower[idx], sm.col_upper[idx])
+    return (list(range(sm.num_col)), list(run.values)) if run.has_plan else None
+
+
 def solve_scenario_model(sm: ScenarioModel, options: SolveOptions, deadline: float | None,
-                         highs_options: dict | None = None) -> ScenarioRun:
-    """Priority levels first, then the measure, then (for ``cvar``) the mean at the CVaR found."""
+                         highs_options: dict | None = None, start_plan: dict[str, str] | None = None) -> ScenarioRun:
+    """Priority levels first, then the measure, then (for ``cvar``) the mean at the CVaR found; ``start_plan``
+    (a plan that keeps every budget in every scenario) is handed to HiGHS as a start when there is no level."""
     import highspy
 
     t0 = time.perf_counter()
@@ -329,6 +347,9 @@ def solve_scenario_model(sm: ScenarioModel, options: SolveOptions, deadline: flo
 
     maximise, minimise = highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize
     start = None
+    if start_plan is not None and not sm.base.levels:
+        _objective(highs, sm.cost, sm.offset, maximise)
+        start = _completed(highs, sm, start_plan, options, left)
     for _, objective, row in sm.base.levels:
         cost = np.zeros(sm.num_col)
         for j, w in objective.items():

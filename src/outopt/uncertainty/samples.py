@@ -33,7 +33,7 @@ from outopt.errors import InputError, Problem
 from outopt.instance.io.limits import read_bytes
 from outopt.instance.numerics import MAX_AMOUNT
 from outopt.instance.schema import Instance
-from outopt.instance.ranges import MONEY, RANGED, Range, ranges
+from outopt.instance.ranges import MONEY, RANGED, Range, place_text, range_items
 
 _PLACE = re.compile(r"^(?:offers\[(\d+)\]\.(cost|value|transition)|functions\[(\d+)\]\.inhouse\.(cost|value)"
                     r"|vendors\[(\d+)\]\.(retainer|onboarding))$")
@@ -51,9 +51,7 @@ class Place(NamedTuple):
     field: str
 
     def __str__(self) -> str:
-        if self.table == "inhouse":
-            return f"functions[{self.row}].inhouse.{self.field}"
-        return f"{self.table}[{self.row}].{self.field}"
+        return place_text(self.table, self.row, self.field)
 
     @classmethod
     def parse(cls, text: str) -> "Place | None":
@@ -86,13 +84,6 @@ class Place(NamedTuple):
         return None
 
 
-def place_of(text: str) -> Place:
-    """:meth:`Place.parse` for places outopt writes itself (``offers[3].cost``, ...)."""
-    place = Place.parse(text)
-    assert place is not None, text
-    return place
-
-
 class Samples:
     """``n`` scenarios of an instance's amounts; ``varying`` lists the amounts that may differ from
     their planning value (every other amount has its planning value in every scenario)."""
@@ -103,16 +94,20 @@ class Samples:
     def varying(self) -> list[Place]:
         raise NotImplementedError
 
-    def columns(self, places: list[Place]) -> np.ndarray:
-        """The amounts' values, one row per scenario and one column per place (n x len(places))."""
+    def varies(self):
+        """The varying amounts as a collection to test membership in (a Place is found in it)."""
+        return set(self.varying())
+
+    def columns(self, places: list[Place], minus: np.ndarray | None = None) -> np.ndarray:
+        """The amounts' values, one row per scenario and one column per place (n x len(places)), less ``minus``
+        (one value per place) when given."""
         raise NotImplementedError
 
     def deltas(self, places: list[Place], chunk: int = 256) -> Iterable[tuple[int, np.ndarray]]:
         """(first column, values minus planning values) for the places, ``chunk`` columns at a time."""
         for start in range(0, len(places), chunk):
             part = places[start:start + chunk]
-            base = np.array([p.planning(self.instance) for p in part])
-            yield start, self.columns(part) - base
+            yield start, self.columns(part, np.array([p.planning(self.instance) for p in part]))
 
     def describe(self) -> str:
         raise NotImplementedError
@@ -127,7 +122,8 @@ class DrawnSamples(Samples):
         if seed < 0:
             raise InputError([Problem("--seed", f"must be 0 or more (got {seed})")])
         self.instance, self.n, self.seed, self.stream = instance, n, seed, stream
-        self.ranges: dict[Place, Range] = {place_of(k): r for k, r in ranges(instance).items()}
+        # keyed by plain (table, row, field) tuples, which a Place equals and hashes as: quicker to make
+        self.ranges: dict[tuple, Range] = {(t, i, f): r for t, i, f, r in range_items(instance)}
         self.shifts = {i: v.price_shift for i, v in enumerate(instance.vendors)
                        if v.price_shift is not None and v.price_shift.high > v.price_shift.low}
         self.shift_vendor = {}
@@ -136,14 +132,18 @@ class DrawnSamples(Samples):
             self.shift_vendor = {i: index[o.vendor] for i, o in enumerate(instance.offers)
                                  if index[o.vendor] in self.shifts}
         self._factors: dict[int, np.ndarray] = {}
+        moving = [p for p, r in self.ranges.items() if r.high > r.low]  # file order
+        moving += [("offers", i, "cost") for i in self.shift_vendor]
+        self._moving = dict.fromkeys(moving)
 
     def describe(self) -> str:
         return f"{self.n:,} samples drawn (seed {self.seed}{', fresh stream' if self.stream else ''})"
 
     def varying(self) -> list[Place]:
-        out = {p for p, r in self.ranges.items() if r.width > 0}
-        out.update(Place("offers", i, "cost") for i in self.shift_vendor)
-        return sorted(out)
+        return [Place(*p) for p in self._moving]
+
+    def varies(self):
+        return self._moving.keys()
 
     def _rng(self, *key: int) -> np.random.Generator:
         return np.random.default_rng([self.stream, self.seed, *key])
@@ -155,7 +155,7 @@ class DrawnSamples(Samples):
             self._factors[vendor] = 1.0 + self._rng(_SHIFT_CODE, vendor).uniform(s.low, s.high, self.n) / 100.0
         return self._factors[vendor]
 
-    def columns(self, places: list[Place]) -> np.ndarray:
+    def columns(self, places: list[Place], minus: np.ndarray | None = None) -> np.ndarray:
         """Triangular draws by the inverse of the law's distribution function, one random stream per amount,
         vectorised over the places asked for; then each vendor's price shift.
 
@@ -164,7 +164,7 @@ class DrawnSamples(Samples):
         when ``u`` is clipped to ``F``, so the inverse is the sum of both, ``u`` clipped to below and above ``F``
         in turn, less ``mode``: no per-value branch (numpy's ``where`` on a random mask is slow)."""
         k, n = len(places), self.n
-        u = np.zeros((k, n))
+        u = np.empty((k, n))
         low, mode, high = np.empty(k), np.empty(k), np.empty(k)
         for j, p in enumerate(places):
             rng = self.ranges.get(p)
@@ -172,6 +172,7 @@ class DrawnSamples(Samples):
                 self._rng(_TABLE_CODE[p.table], p.row, _FIELD_CODE[p.field]).random(out=u[j])
                 low[j], mode[j], high[j] = rng.low, rng.mode, rng.high
             else:
+                u[j] = 0.0
                 low[j] = mode[j] = high[j] = p.planning(self.instance)
         width = high - low
         split = np.divide(mode - low, width, out=np.zeros(k), where=width > 0)[:, None]
@@ -187,12 +188,9 @@ class DrawnSamples(Samples):
         for j, p in enumerate(places):
             if p.table == "offers" and p.field == "cost" and p.row in self.shift_vendor:
                 left[j] *= self.factor(self.shift_vendor[p.row])
+        if minus is not None:
+            left -= np.asarray(minus)[:, None]
         return left.T
-
-    def column(self, place: Place) -> np.ndarray:
-        """One amount's values in every scenario."""
-        return self.columns([place])[:, 0]
-
 
 class GivenSamples(Samples):
     """Scenarios given as values: a samples file or a DataFrame (NaN = the planning value)."""
@@ -205,14 +203,14 @@ class GivenSamples(Samples):
         return f"{self.n:,} samples from {self.source}"
 
     def varying(self) -> list[Place]:
-        return sorted(p for p, v in self.values.items() if np.any(v != p.planning(self.instance)))
+        return [p for p, v in self.values.items() if np.any(v != p.planning(self.instance))]
 
-    def columns(self, places: list[Place]) -> np.ndarray:
+    def columns(self, places: list[Place], minus: np.ndarray | None = None) -> np.ndarray:
         out = np.empty((self.n, len(places)))
         for j, p in enumerate(places):
             v = self.values.get(p)
             out[:, j] = v if v is not None else p.planning(self.instance)
-        return out
+        return out if minus is None else out - np.asarray(minus)
 
 
 def draw(instance: Instance, n: int = 1000, seed: int = 0, stream: int = 0) -> DrawnSamples:
