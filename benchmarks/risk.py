@@ -25,12 +25,16 @@ import time
 import outopt
 from outopt.instance.validation import instance_from_data
 from outopt.solver import SolveOptions
-from outopt.verifier.portfolio import status_quo
 from outopt.uncertainty.assess import starting_plan
 from outopt.uncertainty.check import check_scenarios, costliest_instance
 from outopt.uncertainty.evaluate import evaluate
-from outopt.uncertainty.robust import Measure, build_scenario_model, solve_scenario_model
+from outopt.uncertainty.robust import (
+    Measure,
+    build_scenario_model,
+    solve_scenario_model,
+)
 from outopt.uncertainty.samples import draw
+from outopt.verifier.portfolio import status_quo
 
 
 def with_ranges(inst, every_amount: bool = False):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from bruteforce import all_plans
-from conftest import INSTANCES, make, run_cli
+from conftest import INSTANCES, make
 from typer.testing import CliRunner
 
 import outopt

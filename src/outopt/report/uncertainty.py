@@ -19,7 +19,13 @@ from rich.console import Console
 from outopt.report import charts
 from outopt.report.html import CSS, render, table_html
 from outopt.report.terminal import add_row, money, say, titled
-from outopt.uncertainty.assess import OPTIMAL, ROBUST, STATUS_QUO, RiskResult, RobustSolution
+from outopt.uncertainty.assess import (
+    OPTIMAL,
+    ROBUST,
+    STATUS_QUO,
+    RiskResult,
+    RobustSolution,
+)
 
 NAMES = {OPTIMAL: "optimal", STATUS_QUO: "status quo", ROBUST: "robust"}
 

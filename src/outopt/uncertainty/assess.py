@@ -19,13 +19,18 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from outopt.errors import PlanError, SolverError
-from outopt.instance.schema import Instance
 from outopt.instance.numerics import tolerance
+from outopt.instance.schema import Instance
+from outopt.solver import Solution, SolveOptions, Status, solve
 from outopt.uncertainty.check import check_scenarios, costliest_instance
 from outopt.uncertainty.evaluate import Outcome, check_plan, cvar, evaluate, statistics
-from outopt.uncertainty.robust import Measure, ScenarioRun, build_scenario_model, solve_scenario_model
+from outopt.uncertainty.robust import (
+    Measure,
+    ScenarioRun,
+    build_scenario_model,
+    solve_scenario_model,
+)
 from outopt.uncertainty.samples import Samples, as_samples, draw
-from outopt.solver import SolveOptions, Solution, Status, solve
 from outopt.verifier.portfolio import status_quo, verify
 
 CHECKED = 5

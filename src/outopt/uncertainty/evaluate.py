@@ -173,9 +173,10 @@ def _penalties(inst: Instance, op: np.ndarray, tr: np.ndarray, spend: dict[str, 
         s = spend.get(v.id)
         if s is None:  # not engaged: no spend, no minimum
             continue
-        for rule, excess in (("max_share", lambda: s - v.max_share * T), ("min_spend", lambda: v.min_spend - s)):
-            if getattr(v, rule) is not None and rule in v.soft and v.soft[rule].penalty:
-                total += v.soft[rule].penalty * np.maximum(0.0, excess())
+        if v.max_share is not None and "max_share" in v.soft and v.soft["max_share"].penalty:
+            total += v.soft["max_share"].penalty * np.maximum(0.0, s - v.max_share * T)
+        if v.min_spend is not None and "min_spend" in v.soft and v.soft["min_spend"].penalty:
+            total += v.soft["min_spend"].penalty * np.maximum(0.0, v.min_spend - s)
     for g in inst.vendor_groups:
         if g.soft is None or not g.soft.penalty:
             continue
@@ -280,7 +281,7 @@ def cvar(values: np.ndarray, alpha: float) -> float:
     the most of ``eta - mean((eta - z)+) / alpha`` over ``eta``)."""
     z = np.sort(np.asarray(values, dtype=float))
     k = alpha * len(z)
-    m = min(int(math.floor(k + 1e-12)), len(z))
+    m = min(math.floor(k + 1e-12), len(z))
     total = z[:m].sum() + ((k - m) * z[m] if m < len(z) and k > m else 0.0)
     return float(total / k)
 

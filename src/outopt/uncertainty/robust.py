@@ -35,11 +35,11 @@ from outopt.errors import InputError, Problem, SolverError
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData, compile_data
 from outopt.model.matrix import Matrix, build_matrix
-from outopt.uncertainty.evaluate import cvar, money_soft_rules
-from outopt.uncertainty.samples import Place, Samples
 from outopt.solver.direct import Run, run_highs
 from outopt.solver.highs import stdout_to_stderr
 from outopt.solver.options import SolveOptions
+from outopt.uncertainty.evaluate import cvar, money_soft_rules
+from outopt.uncertainty.samples import Place, Samples
 
 INF = float("inf")
 TIE = 1e-6
@@ -55,7 +55,7 @@ class Measure:
     weight: float
 
     @classmethod
-    def parse(cls, text: str) -> "Measure":
+    def parse(cls, text: str) -> Measure:
         """``mean``, ``cvar:ALPHA`` or ``mean-cvar:ALPHA:LAMBDA`` (ALPHA in (0, 1], LAMBDA in [0, 1])."""
         parts = str(text).strip().lower().split(":")
         usage = "use mean, cvar:ALPHA (e.g. cvar:0.1) or mean-cvar:ALPHA:LAMBDA (e.g. mean-cvar:0.1:0.5)"

@@ -32,8 +32,8 @@ import numpy as np
 from outopt.errors import InputError, Problem
 from outopt.instance.io.limits import read_bytes
 from outopt.instance.numerics import MAX_AMOUNT
-from outopt.instance.schema import Instance
 from outopt.instance.ranges import MONEY, RANGED, Range, place_text, range_items
+from outopt.instance.schema import Instance
 
 _PLACE = re.compile(r"^(?:offers\[(\d+)\]\.(cost|value|transition)|functions\[(\d+)\]\.inhouse\.(cost|value)"
                     r"|vendors\[(\d+)\]\.(retainer|onboarding))$")
@@ -54,7 +54,7 @@ class Place(NamedTuple):
         return place_text(self.table, self.row, self.field)
 
     @classmethod
-    def parse(cls, text: str) -> "Place | None":
+    def parse(cls, text: str) -> Place | None:
         """The place a text names (``offers[3].cost``), or None when it names no amount that may vary."""
         m = _PLACE.match(text.strip())
         if m is None:
