@@ -332,8 +332,7 @@ MEASURES = [("mean", None, 0.0), ("cvar:0.25", 0.25, 1.0), ("cvar:0.2", 0.2, 1.0
 @pytest.mark.parametrize("seed", range(4))
 def test_the_robust_plan_is_the_best_of_every_plan(tmp_path, seed):
     inst, header, rows = tiny(seed)
-    path = tmp_path / "s.csv"
-    path.write_text(",".join(header) + "\n" + "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows) + "\n")
+    path = _write(tmp_path, header, rows)
     scenarios = scenario_instances(inst, header, [[float(f"{v:.6f}") for v in r] for r in rows])
     for text, alpha, weight in MEASURES:
         plans = enumerate_measures(inst, scenarios, alpha, weight)
@@ -434,3 +433,25 @@ def test_no_plan_keeps_every_budget_in_every_scenario(tmp_path):
     assert outopt.solve(inst).status.value == "optimal"
     sol = outopt.solve(inst, robust="cvar:0.5", samples=50)
     assert sol.status.value == "infeasible" and sol.message == "no plan keeps every budget in every scenario"
+
+
+def test_priority_levels_come_before_the_measure(tmp_path):
+    inst, header, rows = tiny(1)
+    best_plain = outopt.solve(inst, robust="mean", samples=str(_write(tmp_path, header, rows)), out_of_sample=0)
+    # a soft lock at a priority level against the best plan's choice for one outsourced function
+    f, v = next((f, v) for f, v in best_plain.plan.items() if v != "inhouse")
+    locked = inst.model_copy(update={"rules": outopt.Rules(locks=[outopt.Lock(
+        function=f, provider="inhouse", reason="test", soft=outopt.Soft(priority=1))])})
+    scenarios = scenario_instances(locked, header, [[float(f"{x:.6f}") for x in r] for r in rows])
+    plans = enumerate_measures(locked, scenarios, None, 0.0)
+    least = min(verify(locked, p).level_violation.get(1, 0.0) for _, _, p in plans)
+    top = max(m for m, _, p in plans if verify(locked, p).level_violation.get(1, 0.0) == least)
+    sol = outopt.solve(locked, robust="mean", samples=str(_write(tmp_path, header, rows)), out_of_sample=0)
+    assert least == 0.0 and sol.plan[f] == "inhouse"
+    assert sol.robust["value"] == pytest.approx(top, rel=1e-6)
+
+
+def _write(tmp_path, header, rows):
+    path = tmp_path / "s.csv"
+    path.write_text(",".join(header) + "\n" + "\n".join(",".join(f"{v:.6f}" for v in r) for r in rows) + "\n")
+    return path
