@@ -9,6 +9,7 @@ import outopt
 EXPECTED = {
     # file: (status, net benefit per year)
     "small_business.yaml": ("optimal", 339_500.0),
+    "small_business_ranges.yaml": ("optimal", 339_500.0),  # the same planning values, with ranges (issue 17)
     "midsize.yaml": ("optimal", 4_028_630.6666666665),  # every contract term in use; proven optimal by HiGHS at gap 0
     "infeasible.yaml": ("infeasible", None),
 }

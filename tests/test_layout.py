@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "outopt"
-STAGES = ["errors", "instance", "verifier", "model", "solver", "analysis", "report", "batch", "cli", "__main__"]
+STAGES = ["errors", "instance", "verifier", "model", "solver", "uncertainty", "analysis", "report", "batch", "cli", "__main__"]
 HEAVY = {"pandas", "pyomo", "matplotlib", "openpyxl", "dask", "distributed", "numpy", "highspy"}
 CONVENIENCES = {
     ("outopt.solver.solution", "outopt.analysis.explain"),

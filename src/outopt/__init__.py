@@ -37,7 +37,8 @@ from outopt.instance.schema import (
     VendorGroup,
 )
 from outopt.instance.validation import check_instance
-from outopt.solver import Model, Solution, SolveOptions, Status, build, solve
+from outopt.solver import Model, Solution, SolveOptions, Status, build
+from outopt.solver import solve as _solve
 from outopt.verifier import Verification, status_quo, verify
 
 # Imported on first use (they bring pandas, matplotlib, dask, ...; reading and solving need none of them).
@@ -53,8 +54,23 @@ _LAZY = {
     "outopt.analysis.frontier": ("frontier",),
     "outopt.analysis.pareto": ("pareto",),
     "outopt.analysis.scenarios": ("apply_overrides", "compare"),
+    "outopt.uncertainty": ("Measure", "RiskResult", "RobustSolution", "draw", "read_samples", "risk", "solve_robust"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def solve(instance: Instance, *args, robust: str | None = None, samples=None, **kwargs) -> Solution:
+    """Solve an instance: :func:`outopt.solver.solve` (``time_limit``, ``gap``, ``threads``, ``seed``,
+    ``options``). With ``robust`` (``"mean"``, ``"cvar:0.1"``, ``"mean-cvar:0.1:0.5"``), the plan with the best
+    measure of its net benefit over ``samples`` scenarios of the instance's ranges (a count, default 200, a
+    CSV file's path or a DataFrame): :func:`outopt.uncertainty.solve_robust`, a ``RobustSolution``."""
+    if robust is None:
+        if samples is not None:
+            raise TypeError("samples= goes with robust= (the measure to maximise over the scenarios)")
+        return _solve(instance, *args, **kwargs)
+    from outopt.uncertainty.assess import solve_robust
+
+    return solve_robust(instance, robust, 200 if samples is None else samples, *args, **kwargs)
 
 
 def __getattr__(name: str):
@@ -83,4 +99,5 @@ __all__ = [
     "verify_company", "BatchResult", "solve_many",
     "Diagnosis", "Explanation", "diagnose", "explain",
     "alternatives", "apply_overrides", "compare", "frontier", "pareto",
+    "Measure", "RiskResult", "RobustSolution", "draw", "read_samples", "risk", "solve_robust",
 ]

@@ -204,6 +204,9 @@ def solve(
     out_file: OutOpt = None,
     method: Annotated[str, typer.Option("--method", help="Company files: 'joint' (one MIP) or 'decompose' "
                                         "(Lagrangian).")] = DEFAULT_METHOD,
+    robust: RobustOpt = None,
+    samples: SamplesOpt = None,
+    samples_file: SamplesFileOpt = None,
 ) -> None:
     """Solve an instance or a company file: print the plan, totals, status and time."""
     started = time.perf_counter()  # the time limit counts reading the file too
@@ -212,6 +215,9 @@ def solve(
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
     options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
+    if robust is not None or samples is not None or samples_file is not None:
+        raise typer.Exit(solve_robust_command(file, instance, robust, samples, samples_file, options, json_out,
+                                              out_file, alternatives is not None or within is not None))
     if alternatives is not None or within is not None:
         if isinstance(instance, Company):
             raise fail("--alternatives is for instance files, not company files", EXIT_INVALID)
@@ -253,6 +259,57 @@ def solve(
         sys.stderr.flush()
         os._exit(sol.status.exit_code)
     raise typer.Exit(sol.status.exit_code)
+
+
+RobustOpt = Annotated[Optional[str], typer.Option(
+    "--robust", help="Best plan over scenarios of the instance's ranges: mean, cvar:ALPHA or mean-cvar:ALPHA:LAMBDA.")]
+SamplesOpt = Annotated[Optional[int], typer.Option("--samples", min=1, help="Scenarios drawn from the ranges.")]
+SamplesFileOpt = Annotated[Optional[Path], typer.Option(
+    "--samples-file", help="Scenarios as CSV: one column per amount (offers[3].cost, ...), one row per scenario.")]
+
+
+def scenarios_or_exit(instance, samples: int | None, samples_file: Path | None, default: int):
+    """The scenarios the options ask for: drawn (--samples, default ``default``) or read (--samples-file)."""
+    if samples is not None and samples_file is not None:
+        raise fail("give --samples or --samples-file, not both", EXIT_INVALID)
+    if samples_file is None:
+        return samples if samples is not None else default
+    from outopt.uncertainty.samples import read_samples
+
+    return run_or_exit(samples_file, lambda: read_samples(samples_file, instance))
+
+
+def solve_robust_command(file: Path, instance, robust: str | None, samples: int | None, samples_file: Path | None,
+                         options: SolveOptions, json_out: str | None, out_file: Path | None, alternatives: bool) -> int:
+    """``solve --robust M [--samples N | --samples-file S.csv]``: the plan with the best measure over scenarios."""
+    from outopt.report.uncertainty import print_robust, robust_page
+    from outopt.uncertainty.assess import solve_robust
+
+    if robust is None:
+        raise fail("--samples and --samples-file go with --robust (the measure to maximise over the scenarios)",
+                   EXIT_INVALID)
+    if isinstance(instance, Company):
+        raise fail("--robust is for instance files, not company files", EXIT_INVALID)
+    if alternatives:
+        raise fail("--robust and --alternatives do not go together", EXIT_INVALID)
+    if samples_file is not None:
+        refuse_over_inputs([(samples_file, "the samples file")], {"--json": json_out, "--out": out_file})
+    chosen = scenarios_or_exit(instance, samples, samples_file, 200)
+    sol = run_or_exit(file, lambda: solve_robust(instance, robust, chosen, seed=options.seed, options=options))
+    if json_out is not None:
+        write_output(json_out, sol.to_json())
+    if out_file is not None:
+        if out_file.suffix.lower() in (".html", ".htm"):
+            with writing(out_file):
+                atomic_write_text(out_file, robust_page(sol))
+        else:
+            write_results_or_exit(sol, out_file)
+    if json_out != "-":
+        print_solution(sol, out)
+        print_robust(sol, out)
+    if not sol.status.has_plan:
+        say(err, f"{file}: {sol.status.value}: {sol.message}")
+    return sol.status.exit_code
 
 
 def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, within: str | None,
@@ -523,6 +580,59 @@ def pareto(
     if not result.plans:
         say(err, f"{file}: infeasible: no plan satisfies every rule")
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+@app.command()
+def risk(
+    file: FileArg,
+    samples: Annotated[Optional[int], typer.Option("--samples", min=1, help="Scenarios drawn from the ranges (default 1000).")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed of the scenarios (and of the solver).")] = 0,
+    samples_file: SamplesFileOpt = None,
+    plan: Annotated[Optional[list[Path]], typer.Option(
+        "--plan", help="Also evaluate this plan: a solve --json file, or JSON {function: provider}. Repeatable.")] = None,
+    json_out: JsonOpt = None,
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", help="Also write: .html report (a histogram per plan) or .csv (net benefit per scenario and plan).")] = None,
+    time_limit: TimeLimitOpt = None,
+) -> None:
+    """How sure the plans are: the optimal plan, the status quo and given plans over scenarios of the amounts."""
+    from outopt.report.uncertainty import print_risk, risk_page
+    from outopt.uncertainty.assess import risk as assess_risk
+
+    instance = load_or_exit(file)
+    plans = plan or []
+    extra = [(samples_file, "the samples file")] if samples_file is not None else []
+    refuse_over_inputs(input_files(file, instance) + extra + [(p, "a plan file") for p in plans],
+                       {"--json": json_out, "--out": out_file})
+    if out_file is not None and out_file.suffix.lower() not in (".html", ".htm", ".csv"):
+        raise fail(f"--out {out_file}: write a .html report or a .csv table", EXIT_INVALID)
+    chosen = scenarios_or_exit(instance, samples, samples_file, 1000)
+    given = {}
+    for p in plans:  # named by the file's stem, or its path when the stem is taken
+        given[p.stem if p.stem not in given and p.stem not in ("optimal", "status_quo") else str(p)] = read_plan_or_exit(p, instance)
+    result = run_or_exit(file, lambda: assess_risk(instance, given, chosen, seed=seed,
+                                                   options=SolveOptions(time_limit=time_limit, seed=seed)))
+    if json_out is not None:
+        write_output(json_out, result.to_json())
+    if out_file is not None:
+        with writing(out_file):
+            text = risk_page(result) if out_file.suffix.lower() != ".csv" else result.net_benefit.to_csv(index_label="scenario")
+            atomic_write_text(out_file, text)
+    if json_out != "-":
+        print_risk(result, out)
+    sol = result.solution
+    if sol is not None and not sol.status.has_plan:
+        raise typer.Exit(sol.status.exit_code)
+
+
+def read_plan_or_exit(path: Path, instance) -> dict:
+    """A plan file, checked against the instance (every function with a provider it can have)."""
+    from outopt.uncertainty.evaluate import check_plan, read_plan
+
+    try:
+        return check_plan(instance, read_plan(path), "")
+    except InputError as e:
+        raise invalid(e.with_source(str(path)), path)
 
 
 @app.command()

@@ -15,12 +15,15 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     StringConstraints,
     Tag,
+    model_serializer,
     model_validator,
 )
 
 from outopt.instance.numerics import MAX_AMOUNT
+from outopt.instance.ranges import PriceShift, Range, ranged_schema, read_ranges, write_ranges
 
 INHOUSE = "inhouse"
 """The provider name of a function kept in-house."""
@@ -104,6 +107,8 @@ class Resource(_Frozen):
 class InHouse(_Frozen):
     """How a function is run by the company's own staff."""
 
+    model_config = ConfigDict(json_schema_extra=ranged_schema("cost", "value"))  # amounts may be ranges
+
     cost: Money = Field(description="Yearly cost of running it in-house (currency/year).")
     value: Amount = Field(
         0.0, description="Extra yearly value of keeping it (control, know-how), currency/year."
@@ -162,6 +167,8 @@ class Bundle(_Frozen):
 class Vendor(_Frozen):
     """An outside provider."""
 
+    model_config = ConfigDict(json_schema_extra=ranged_schema("retainer", "onboarding"))  # amounts may be ranges
+
     id: Id = Field(description="Unique vendor id ('inhouse' is reserved).")
     name: str | None = Field(None, description="Readable name (defaults to the id).")
     retainer: Money = Field(
@@ -202,10 +209,17 @@ class Vendor(_Frozen):
     soft: dict[Literal["capacity", "max_share", "min_spend", "min_functions"], Soft] = Field(
         default_factory=dict, description="Limits of this vendor that are soft, by name; absent = hard."
     )
+    price_shift: PriceShift | None = Field(
+        None,
+        description="Uncertainty (outopt risk, solve --robust): one percent shift, uniform from `low` to `high`, "
+        "common to all of this vendor's offer costs, for vendors whose prices move together; absent = none.",
+    )
 
 
 class Offer(_Frozen):
     """A vendor's terms for taking over one function."""
+
+    model_config = ConfigDict(json_schema_extra=ranged_schema("cost", "value", "transition"))  # may be ranges
 
     function: Id = Field(description="Function id.")
     vendor: Id = Field(description="Vendor id.")
@@ -370,6 +384,18 @@ class Instance(_Frozen):
     vendor_groups: list[VendorGroup] = Field(
         default_factory=list, description="Named groups of vendors with spend or count quotas."
     )
+
+    # --- uncertainty (outopt.instance.ranges): ranges are read as their modes and kept here ---
+    _ranges: dict[tuple, Range] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_ranges(cls, data, handler):
+        return read_ranges(cls, data, handler)
+
+    @model_serializer(mode="wrap")
+    def _write_ranges(self, handler):
+        return write_ranges(self, handler(self))
 
     # Lookups used across the package (cheap; instances are frozen).
     def function(self, fid: str) -> Function:

@@ -49,7 +49,8 @@ KNOWN_FIELDS: dict[str, set[str]] = {
     "Resource": {"id", "name", "capacity", "redeploy_value"},
     "Function": {"id", "name", "revenue", "core", "current", "inhouse"},
     "InHouse": {"cost", "value", "uses"},
-    "Vendor": {"id", "name", "retainer", "onboarding", "capacity", "max_share"},
+    "Vendor": {"id", "name", "retainer", "onboarding", "capacity", "max_share", "price_shift"},
+    "PriceShift": {"low", "high"},  # uncertainty only: no planning value changes
     "Offer": {"function", "vendor", "cost", "commission", "value", "transition", "load"},
     "Rules": {"max_vendors", "separate", "together"},
     "FunctionGroup": {"functions", "reason"},  # a separate/together group written as a mapping (not `soft`)

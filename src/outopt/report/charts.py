@@ -147,3 +147,21 @@ def svg(ax_or_fig) -> str:
         plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
+
+
+HISTOGRAM_SIZE = (7, 2.4)
+
+
+def histogram(values, ax=None, bins=40, title: str = "", currency: str = "", marks=()):
+    """A plan's net benefit over scenarios (``values``): how many scenarios fall in each bin, with vertical
+    lines at ``marks`` ((label, x, color) each: its mean, its P5, the status quo's mean...)."""
+    ax = _axes(ax, HISTOGRAM_SIZE)
+    ax.hist(values, bins=bins, color=BLUE, alpha=0.75)
+    for k, (label, x, color) in enumerate(marks):
+        ax.axvline(x, color=color, linestyle=("-", "--", ":")[k % 3], linewidth=1.2, label=chart_label(label))
+    _money_axis(ax.xaxis, currency)
+    ax.set_ylabel("scenarios")
+    if marks:
+        ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(chart_label(title), loc="left", fontsize=10)
+    return ax

@@ -137,9 +137,11 @@ def as_frame(obj, method: str) -> pd.DataFrame | None:
     return attr() if callable(attr) else attr
 
 
-def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str, pd.DataFrame] | None = None) -> str:
+def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str, pd.DataFrame] | None = None,
+           appendix: str = "") -> str:
     """The report as one HTML string. ``explanation`` and ``frontier`` are DataFrames or the
-    explain/frontier analyses' results (anything with ``.frame()`` / ``.table``)."""
+    explain/frontier analyses' results (anything with ``.frame()`` / ``.table``); ``appendix`` is HTML
+    (already escaped) put at the end, e.g. a robust solve's section (:mod:`outopt.report.uncertainty`)."""
     inst = sol.instance
     ok = sol.status.has_plan
     out = [
@@ -196,6 +198,8 @@ def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str
                 table_html(frontier)]
     for title, frame in (sections or {}).items():
         out += [f"<h2>{html.escape(title)}</h2>", table_html(frame)]
+    if appendix:
+        out.append(appendix)
     out += [f"<footer>Made by outopt. Every figure is the independent verifier's recomputation. "
             f"Solve time {sol.total_time:.2f} s.</footer></body></html>"]
     return "\n".join(out)
