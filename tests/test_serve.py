@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
+from markupsafe import escape
 from conftest import INSTANCES
 from typer.testing import CliRunner
 from webserver import serving
@@ -27,9 +28,31 @@ TIMES = ("solve_time", "total_time")
 LIMIT_MB = 2
 
 
+HOSTILE = "<script>alert(1)</script>"
+
+
+def hostile_instance() -> dict:
+    """The small example with markup in its name, ids and texts (user text the pages must escape)."""
+    data = yaml.safe_load((INSTANCES / "small_business.yaml").read_text())
+    data["name"] = f"{HOSTILE} & Co"
+    data["currency"] = "<b>USD</b>"
+    text = yaml.safe_dump(data).replace("ledgerly", "ledger<i>ly</i>\"'")
+    return yaml.safe_load(text)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with serving(None, tmp_path_factory.mktemp("serve-tmp"), env={"OUTOPT_MAX_FILE_MB": str(LIMIT_MB)}) as s:
+def folder(tmp_path_factory):
+    """The folder the server serves: two examples and an instance full of markup."""
+    path = tmp_path_factory.mktemp("served")
+    for name in ("small_business.yaml", "infeasible.yaml"):
+        (path / name).write_bytes((INSTANCES / name).read_bytes())
+    (path / "hostile.yaml").write_text(yaml.safe_dump(hostile_instance()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, folder):
+    with serving(folder, tmp_path_factory.mktemp("serve-tmp"), env={"OUTOPT_MAX_FILE_MB": str(LIMIT_MB)}) as s:
         yield s
         assert s.process.poll() is None, "the server died: " + "".join(s.log[-20:])
         assert s.leftovers() == []
@@ -267,3 +290,154 @@ def test_the_serve_command(monkeypatch, tmp_path):
     r = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--workers", "3"])
     assert r.exit_code == 0 and calls[-1] == (None, "0.0.0.0", 8000, 3)
     assert r.stderr.startswith("warning: listening on 0.0.0.0: anyone who can reach this machine")
+
+
+# --- the pages, as a browser without JavaScript would use them (htmx's header set) ------------------------
+
+class Browser:
+    """One browser: its own cookie jar; every action as htmx sends it."""
+
+    def __init__(self, server):
+        import httpx
+
+        self.client = httpx.Client(base_url=server.url, timeout=120, headers={"HX-Request": "true"})
+        self.page = self.client.get("/").text
+
+    def post(self, route: str, **data) -> str:
+        r = self.client.post(route, data=data)
+        assert r.status_code == 200, r.text[:2000]
+        self.page = r.text
+        return self.page
+
+    def finish_jobs(self, seconds: float = 120) -> str:
+        """Poll /jobs as the page does until the jobs are over and the workbench comes back."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            r = self.client.get("/jobs")
+            if r.headers.get("HX-Retarget") == "#workbench":
+                self.page = r.text
+                return self.page
+            assert 'class="progress"' in r.text and "Cancel</button>" in r.text
+            time.sleep(0.2)
+        raise AssertionError("the jobs did not finish")
+
+
+def test_pages_open_from_the_folder_and_diagnose_an_infeasible_instance(server):
+    b = Browser(server)
+    for name in ("small_business.yaml", "infeasible.yaml", "hostile.yaml"):
+        assert f'name="name" value="{name}"' in b.page
+    b.post("/open-file", name="infeasible.yaml")
+    assert "opened infeasible.yaml: 3 functions, 2 vendors, 3 offers; valid" in b.page
+    b.post("/solve", name="as is")
+    b.finish_jobs()
+    assert '<span id="status" class="status-infeasible">infeasible</span>' in b.page
+    diagnosis = outopt.diagnose(outopt.load(INSTANCES / "infeasible.yaml"))
+    for line in diagnosis.lines():
+        assert str(escape(line)) in b.page
+    # steer the limit the diagnosis names to the value it gives, and solve again
+    needed = diagnosis.repairs[0].needed
+    b.post("/limit", path="budget.operating", value=str(needed))
+    assert f"budget.operating = {needed:,.6g}" in b.page
+    b.post("/solve", name="budget raised")
+    b.finish_jobs()
+    assert '<span id="status" class="status-optimal">optimal</span>' in b.page
+    # a file the listing does not offer is never read
+    b.post("/open-file", name="../../etc/passwd")
+    assert "&#39;../../etc/passwd&#39; is not one of the files served" in b.page
+    assert server.leftovers() == []
+
+
+def test_pages_escape_user_text(server, tmp_path):
+    b = Browser(server)
+    b.post("/open-file", name="hostile.yaml")
+    b.post("/solve", name=HOSTILE)
+    page = b.finish_jobs()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
+    assert 'data-function="invoicing"' in page and "ledger&lt;i&gt;ly&lt;/i&gt;&#34;&#39;" in page
+    # an upload's file name is user text too
+    r = b.client.post("/open", files={"file": (f"{HOSTILE}.yaml", b"name: [")})
+    assert r.status_code == 200
+    pages = [page, r.text, b.client.get("/").text]
+    for text in pages:
+        assert HOSTILE not in text and "<i>ly</i>" not in text and "<b>USD</b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;.yaml" in r.text
+    scenario = page.split('data-scenario="')[1].split('"')[0]
+    report = b.client.get(f"/scenarios/{scenario}/report.html")
+    assert report.status_code == 200 and HOSTILE not in report.text and "<b>USD</b>" not in report.text
+    assert report.headers["content-disposition"] == 'attachment; filename="script_alert_1_script_Co-script_alert_1_script-report.html"'
+
+
+def test_one_browser_never_sees_another(server):
+    a, b = Browser(server), Browser(server)
+    a.post("/open-file", name="small_business.yaml")
+    a.post("/solve", name="mine")
+    a.finish_jobs()
+    assert "Plan: mine" in a.page
+    assert a.client.cookies.get("outopt_workbench") != b.client.cookies.get("outopt_workbench")
+    assert "Plan: mine" not in b.client.get("/").text
+    assert b.client.get("/scenarios/1/results.json").status_code == 404
+    assert a.client.get("/scenarios/1/results.json").json()["status"] == "optimal"
+    # the downloads: the instance as edited, and the results as the command line writes them
+    a.post("/steer", function="payroll", provider="numera", reason="contract", action="lock")
+    edited = a.client.get("/download/instance.yaml")
+    assert edited.headers["content-disposition"] == 'attachment; filename="BrightPath_Ltd.yaml"'
+    assert yaml.safe_load(edited.text)["rules"]["locks"] == [{"function": "payroll", "provider": "numera",
+                                                               "reason": "contract"}]
+    workbook = a.client.get("/download/instance.xlsx")
+    assert workbook.content[:2] == b"PK"
+    sheets = a.client.get("/scenarios/1/results.xlsx")
+    assert sheets.status_code == 200 and sheets.content[:2] == b"PK"
+    assert a.client.get("/scenarios/1/results.csv").text.startswith("function,name,provider")
+
+
+def test_pages_trace_a_frontier(server):
+    b = Browser(server)
+    b.post("/open-file", name="small_business.yaml")
+    b.post("/frontier", param="rules.max_vendors", lower="1", upper="4", steps="4")
+    page = b.finish_jobs()
+    expected = outopt.frontier(outopt.load(INSTANCES / "small_business.yaml"), "rules.max_vendors", 1, 4, steps=4)
+    n = len(expected.breakpoints)
+    assert f"{n} breakpoint{'s' if n != 1 else ''}" in page
+    assert '<div class="chart" id="frontier-chart"><svg' in page
+    for bp in expected.breakpoints:
+        assert f'<td class="n">{bp.at:,.0f}</td>' in page
+
+
+def test_pages_cancel_a_solve(server):
+    """The progress line's cancel button ends the job at once; the page says so and the server goes on."""
+    import re
+
+    b = Browser(server)
+    hard = outopt.generate(400, 25, "hard", seed=3)
+    r = b.client.post("/open", files={"file": ("hard.json", hard.model_dump_json().encode())})
+    assert "opened hard.json: 400 functions" in r.text
+    page = b.post("/solve", name="long one", time_limit="600")
+    job = re.search(r'action="/jobs/([^/"]+)/cancel"', page).group(1)
+    deadline = time.monotonic() + 60
+    while 'data-state="running"' not in b.client.get("/jobs").text and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # neither another browser nor the API can cancel (or see) what is not theirs
+    Browser(server).post(f"/jobs/{job}/cancel")
+    assert server.client.delete(f"/api/jobs/{job}").status_code == 404
+    assert 'data-state="running"' in b.client.get("/jobs").text
+    t0 = time.perf_counter()
+    page = b.post(f"/jobs/{job}/cancel")
+    assert time.perf_counter() - t0 < 1.5
+    assert "solving long one: cancelled" in page and 'id="jobs"' not in page
+    assert server.job_processes() == []
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_server_given_one_instance_opens_it_and_answers_only_its_own_host(tmp_path):
+    """In-process (no worker is started): a file, or a folder of CSV files, is opened for each new browser;
+    a request naming another host (DNS rebinding) is refused while the server listens on the loopback."""
+    from fastapi.testclient import TestClient
+
+    from outopt.serve.app import create_app
+
+    outopt.save(outopt.load(INSTANCES / "small_business.yaml"), tmp_path / "bp")
+    for root, name in ((INSTANCES / "small_business.yaml", "small_business.yaml"), (tmp_path / "bp", "bp/")):
+        client = TestClient(create_app(root, workers=1), base_url="http://127.0.0.1:8000")
+        page = client.get("/").text
+        assert "<h2>BrightPath Ltd</h2>" in page and f"from {name} &middot; 8 functions" in page
+        assert client.get("/", headers={"host": "attacker.example:8000"}).status_code == 400

@@ -118,7 +118,11 @@ def test_open_solve_steer_compare_explain_download(browser, tmp_path):
     lock = {"function": "payroll", "provider": "numera", "reason": "three-year contract"}
     locked_inst = outopt.apply_overrides(inst, {"add": {"rules.locks": [lock]}})
     locked = outopt.solve(locked_inst)
-    why = next(r for r in outopt.explain(locked_inst).functions if r["function"] == "it_support")
+    explanation = outopt.explain(locked_inst)
+    why = next(r for r in explanation.functions if r["function"] == "collections")
+    break_even = [(o["vendor"], money(o["cost"]), money(o["break_even_cost"])) for o in explanation.offers
+                  if o["function"] == "collections"]
+    assert break_even  # the offers it did not take, each with the cost at which it would
     assert base.plan["payroll"] != "numera" and locked.objective < base.objective  # the lock changes the plan
 
     with serving(None, tmp_path / "server-tmp") as server:
@@ -175,12 +179,16 @@ def test_open_solve_steer_compare_explain_download(browser, tmp_path):
         assert differing == {f for f in base.plan if base.plan[f] != locked.plan[f]}
         shot("compared")
 
-        # 6. why does it_support go where it goes (in the second scenario)?
-        driver.find_element(By.CSS_SELECTOR, "#decisions tr[data-function='it_support'] button.why").click()
+        # 6. why does collections go where it goes (in the second scenario)?
+        driver.find_element(By.CSS_SELECTOR, "#decisions tr[data-function='collections'] button.why").click()
         wait_for(driver, lambda d: d.find_elements(By.ID, "why"), "the explanation")
-        assert text(driver, "#why h2").startswith("Why it_support goes to techdesk (Payroll to Numera)")
+        provider = "in-house" if locked.plan["collections"] == "inhouse" else locked.plan["collections"]
+        assert text(driver, "#why h2") == f"Why collections goes to {provider} (Payroll to Numera)"
         assert text(driver, "#runner-up") == ("in-house" if why["runner_up"] == "inhouse" else why["runner_up"])
         assert text(driver, "#regret") == money(why["regret"])
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")][:3]
+                for tr in driver.find_elements(By.CSS_SELECTOR, "#break-even tbody tr")]
+        assert rows == [list(r) for r in break_even]
         shot("why")
 
         # 7. download the report

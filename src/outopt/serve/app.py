@@ -115,12 +115,17 @@ class Workbench:
     def limits(self) -> ReadLimits:
         return ReadLimits.from_env()
 
+    @property
+    def single(self) -> bool:
+        """True when the server was given one instance (a file, or a folder of CSV files), not a folder of them."""
+        return self.root is not None and (self.root.is_file() or any(self.root.glob("*.csv")))
+
     def files(self) -> list[str]:
-        """Instance files in the folder served (and CSV folders in it), by name; the file when one was given."""
+        """Instance files in the folder served (and CSV folders in it), by name; the instance when one was given."""
         if self.root is None:
             return []
-        if self.root.is_file():
-            return [self.root.name]
+        if self.single:
+            return [self.root.name + ("" if self.root.is_file() else "/")]
         out = []
         with contextlib.suppress(OSError):
             for p in sorted(self.root.iterdir()):
@@ -134,7 +139,7 @@ class Workbench:
         """The path of a file the listing offers (None for any other name: nothing outside is read)."""
         if name not in self.files():
             return None
-        return self.root if self.root.is_file() else self.root / name.rstrip("/")
+        return self.root if self.single else self.root / name.rstrip("/")
 
 
 def templates() -> jinja2.Environment:

@@ -136,18 +136,19 @@ class JobPool:
         self.workers = workers
         self._method = start_method()
         self._context = multiprocessing.get_context(self._method)
-        if self._method == "forkserver":
-            self._context.set_forkserver_preload(list(preload))
+        self._preload = list(preload)
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outopt-job")
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._closed = False
 
     def warm_up(self) -> None:
-        """Start the fork server now (it imports outopt and the solver once), not at the first job."""
+        """Start the fork server now, importing outopt, the solver and matplotlib once for every job to come
+        (a process's fork server is one: when it runs already, it is used as it is)."""
         if self._method == "forkserver":
             from multiprocessing import forkserver
 
+            self._context.set_forkserver_preload(self._preload)
             forkserver.ensure_running()
 
     # --- jobs -------------------------------------------------------------------------

@@ -53,12 +53,13 @@ INSTANCE_FILES = {"yaml": "application/yaml", "json": "application/json",
 def workspace(request: Request) -> Workspace:
     wb = request.app.state.workbench
     ws = wb.workspaces.of(request.cookies.get(Workspaces.COOKIE))
-    if ws.fresh and ws.base is None and wb.root is not None and wb.root.is_file():
-        with ws.lock:  # a server started with one file opens it for every new browser
+    if ws.fresh and ws.base is None and wb.single:
+        name = wb.files()[0]
+        with ws.lock:  # a server started with one instance opens it for every new browser
             try:
-                ws.reset(wb.root.name, load(wb.root, limits=wb.limits()))
+                ws.reset(name, load(wb.root, limits=wb.limits()))
             except InputError as err:
-                ws.notice = Notice(f"{wb.root.name}: {_count(err.problems)} found", err.problems)
+                ws.notice = Notice(f"{name}: {_count(err.problems)} found", err.problems)
     return ws
 
 
@@ -309,6 +310,7 @@ def solve(request: Request, name: str = Form(""), time_limit: str = Form(""), ga
         scenario_name, edits = ws.scenario_name(name), tuple(ws.edits)
         _submit(request, ws, "solve", f"solving {scenario_name}", work.solve_job, (inst, limit, rel, True),
                 lambda w, job: w.add_scenario(scenario_name, inst, edits, job.result))
+        ws.runs += 1
 
     return act(request, change)
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.report import html as report_html
 from outopt.report import tables
 from outopt.serve.workspace import Scenario
+from outopt.verifier.portfolio import status_quo, verify
 
 
 def money(x, digits: int = 0) -> str:
@@ -56,6 +57,7 @@ def totals_rows(sc: Scenario) -> list[tuple[str, str, str, str]]:
     if not t:
         return []
     quo = "status_quo_operating_cost" in t
+    quo_vendors = len(verify(sol.instance, status_quo(sol.instance)).engaged) if quo else None
     rows = [("recurring cost / year", money(t["operating_cost"]), money(t["all_inhouse_operating_cost"]),
              money(t.get("status_quo_operating_cost")) if quo else "-"),
             ("net benefit / year (against all in-house)", money(sol.objective), "0",
@@ -63,7 +65,7 @@ def totals_rows(sc: Scenario) -> list[tuple[str, str, str, str]]:
             ("one-off cost", money(t["transition_cost"]), "0", "0" if quo else "-"),
             ("functions outsourced", str(t["functions_outsourced"]), "0",
              str(sum(1 for f in sol.instance.functions if f.current not in (None, INHOUSE))) if quo else "-"),
-            ("vendors engaged", str(t["vendors_engaged"]), "0", "-")]
+            ("vendors engaged", str(t["vendors_engaged"]), "0", "-" if quo_vendors is None else str(quo_vendors))]
     if quo:
         rows.append(("plan's gain over the status quo / year", money(t["net_benefit_vs_status_quo"]), "", ""))
         rows.append(("functions that change provider", str(t["functions_changed"]), "", ""))
@@ -145,8 +147,3 @@ def frontier_view(traced) -> dict:
                                   for c in b.changes)} for b in f.breakpoints]
     return {"param": f.param, "lower": number(f.lower), "upper": number(f.upper), "exact": f.exact,
             "svg": Markup(traced.svg), "breakpoints": rows, "solves": len(f.points)}
-
-
-def problems_markup(problems) -> Markup:
-    """Problems as an escaped list (for messages placed outside the templates)."""
-    return Markup("".join(f"<li>{escape(str(p))}</li>" for p in problems))

@@ -149,6 +149,7 @@ class Workspace:
         self.edits: list[Edit] = []
         self.scenarios: OrderedDict[int, Scenario] = OrderedDict()
         self.next_id = 1
+        self.runs = 0  # solves started: the next default name is 'Run <runs + 1>'
         self.selected: int | None = None
         self.compared: list[int] = []
         self.why: tuple[int, str] | None = None
@@ -172,7 +173,7 @@ class Workspace:
     # --- scenarios ------------------------------------------------------------------------
     def scenario_name(self, wanted: str) -> str:
         """A name not taken yet: the one asked for (or 'Run N'), with ' (2)', ' (3)'... when taken."""
-        wanted = " ".join(wanted.split())[:60] or f"Run {self.next_id}"
+        wanted = " ".join(wanted.split())[:60] or f"Run {self.runs + 1}"
         names = {s.name for s in self.scenarios.values()}
         name, k = wanted, 2
         while name in names:
