@@ -5,6 +5,8 @@ file-size limit of 2 MB (so an oversized body is cheap to send) and its own temp
 
 import io
 import json
+import os
+import signal
 import threading
 import time
 import zipfile
@@ -55,7 +57,9 @@ def server(tmp_path_factory, folder):
     with serving(folder, tmp_path_factory.mktemp("serve-tmp"), env={"OUTOPT_MAX_FILE_MB": str(LIMIT_MB)}) as s:
         yield s
         assert s.process.poll() is None, "the server died: " + "".join(s.log[-20:])
-        assert s.leftovers() == []
+    assert s.process.returncode == 0, "".join(s.log[-20:])  # stopped cleanly by SIGTERM
+    assert s.leftovers() == []
+    assert "Traceback" not in "".join(s.log), "".join(s.log)  # no request ever failed unexpectedly
 
 
 def without_times(answer: dict) -> dict:
@@ -275,7 +279,17 @@ def test_a_cancel_ends_its_job_within_a_second(server):
     assert time.perf_counter() - t0 < 1.0
     assert server.job_processes() == []  # killed, with anything it forked
     assert server.client.get(f"/api/jobs/{job}").json()["state"] == "cancelled"
-    # the server goes on: the next solve is answered
+    # a job whose process dies fails with the reason; the server goes on
+    r = server.client.post("/api/jobs", content=hard.model_dump_json(), headers={"content-type": "application/json"})
+    job = r.json()["id"]
+    while not server.client.get(f"/api/jobs/{job}").json()["progress"] and time.monotonic() < deadline + 60:
+        time.sleep(0.05)  # solving
+    os.kill(server.job_processes()[0], signal.SIGKILL)
+    while server.client.get(f"/api/jobs/{job}").json()["state"] in ("queued", "running"):
+        time.sleep(0.05)
+    state = server.client.get(f"/api/jobs/{job}").json()
+    assert state["state"] == "failed" and state["error"] == "the worker ended without an answer (exit code -9)"
+    # the next solve is answered
     r = upload(server, "/api/solve", "small_business.yaml", (INSTANCES / "small_business.yaml").read_bytes())
     assert r.status_code == 200 and r.json()["status"] == "optimal"
 

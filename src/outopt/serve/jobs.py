@@ -228,7 +228,13 @@ class JobPool:
                 reader.close()
                 writer.close()
                 return
-            process.start()
+            try:
+                process.start()  # (sends the job's arguments to the new process)
+            except OSError as err:  # the process died while starting
+                reader.close()
+                writer.close()
+                job.error, job.state = f"the worker could not be started ({err.strerror or err})", "failed"
+                return
             job._process = process
             job.state, job.started = "running", time.time()
         writer.close()
@@ -236,9 +242,10 @@ class JobPool:
             self._watch(job, process, reader)
         finally:
             reader.close()
-            if process.is_alive():
-                process.join(2.0 if job.state == "done" else 0)  # a finished job exits by itself
-            _kill(process)  # whatever is left of its group
+            if job.state == "done":
+                process.join(2.0)  # a job that answered exits by itself
+            if process.is_alive():  # (while it lives, its pid and group are its own)
+                _kill(process)
             process.join(1.0)
 
     def _watch(self, job: Job, process, reader) -> None:
@@ -247,15 +254,13 @@ class JobPool:
             try:
                 if not reader.poll(_POLL):
                     if not process.is_alive() and not reader.poll(0):
-                        job.error = f"the worker ended without an answer (exit code {process.exitcode})"
-                        job.state = "failed"
+                        self._died(job, process)
                         return
                     continue
                 kind, payload = reader.recv()
             except (EOFError, OSError):
                 if not job._cancel.is_set():
-                    job.error = f"the worker ended without an answer (exit code {process.exitcode})"
-                    job.state = "failed"
+                    self._died(job, process)
                 return
             if kind == "progress":
                 job.progress = payload
@@ -268,6 +273,11 @@ class JobPool:
             else:
                 job.error, job.state = payload, "failed"
             return
+
+    @staticmethod
+    def _died(job: Job, process) -> None:
+        process.join(1.0)
+        job.error, job.state = f"the worker ended without an answer (exit code {process.exitcode})", "failed"
 
     def _finalize(self, job: Job) -> None:
         with job._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -41,11 +42,28 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
+class _Stopped(Exception):
+    """SIGTERM, passed on by uvicorn once it has shut down."""
+
+
+def _stopped(signum, frame):
+    raise _Stopped
+
+
 def serve(path: Path | None, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           announce: Callable[[str], None] = print) -> None:
-    """Serve the workbench until Ctrl-C (or SIGTERM); ``announce(url)`` once it listens."""
+    """Serve the workbench until Ctrl-C or SIGTERM, then return; ``announce(url)`` once it listens.
+
+    uvicorn stops gracefully on either signal (running jobs are cancelled) and then raises the signal
+    again for the caller: here that is the end of serving, not an error."""
     app = create_app(path, workers, host=host)
     sock = listen(host, port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=3)
     announce(url_of(sock))
-    uvicorn.Server(config).run(sockets=[sock])
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except (KeyboardInterrupt, _Stopped):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -19,6 +19,10 @@ from outopt.serve.workspace import Scenario
 from outopt.verifier.portfolio import status_quo, verify
 
 
+MAX_ROWS = 1000
+"""Decisions shown in the page (each with its steering controls); the downloads have every one."""
+
+
 def money(x, digits: int = 0) -> str:
     """1,234,567 (no currency); '-' for nothing."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -82,9 +86,11 @@ def plan_view(sc: Scenario) -> dict:
         view["diagnosis"] = d.lines() if d is not None else None
         return view
     providers = providers_of(sc.instance)
-    for row in tables.decisions(sol).to_dict("records"):
+    rows = tables.decisions(sol).to_dict("records")
+    for row in rows[:MAX_ROWS]:
         row["options"] = providers[row["function"]]
         view["decisions"].append(row)
+    view["hidden_rows"] = max(0, len(rows) - MAX_ROWS)
     vs = tables.vendor_spend(sol)
     view["spend"] = Markup(report_html.table_html(vs, percent=("share",))) if not vs.empty else None
     ru = tables.resource_use(sol)
