@@ -319,8 +319,10 @@ def solve(request: Request, name: str = Form(""), time_limit: str = Form(""), ga
 def jobs(request: Request) -> Response:
     """The progress line while jobs run; the workbench (swapped in whole) once they are over."""
     ws = workspace(request)
-    if ws.jobs:
-        return render(request, ws, "_jobs.html")
+    with ws.lock:
+        jobs = list(ws.jobs.values())
+    if jobs:  # the progress lines alone: the rest of the page is as it was
+        return HTMLResponse(request.app.state.workbench.env.get_template("_jobs.html").render(jobs=jobs))
     return render(request, ws, headers={"HX-Retarget": "#workbench", "HX-Reswap": "outerHTML"})
 
 
