@@ -1,15 +1,15 @@
 """The package's layout: data flows down through the stages, with no import circle.
 
 Stages, lowest first: errors, instance (format, readers), verifier, model, solver, analysis,
-report, batch, cli (and the package root, which re-exports the public API). A module imports
+report, batch, serve (the web workbench), cli (and the package root, which re-exports the public API). A module imports
 only from its own stage or lower ones, at the top of the module. Two kinds of import inside a
 function are allowed, and only these:
 
 * the documented conveniences of ``Solution`` (``explain``, ``plot``, ``_repr_html_``) and
   ``Instance`` (``to_frames``, ``from_frames``), which reach up to the analyses and reports;
 * an import, within the rules above, of a module that itself loads a heavy library (Pyomo,
-  pandas, matplotlib, openpyxl, Dask, numpy), deferred so that reading, solving small
-  instances and ``outopt --help`` do not pay for it.
+  pandas, matplotlib, openpyxl, Dask, numpy; the web stack, FastAPI and uvicorn), deferred so that
+  reading, solving small instances and ``outopt --help`` do not pay for it.
 """
 
 import ast
@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "outopt"
-STAGES = ["errors", "instance", "verifier", "model", "solver", "uncertainty", "analysis", "report", "batch", "cli", "__main__"]
-HEAVY = {"pandas", "pyomo", "matplotlib", "openpyxl", "dask", "distributed", "numpy", "highspy"}
+STAGES = ["errors", "instance", "verifier", "model", "solver", "uncertainty", "analysis", "report", "batch", "serve",
+          "cli", "__main__"]
+HEAVY = {"pandas", "pyomo", "matplotlib", "openpyxl", "dask", "distributed", "numpy", "highspy", "uvicorn",
+         "fastapi"}
 CONVENIENCES = {
     ("outopt.solver.solution", "outopt.analysis.explain"),
     ("outopt.solver.solution", "outopt.report.charts"),

@@ -659,5 +659,30 @@ def generate(
     say(out, f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})")
 
 
+@app.command()
+def serve(
+    path: Annotated[Optional[Path], typer.Argument(help="An instance file, or a folder of them, to open in the browser.",
+                                                   show_default=False)] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; the default is this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8000,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Solves run at once (default: cores).")] = None,
+) -> None:
+    """Start the workbench: open, solve, steer and compare plans in the browser, and a JSON API under /api."""
+    from outopt.serve.server import is_loopback, serve as run_server
+
+    if path is not None and not path.exists():
+        raise fail(f"{path}: file or folder not found", EXIT_INVALID)
+    if not is_loopback(host):
+        say(err, f"warning: listening on {host}: anyone who can reach this machine there can use the workbench "
+                 "(it has no login); use --host 127.0.0.1 to keep it to this machine")
+    try:
+        run_server(path, host, port, workers, announce=lambda url: (
+            say(out, f"outopt workbench at {url} (Ctrl-C to stop)"), sys.stdout.flush()))
+    except InputError as e:
+        raise invalid(e, "environment")
+    except OSError as e:
+        raise fail(f"cannot listen on {host}:{port}: {e.strerror or e}", EXIT_INVALID)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

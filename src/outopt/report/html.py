@@ -39,7 +39,7 @@ EXPLANATION_TABLES = {"offers": "Offers not taken: the cost at which each would 
 def _money(x, currency: str = "") -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "-"
-    return f"{x:,.0f} {currency}".strip()
+    return f"{x:,.0f} {html.escape(currency)}".strip()  # the currency is user text
 
 
 def _cell(v) -> tuple[str, bool]:
