@@ -29,7 +29,7 @@ from outopt.analysis.diagnose import diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
 from outopt.batch import run_batch
 from outopt.errors import SHOWN_PROBLEMS, InputError, OutoptError, more_problems
-from outopt.instance.company import Company, load_any
+from outopt.instance.company import Company, load_any, save_any
 from outopt.instance.io import load, save
 from outopt.instance.io.atomic import atomic_write_text
 from outopt.instance.io.text import json_schema
@@ -142,7 +142,8 @@ def input_files(path: Path, loaded) -> list[tuple[Path, str]]:
     """The files (or CSV folder) a command reads, with how to call each: the input, and a company's divisions."""
     files = [(path, "the input file")]
     if isinstance(loaded, Company):
-        files += [(path.parent / d.path, "an input file (a division of the company)") for d in loaded.divisions if d.path]
+        base = path if path.is_dir() else path.parent  # division paths are relative to the file, or the CSV folder
+        files += [(base / d.path, "an input file (a division of the company)") for d in loaded.divisions if d.path]
     return files
 
 
@@ -350,12 +351,12 @@ def convert(
     source: Annotated[Path, typer.Argument(help="Instance to read (.yaml, .yml, .json, .xlsx or a CSV folder).")],
     target: Annotated[Path, typer.Argument(help="Where to write it; format by extension, a folder for CSV files.")],
 ) -> None:
-    """Convert an instance between YAML, JSON, Excel and a folder of CSV files, losslessly."""
-    instance = load_or_exit(source)
+    """Convert an instance or a company between YAML, JSON, Excel and a folder of CSV files, losslessly."""
+    instance = load_or_exit(source, company=True)
     refuse_over_inputs(input_files(source, instance), {"": target})
     try:
         with writing(target):
-            save(instance, target)
+            save_any(instance, target)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
     say(out, f"{source} -> {target}")

@@ -21,15 +21,22 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes
-from outopt.instance.io.cells import EXCEL_CELL_CHARS, CellTooLong, excel_text, from_excel_text, set_excel_cell
+from outopt.instance.io.cells import (
+    EXCEL_CELL_CHARS,
+    CellTooLong,
+    excel_text,
+    from_excel_text,
+    set_excel_cell,
+)
+from outopt.instance.io.company import DIVISION, DIVISION_NOTE, company_notes
 from outopt.instance.io.frames import (
     REFERENCES,
     RULES,
-    child_tables,
     SETTINGS,
     Column,
     Locator,
     Table,
+    child_tables,
     instance_from_tables,
     instance_to_tables,
     model_columns,
@@ -60,16 +67,31 @@ class ExcelLocator(Locator):
         return f"sheet {table}"
 
 
-def read_tables(path: Path, limits: ReadLimits | None = None) -> dict[str, Table]:
-    """The workbook's tables; the size of the zip, of each cell and the count of cells checked first
-    (:func:`~outopt.instance.io.xlsx_guard.check_workbook`). Sheets outopt does not know are not read."""
-    limits = resolve(limits)
+def _open(path: Path, limits: ReadLimits):
+    """The workbook, read-only, once :func:`~outopt.instance.io.xlsx_guard.check_workbook` has passed it."""
     check_workbook(path, limits)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         raise InputError([Problem("", f"not a readable Excel workbook (.xlsx): {err}")], str(path)) from None
-    tables, known, cells = {}, set(sheet_names()), 0
+
+
+def workbook_sheets(path: Path, limits: ReadLimits | None = None) -> list[str]:
+    """The names of a workbook's sheets (checked as :func:`read_tables` checks it; no sheet is read)."""
+    wb = _open(path, resolve(limits))
+    try:
+        return [ws.title.strip() for ws in wb.worksheets]
+    finally:
+        wb.close()
+
+
+def read_tables(path: Path, limits: ReadLimits | None = None, known=None) -> dict[str, Table]:
+    """The workbook's tables; the size of the zip, of each cell and the count of cells checked first
+    (:func:`~outopt.instance.io.xlsx_guard.check_workbook`). Sheets outopt does not know (``known``:
+    default, an instance's) are not read."""
+    limits = resolve(limits)
+    wb = _open(path, limits)
+    tables, known, cells = {}, set(known or sheet_names()), 0
     try:
         for ws in wb.worksheets:
             if ws.title.startswith("_"):
@@ -121,6 +143,9 @@ def read_excel(path: Path) -> Instance:
 
 def _descriptions(name: str) -> dict[str, str]:
     """A short note per column of a table, from the schema's field descriptions."""
+    own = company_notes(name)
+    if own is not None:
+        return own
     if name == SETTINGS:
         return {"field": "Setting name (one per row).", "value": "Its value.", "description": "What it means."}
     if name == RULES:
@@ -133,7 +158,7 @@ def _descriptions(name: str) -> dict[str, str]:
         notes.update({c.name: c.description for c in rule_item_columns()})
         return notes
     model = table_model(name)
-    notes = {c.name: c.description for c in model_columns(model)}
+    notes = {DIVISION: DIVISION_NOTE, **{c.name: c.description for c in model_columns(model)}}
     child = child_tables().get(name)
     if child is not None:
         notes[child.ref] = (f"Id of the {child.ref} (from the {child.parent} sheet) whose {child.field} this row "
@@ -258,6 +283,11 @@ def _column_validation(col: Column, name: str, last: int) -> DataValidation | No
 
 def write_excel(instance: Instance, path: Path) -> None:
     atomic_write_bytes(path, write_workbook(instance_to_tables(instance)))
+
+
+def write_company_excel(tables: dict[str, Table], path: Path) -> None:
+    """A company's tables (:func:`outopt.instance.io.company.company_to_tables`) as a workbook."""
+    atomic_write_bytes(path, write_workbook(tables))
 
 
 def template_tables() -> dict[str, Table]:

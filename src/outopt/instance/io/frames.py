@@ -252,12 +252,13 @@ def dict_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tu
     return out
 
 
-def settings_rows(model: type[BaseModel] | None = None, prefix: tuple[str, ...] = (), legacy: bool = False) -> list[Column]:
-    """The settings table's rows: every top-level field that is neither a table nor the rules (a soft
-    marker one row per field: ``budget.soft.transition.priority``; with ``legacy``, also the whole
-    marker as JSON in one row, ``budget.soft``, as older files wrote it)."""
+def settings_rows(model: type[BaseModel] | None = None, prefix: tuple[str, ...] = (), legacy: bool = False,
+                  tables: tuple[str, ...] = ()) -> list[Column]:
+    """The settings table's rows: every top-level field that is neither a table (``tables``: more fields
+    that are) nor the rules (a soft marker one row per field: ``budget.soft.transition.priority``; with
+    ``legacy``, also the whole marker as JSON in one row, ``budget.soft``, as older files wrote it)."""
     model = model or Instance
-    skip = set(table_fields(model)) | {RULES} if not prefix else set()
+    skip = set(table_fields(model)) | {RULES, *tables} if not prefix else set()
     cols = []
     for name, info in model.model_fields.items():
         if name in skip:
@@ -509,37 +510,41 @@ class _Reader:
             self.problem(self.loc.cell(table, key, j), str(err))
             return raw
 
-    def read_settings(self, table: Table, data: dict) -> None:
-        self.cols[SETTINGS] = list(table.columns)
-        fields = {c.name: c for c in settings_rows(legacy=True)}
-        usable = self.header_problems(SETTINGS, table, lambda h: h in SETTINGS_COLUMNS + ["description"])
+    def read_settings(self, table: Table, data: dict, name: str = SETTINGS,
+                      model: type[BaseModel] | None = None, tables: tuple[str, ...] = ()) -> None:
+        """A settings table (``field``/``value``) into ``data``: the instance's, or another model's top-level
+        fields but ``tables`` (a company's ``company`` sheet)."""
+        self.cols[name] = list(table.columns)
+        fields = {c.name: c for c in settings_rows(model, legacy=True, tables=tables)}
+        usable = self.header_problems(name, table, lambda h: h in SETTINGS_COLUMNS + ["description"])
         at = {h: j for j, h in usable.items()}
         if "field" not in at or "value" not in at:
-            self.problem(self.loc.table(SETTINGS), "needs the columns 'field' and 'value'")
+            self.problem(self.loc.table(name), "needs the columns 'field' and 'value'")
             return
         for key, row in zip(table.keys, table.rows):
-            name, raw = row[at["field"]], row[at["value"]]
-            if is_blank(name):
+            field_, raw = row[at["field"]], row[at["value"]]
+            where = self.loc.cell(name, key, at["field"])
+            if is_blank(field_):
                 if not is_blank(raw):
-                    self.problem(self.loc.cell(SETTINGS, key, at["field"]), "a value with no field name")
+                    self.problem(where, "a value with no field name")
                 continue
-            name = str(name).strip()
-            col = fields.get(name)
+            field_ = str(field_).strip()
+            col = fields.get(field_)
             if col is None:
-                self.problem(self.loc.cell(SETTINGS, key, at["field"]), f"unknown setting '{name}'; the settings "
-                             f"are {', '.join(c.name for c in settings_rows())}")
+                self.problem(where, f"unknown setting '{field_}'; the settings "
+                             f"are {', '.join(c.name for c in settings_rows(model, tables=tables))}")
                 continue
-            if name in self.settings_at:
-                self.problem(self.loc.cell(SETTINGS, key, at["field"]), f"setting '{name}' appears twice")
+            if field_ in self.settings_at:
+                self.problem(where, f"setting '{field_}' appears twice")
                 continue
-            self.settings_at[name] = key
+            self.settings_at[field_] = key
             if is_blank(raw):
                 continue
             twin = _given_twice(col, [c for c in fields.values() if not is_blank(_get(data, c.path))])
             if twin is not None:
-                self.problem(self.loc.cell(SETTINGS, key, at["field"]), twin)
+                self.problem(where, twin)
                 continue
-            _set(data, col.path, self.value(SETTINGS, key, at["value"], raw, col.layout, col.info))
+            _set(data, col.path, self.value(name, key, at["value"], raw, col.layout, col.info))
 
     def read_rows(self, name: str, table: Table) -> list[dict]:
         model = table_model(name)
@@ -769,12 +774,19 @@ class _Reader:
 
 def instance_from_tables(tables: Mapping[str, Table], locator: Locator | None = None) -> Instance:
     """Validate tables into an :class:`Instance`; every problem names its cell."""
+    return instance_and_places(tables, locator)[0]
+
+
+def instance_and_places(tables: Mapping[str, Table],
+                        locator: Locator | None = None) -> tuple[Instance, Callable[[str], str]]:
+    """:func:`instance_from_tables`, and the function that maps a place in the instance
+    (``offers[12].vendor``) to the tables' coordinates, for checks made later (a company's)."""
     reader = _Reader(tables, locator or Locator())
     data = reader.data()
     if reader.problems:
         raise InputError(reader.problems)
     try:
-        return instance_from_data(data)
+        return instance_from_data(data), reader.place
     except InputError as err:
         raise InputError([Problem(reader.place(p.where), p.message) for p in err.problems]) from None
 
