@@ -217,8 +217,6 @@ def solve(
         if isinstance(instance, Company):
             raise fail("--alternatives is for instance files, not company files", EXIT_INVALID)
         raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
-    if out_file is not None and isinstance(instance, Company):
-        raise fail("--out is for instance files; use --json for the results of a company file", EXIT_INVALID)
     try:
         if isinstance(instance, Company):
             sol = solve_company(instance, method=method, options=options)
