@@ -14,7 +14,7 @@ import html
 import pandas as pd
 
 from outopt.report import tables
-from outopt.report.html import CSS, _money, analysis_sections, plan_sections, summary, table_html
+from outopt.report.html import CSS, _cards, _money, analysis_sections, plan_sections, summary, table_html
 from outopt.solver.solution import CompanySolution
 
 
@@ -138,22 +138,9 @@ def company_summary(sol: CompanySolution) -> str:
     return " ".join(parts)
 
 
-def _cards(sol: CompanySolution) -> str:
-    cur = sol.company.currency
-    t = sol.totals()
-    n = sum(len(p) for p in (sol.plans or {}).values())
-    items = [("net benefit / year", _money(sol.objective, cur)),
-             ("recurring cost / year", _money(t.get("operating_cost"), cur)),
-             ("one-off cost", _money(t.get("transition_cost"), cur)),
-             ("outsourced", f"{t.get('functions_outsourced', 0)} of {n}")]
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="v">{v}</div><div class="k">{html.escape(k)}</div></div>' for k, v in items
-    ) + "</div>"
-
-
 def corporate_sections(sol: CompanySolution) -> list[str]:
     """Key figures, the divisions side by side, the corporate limits, spend by vendor, the value of coordination."""
-    out = [_cards(sol), "<h2 id='divisions'>Divisions</h2>",
+    out = [_cards(sol, sum(len(p) for p in sol.plans.values())), "<h2 id='divisions'>Divisions</h2>",
            "<p>Each division's net benefit and costs before the corporate retainers and onboarding.</p>",
            table_html(sol.division_table().rename(columns={"net_benefit": "net benefit / year",
                                                            "operating_cost": "recurring cost",

@@ -106,13 +106,14 @@ def summary(sol: Solution) -> str:
     return " ".join(parts)
 
 
-def _cards(sol: Solution) -> str:
+def _cards(sol: Solution, functions: int | None = None) -> str:
+    """Key figures; ``functions``: how many there are (default: the plan's; a company's are counted by it)."""
     cur = sol.instance.currency
     t = sol.totals()
     items = [("net benefit / year", _money(sol.objective, cur)),
              ("recurring cost / year", _money(t.get("operating_cost"), cur)),
              ("one-off cost", _money(t.get("transition_cost"), cur)),
-             ("outsourced", f"{t.get('functions_outsourced', 0)} of {len(sol.plan or {})}")]
+             ("outsourced", f"{t.get('functions_outsourced', 0)} of {len(sol.plan or {}) if functions is None else functions}")]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="k">{html.escape(k)}</div></div>' for k, v in items
     ) + "</div>"
