@@ -43,6 +43,16 @@ class CompanyModel(Model):
         self.build_time = build_time
         self._solver = None
 
+    @property
+    def instance(self) -> Company:
+        """What plans are judged against (the name analyses share with :class:`Model`); set it to a changed
+        copy of the company to judge re-solves against that."""
+        return self.company
+
+    @instance.setter
+    def instance(self, company: Company) -> None:
+        self.company = company
+
     def __repr__(self) -> str:
         n = sum(len(d.pairs) for d in self.cdata.divisions.values())
         return f"<CompanyModel {self.company.name!r}: {len(self.blocks)} divisions, {n} offer variables>"
