@@ -17,7 +17,8 @@ as a flat mapping from a **slot** to a provider. A slot is a function id for an 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from outopt.instance.company import Company, CompanyPlan
 from outopt.instance.schema import INHOUSE, Function, Instance
@@ -43,6 +44,17 @@ def solve_any(source: Source, options: SolveOptions | None = None):
 
 def subject_of(model) -> Subject:
     return CompanySubject(model) if isinstance(model, CompanyModel) else InstanceSubject(model)
+
+
+@dataclass
+class Scope:
+    """One portfolio model inside a subject: the model itself, or a company's division block."""
+
+    prefix: str  # how places in its instance are named in the subject's file: "" or "divisions[1]."
+    block: object  # the Pyomo model or block
+    instance: Instance
+    data: object  # its compiled PortfolioData
+    slot: Callable  # function id -> the subject's slot
 
 
 class Subject:
@@ -95,6 +107,10 @@ class InstanceSubject(Subject):
 
     def x(self, pair):
         return self.model.pyomo.outsource[pair]
+
+    def scopes(self) -> list[Scope]:
+        """The one portfolio model and its instance."""
+        return [Scope("", self.model.pyomo, self.source, self.model.data, lambda f: f)]
 
     def engagement(self, plan: dict) -> list[tuple]:
         used = set(plan.values())
@@ -152,6 +168,11 @@ class CompanySubject(Subject):
     def x(self, pair):
         (did, f), v = pair
         return self.model.block(did).outsource[f, v]
+
+    def scopes(self) -> list[Scope]:
+        """Each division's block and instance (its places start ``divisions[i].``)."""
+        return [Scope(f"divisions[{i}].", self.model.block(d.id), d.instance, self.model.cdata.divisions[d.id],
+                      lambda f, did=d.id: (did, f)) for i, d in enumerate(self.source.divisions)]
 
     def engagement(self, plan: dict) -> list[tuple]:
         out = []
