@@ -183,7 +183,7 @@ def write_outputs(result, json_out: str | None, plot: Path | None = None) -> Non
         write_output(json_out, result.to_json())
 
 
-FileArg = Annotated[Path, typer.Argument(help="Instance: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
+FileArg = Annotated[Path, typer.Argument(help="Instance or company: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
                                          show_default=False)]
 TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")]
 JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write JSON to this path ('-' for stdout).")]
@@ -225,7 +225,7 @@ def solve(
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
-    if sol.status.exit_code == EXIT_INFEASIBLE and not isinstance(instance, Company):
+    if sol.status.exit_code == EXIT_INFEASIBLE:
         try:
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
@@ -277,8 +277,8 @@ def diagnose(
     time_limit: TimeLimitOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
-    """Say why an instance has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
-    instance = load_or_exit(file)
+    """Say why an instance or company has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out})
     try:
         d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
@@ -301,7 +301,7 @@ def explain(
     out_file: OutOpt = None,
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     try:
         ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
@@ -445,7 +445,7 @@ def compare(
     from outopt.analysis.scenarios import compare as compare_scenarios
     from outopt.analysis.scenarios import comparison_to_dict, load_scenarios
 
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance) + [(scenarios, "the scenario file")], {"--json": json_out})
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
                                                              SolveOptions(time_limit=time_limit)))
@@ -460,7 +460,9 @@ def frontier(
     file: FileArg,
     param: Annotated[str, typer.Option("--param", help="The limit to move: budget.operating, budget.transition, "
                                        "resources.<id>.capacity, vendors.<id>.capacity, vendors.<id>.max_share, "
-                                       "rules.max_vendors.", show_default=False)],
+                                       "rules.max_vendors (a company file: its corporate budget.operating, "
+                                       "budget.transition, max_vendors, vendors.<id>.capacity, vendors.<id>.max_share).",
+                                       show_default=False)],
     lower: Annotated[float, typer.Option("--from", help="Bottom of the range.", show_default=False)],
     upper: Annotated[float, typer.Option("--to", help="Top of the range.", show_default=False)],
     steps: Annotated[int, typer.Option("--steps", help="Grid points solved besides the breakpoint search.")] = 11,
@@ -476,7 +478,7 @@ def frontier(
     """Best net benefit across a range of one limit: every breakpoint, what changes there, a chart."""
     from outopt.analysis.frontier import frontier as sweep_frontier
 
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--csv": csv_out, "--plot": plot,
                                                      "--out": out_file})
     result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
@@ -485,7 +487,8 @@ def frontier(
     if csv_out is not None:
         write_output(csv_out, result.to_csv())
     if out_file is not None:
-        base = run_or_exit(file, lambda: solve_instance(instance))
+        base = run_or_exit(file, lambda: solve_company(instance) if isinstance(instance, Company)
+                           else solve_instance(instance))
         write_results_or_exit(base, out_file, frontier=result)
     if json_out != "-":
         print_frontier(result, out)
@@ -509,7 +512,7 @@ def pareto(
     """Net benefit against risk: every efficient plan, by the epsilon-constraint method."""
     from outopt.analysis.pareto import pareto as trace_pareto
 
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--plot": plot})
     result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
                                                     options=SolveOptions(time_limit=time_limit)))

@@ -18,7 +18,7 @@ as a flat mapping from a **slot** to a provider. A slot is a function id for an 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from outopt.instance.company import Company, CompanyPlan
 from outopt.instance.schema import INHOUSE, Function, Instance
@@ -243,10 +243,12 @@ def flat_plan(plan: dict | None) -> dict | None:
     return dict(plan)
 
 
+def row_words(row: dict) -> str:
+    """The function a table row names, with its division for a company's: ``retail.invoicing``."""
+    return f"{row['division']}.{row['function']}" if "division" in row else str(row["function"])
+
+
 def slot_text(slot) -> str:
     """A slot in words: ``invoicing``, or ``retail.invoicing``."""
     return ".".join(slot) if isinstance(slot, tuple) else str(slot)
 
-
-def with_options(options: SolveOptions | None, **kw) -> SolveOptions:
-    return replace(options or SolveOptions(), **kw)

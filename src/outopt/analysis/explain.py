@@ -52,7 +52,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from outopt.analysis._session import Job, Session
-from outopt.analysis._subject import Source, build_any
+from outopt.analysis._subject import Source, build_any, row_words
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
 from outopt.errors import SolverError
 from outopt.instance.numerics import tolerance
@@ -114,7 +114,7 @@ class Explanation:
         by = ["division"] if any("division" in r for r in self.functions) else []  # a company's: by division
         cols = [*by, "function", "provider", "runner_up", "regret", "also_changes"]
         rows = [{**{k: r[k] for k in cols[:-1]},
-                 "also_changes": ", ".join(f"{_slot_words(c)}: {c['from']} -> {c['to']}" for c in r["changes"])}
+                 "also_changes": ", ".join(f"{row_words(c)}: {c['from']} -> {c['to']}" for c in r["changes"])}
                 for r in self.functions]
         df = pd.DataFrame(rows, columns=cols)
         df.attrs["offers"] = pd.DataFrame(self.offers, columns=[*by, "function", "vendor", "cost", "break_even_cost",
@@ -555,11 +555,6 @@ class _Explainer:
             for var, _ in engagement:
                 var.unfix()
                 var.domain = pyo.Binary
-
-
-def _slot_words(row: dict) -> str:
-    """A row's function, with its division for a company's: ``retail.invoicing``."""
-    return f"{row['division']}.{row['function']}" if "division" in row else row["function"]
 
 
 def _rule_against(inst: Instance, f: str, v: str) -> str:

@@ -499,6 +499,10 @@ class Company(_Frozen):
                 terms.setdefault(v.id, (v.retainer, v.onboarding))
         return terms
 
+    def vendor_risk(self, vid: str) -> float:
+        """The risk score of a vendor's retainer: the vendor's ``risk`` in the first division that lists it."""
+        return next((v.risk or 0.0 for d in self.divisions for v in d.instance.vendors if v.id == vid), 0.0)
+
     def served_now(self) -> set[str]:
         """Vendors serving some function of some division in the status quo (no onboarding)."""
         return {
