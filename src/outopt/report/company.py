@@ -184,7 +184,9 @@ def render_company(sol: CompanySolution, explanation=None, frontier=None, sectio
         for i, (did, part) in enumerate(sol.division_solutions().items()):
             division = c.division(did)
             out += [f"<h2 id='division-{i}'>Division: {html.escape(division.instance.name)} ({html.escape(did)})</h2>",
-                    f"<p class='summary'>{summary(part)}</p>", *plan_sections(part, prefix=f"d{i}-", h="h3")]
+                    f"<p class='summary'>{summary(part)}</p>",
+                    "<p>The division's own figures: vendors' retainers and onboarding are the company's (above).</p>",
+                    *plan_sections(part, prefix=f"d{i}-", h="h3")]
     out += analysis_sections(explanation, frontier, sections, c.currency)
     out += [f"<footer>Made by outopt. Every figure is the independent company verifier's recomputation. "
             f"Solve time {sol.total_time:.2f} s.</footer></body></html>"]
