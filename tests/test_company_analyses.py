@@ -233,3 +233,15 @@ def test_risk_frontier_of_a_company_is_the_efficient_set_of_enumeration():
     result = pareto(company, tol=1e-6)
     assert len(efficient) == 4  # all in-house, y everywhere, a mix, x everywhere
     assert [(round(p.risk, 9), round(p.objective, 6)) for p in result.plans] == efficient
+
+
+def test_alternative_company_plans_are_the_best_by_enumeration():
+    from outopt.analysis.alternatives import alternatives
+
+    company = tiny(budget={"transition": 30})
+    alts = alternatives(company, 5)
+    best = sorted((obj for obj, _, _ in feasible(company)), reverse=True)[:5]
+    assert [s.objective for s in alts.plans] == pytest.approx(best)
+    assert len({str(s.plans) for s in alts.plans}) == 5
+    assert all(verify_company(company, s.plans).feasible for s in alts.plans)
+    assert all("division" in d for i in range(1, 5) for d in alts.differences(i))

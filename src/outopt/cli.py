@@ -214,8 +214,6 @@ def solve(
         raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
     options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
     if alternatives is not None or within is not None:
-        if isinstance(instance, Company):
-            raise fail("--alternatives is for instance files, not company files", EXIT_INVALID)
         raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
     try:
         if isinstance(instance, Company):
@@ -264,7 +262,7 @@ def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, with
     if out_file is not None:  # the best plan's results
         write_results_or_exit(sol, out_file)
     if json_out != "-":
-        print_solution(sol, out)
+        (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
         print_alternatives(alts, out)
     if not sol.status.has_plan:
         say(err, f"{file}: {sol.status.value}: {sol.message}")

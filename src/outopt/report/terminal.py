@@ -307,6 +307,6 @@ def print_alternatives(result, console: Console) -> None:
         t.add_column(col, justify=just)
     top = result.plans[0].objective
     for i, s in enumerate(result.plans):
-        diff = "; ".join(f"{d['function']}: {d['provider']} (best: {d['best']})" for d in result.differences(i))
+        diff = "; ".join(f"{row_words(d)}: {d['provider']} (best: {d['best']})" for d in result.differences(i))
         add_row(t, str(i + 1), money(s.objective, cur), f"{s.objective - top:+,.0f}" if i else "", diff or "-")
     console.print(t)
