@@ -1,10 +1,9 @@
 """The report of a company file (instances/company/group.yaml) in a real headless browser: the corporate
 summary, then each division, with their charts; a screenshot is a non-blank page showing them."""
 
-import numpy as np
 import pytest
 from conftest import INSTANCES
-from test_browser import WIDTH, run_browser
+from test_browser import chart_blue, run_browser, screenshot
 
 import outopt
 from outopt.report.files import write_results
@@ -41,14 +40,5 @@ def test_company_report_renders_in_chromium(tmp_path, report):
 
 
 def test_company_report_screenshot_shows_the_divisions(tmp_path, report):
-    shot = tmp_path / "report.png"
-    r = run_browser(tmp_path, f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}", report.as_uri())
-    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
-    import matplotlib.image
-
-    pixels = matplotlib.image.imread(shot)[..., :3]
-    assert pixels.shape[:2] == (HEIGHT, WIDTH)
-    not_white = (pixels < 0.95).any(axis=2)
-    assert 0.03 < not_white.mean() < 0.6
-    blue = np.all(np.abs(pixels - np.array([0x2B, 0x6C, 0xB0]) / 255) < 0.03, axis=2)
-    assert blue[HEIGHT // 3:].sum() > 5000  # the first division's spend bars, below the corporate tables
+    pixels = screenshot(tmp_path, report, HEIGHT)
+    assert chart_blue(pixels)[HEIGHT // 3:].sum() > 5000  # the first division's spend bars, below the corporate tables
