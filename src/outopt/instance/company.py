@@ -117,7 +117,7 @@ def company_tables(path: Path, limits: ReadLimits | None = None):
 
         limits = check_file(path, limits)
         try:
-            if not is_company_tables(workbook_sheets(path, limits)):
+            if not is_company_tables(workbook_sheets(path)):
                 return None
             return read_tables(path, limits, known=company_sheet_names()), ExcelLocator()
         except InputError as err:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import typing
 import zipfile
+from xml.parsers import expat
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +77,39 @@ def _open(path: Path, limits: ReadLimits):
         raise InputError([Problem("", f"not a readable Excel workbook (.xlsx): {err}")], str(path)) from None
 
 
-def workbook_sheets(path: Path, limits: ReadLimits | None = None) -> list[str]:
-    """The names of a workbook's sheets (checked as :func:`read_tables` checks it; no sheet is read)."""
-    wb = _open(path, resolve(limits))
+WORKBOOK_XML_BYTES = 1 << 24
+"""The most the workbook's list of sheets may inflate to for :func:`workbook_sheets` to read it (16 MB)."""
+
+
+def workbook_sheets(path: Path) -> list[str]:
+    """The names of a workbook's sheets, from its list of sheets (``xl/workbook.xml``) alone: no sheet is
+    read, and nothing at all when that list is larger than it can be or unreadable ([]; reading the
+    workbook then says what is wrong)."""
     try:
-        return [ws.title.strip() for ws in wb.worksheets]
-    finally:
-        wb.close()
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("xl/workbook.xml")
+            if info.file_size > WORKBOOK_XML_BYTES:
+                return []
+            text = z.read(info)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+        return []
+    names: list[str] = []
+
+    def start(tag, attrs):
+        if tag.rpartition(":")[2] == "sheet" and "name" in attrs:
+            names.append(attrs["name"].strip())
+
+    def no_dtd(*_):  # entities could expand: a workbook has no DTD
+        raise ValueError("a DTD")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = no_dtd
+    try:
+        parser.Parse(text, True)
+    except (expat.ExpatError, ValueError):
+        return []
+    return names
 
 
 def read_tables(path: Path, limits: ReadLimits | None = None, known=None) -> dict[str, Table]:
