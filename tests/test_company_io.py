@@ -168,3 +168,18 @@ def test_convert_a_company_on_the_command_line(tmp_path):
     assert inline(load_company(tmp_path / "g.yaml")) == inline(load_company(COMPANIES / "group.yaml"))
     r = runner.invoke(app, ["validate", str(tmp_path / "g.xlsx")])
     assert r.exit_code == 0 and r.stdout.strip() == f"{tmp_path / 'g.xlsx'}: valid company (2 divisions, 6 functions)"
+
+
+def test_unknown_columns_and_tables_are_named_once(tmp_path):
+    def edit(wb):
+        wb["divisions"]["H1"] = "colour"
+        wb["divisions"]["H2"] = "red"
+        wb["offers"]["K1"] = "discount"
+        wb.create_sheet("notes")["A1"] = "x"
+
+    assert _broken(tmp_path, edit) == [
+        "sheet notes: unknown table 'notes'; the tables of a company are company, company_vendors, divisions, "
+        "resources, functions, vendors, discounts, bundles, offers, vendor_groups, rules",
+        "divisions!H1: unknown column 'colour'",
+        "offers!K1: unknown column 'discount'",
+    ]

@@ -166,8 +166,9 @@ class _CompanyReader:
             self.problems += self.company.problems
         if SHARED in self.tables:
             data["vendors"] = self.shared_vendors(self.tables[SHARED])
-        rows = self.division_rows()
-        data["divisions"] = [self.division(i, row, rows) for i, row in enumerate(self.division_entries())]
+        entries = self.division_entries()
+        rows = self.division_rows({str(_plain_id(e["id"])).strip() for _, e in entries if "id" in e})
+        data["divisions"] = [self.division(i, entry, rows) for i, entry in enumerate(entries)]
         return data
 
     def shared_vendors(self, table: Table) -> dict:
@@ -210,9 +211,8 @@ class _CompanyReader:
         return [(key, {h: v for h, v in zip(header, row) if h and not is_blank(v)})
                 for key, row in zip(table.keys, table.rows) if not all(is_blank(v) for v in row)]
 
-    def division_rows(self) -> dict[str, dict[str, Table]]:
+    def division_rows(self, ids: set[str]) -> dict[str, dict[str, Table]]:
         """Each division's rows of the instance tables, by division id (tables keep their row keys)."""
-        ids = {str(_plain_id(e.get("id"))).strip() for _, e in self.division_entries() if "id" in e}
         out: dict[str, dict[str, Table]] = {}
         for name in DIVISION_TABLES:
             table = self.tables.get(name)
@@ -250,7 +250,8 @@ class _CompanyReader:
             self.problems.append(Problem(self.loc.cell(DIVISIONS, key, 0), "a division given in these sheets needs "
                                                                              "an id (its rows name it)"))
             return {"instance": {}}
-        settings_cols = {h: j for j, h in enumerate(self.division_header) if h not in ("id", "path")}
+        known = set(_division_settings())
+        settings_cols = {h: j for j, h in enumerate(self.division_header) if h in known}
         tables = {SETTINGS: Table(["field", "value"], [[h, v] for h, v in values.items() if h in settings_cols],
                                   [h for h in values if h in settings_cols])}
         tables.update(rows.get(did, {}))
