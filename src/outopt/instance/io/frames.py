@@ -462,7 +462,8 @@ class _Reader:
         self.rules_at: dict[tuple[str, int], Any] = {}  # (rule, index) -> row key
         self.rule_one: dict[str, Any] = {}  # scalar rule -> row key
         self.soft_marked: set[str] = set()  # scalar rules marked soft in their rows' soft.* columns
-        self.children_at: dict[tuple, Any] = {}  # (owners' table, owner index, field, item index) -> row key
+        self.children_at: dict[tuple, Any] = {}
+        self.children = child_tables()  # (owners' table, owner index, field, item index) -> row key
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -496,7 +497,7 @@ class _Reader:
         for name in table_fields():
             if name in self.tables:
                 data[name] = self.read_rows(name, self.tables[name])
-        for child in child_tables().values():
+        for child in self.children.values():
             if child.name in self.tables:
                 self.read_children(child, self.tables[child.name], data)
         if RULES in self.tables:
@@ -749,7 +750,7 @@ class _Reader:
     def _child_place(self, table: str, i: int, rest: str) -> str | None:
         """``vendors[2].discounts[1].percent`` -> the cell of a child table's row (None: not in one)."""
         m = re.match(r"^(\w+)(?:\[(\d+)\])?\.?(.*)$", rest)
-        if not m or m.group(1) not in child_tables() or child_tables()[m.group(1)].parent != table:
+        if not m or m.group(1) not in self.children or self.children[m.group(1)].parent != table:
             return None
         name = m.group(1)
         k = 0 if m.group(2) is None else int(m.group(2))
