@@ -57,15 +57,26 @@ def test_report_renders_in_chromium(tmp_path, report):
 
 
 def test_report_screenshot_is_a_full_nonblank_page(tmp_path, report):
+    pixels = screenshot(tmp_path, report)
+    # the bars of the spend chart are drawn: a sizeable block of the chart blue (#2b6cb0)
+    assert chart_blue(pixels).sum() > 5000
+
+
+def screenshot(tmp_path, page, height: int = HEIGHT):
+    """The page's screenshot as RGB pixels: the window's full size, text, tables and charts on a mostly
+    white page."""
     shot = tmp_path / "report.png"
-    r = run_browser(tmp_path, f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}", report.as_uri())
+    r = run_browser(tmp_path, f"--window-size={WIDTH},{height}", f"--screenshot={shot}", page.as_uri())
     assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
     import matplotlib.image
 
     pixels = matplotlib.image.imread(shot)[..., :3]
-    assert pixels.shape[:2] == (HEIGHT, WIDTH)
+    assert pixels.shape[:2] == (height, WIDTH)
     not_white = (pixels < 0.95).any(axis=2)
-    assert 0.03 < not_white.mean() < 0.6  # text, tables and charts, on a mostly white page
-    # the bars of the spend chart are drawn: a sizeable block of the chart blue (#2b6cb0)
-    blue = np.all(np.abs(pixels - np.array([0x2B, 0x6C, 0xB0]) / 255) < 0.03, axis=2)
-    assert blue.sum() > 5000
+    assert 0.03 < not_white.mean() < 0.6
+    return pixels
+
+
+def chart_blue(pixels):
+    """Where the pixels are the charts' blue (#2b6cb0)."""
+    return np.all(np.abs(pixels - np.array([0x2B, 0x6C, 0xB0]) / 255) < 0.03, axis=2)

@@ -143,8 +143,8 @@ def test_reuses_the_built_model(monkeypatch):
     import outopt.analysis.explain as module
 
     builds = []
-    real = module.build
-    monkeypatch.setattr(module, "build", lambda inst, **kw: builds.append(inst) or real(inst, **kw))
+    real = module.build_any
+    monkeypatch.setattr(module, "build_any", lambda inst, **kw: builds.append(inst) or real(inst, **kw))
     ex = explain(outopt.load(INSTANCES / "small_business.yaml"))
     # one model for every re-solve, plus one build read for the cost coefficients of the break-even
     assert ex.solves > 10 and len(builds) == 2

@@ -28,7 +28,8 @@ def test_yaml_to_xlsx_to_csv_to_yaml_gives_an_equal_instance(tmp_path, path):
     back = outopt.load(tmp_path / "b.yaml")
     assert from_xlsx == original and from_csv == original and back == original
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
-        "functions.csv", "offers.csv", "resources.csv", "rules.csv", "settings.csv", "vendor_groups.csv", "vendors.csv"]
+        "bundles.csv", "discounts.csv", "functions.csv", "offers.csv", "resources.csv", "rules.csv", "settings.csv",
+        "vendor_groups.csv", "vendors.csv"]
 
 
 def test_awkward_text_survives_every_format(tmp_path):
@@ -122,10 +123,11 @@ def test_workbook_header_and_table_problems(tmp_path):
 
     problems, _ = _workbook(tmp_path, edit)
     assert problems == [
-        "sheet offer: unknown table 'offer'; the tables are settings, resources, functions, vendors, offers, "
-        "vendor_groups, rules",
+        "sheet offer: unknown table 'offer'; the tables are settings, resources, functions, vendors, discounts, "
+        "bundles, offers, vendor_groups, rules",
         "settings!A8: unknown setting 'budgett.operating'; the settings are name, currency, horizon, "
-        "budget.operating, budget.transition, budget.soft",
+        "budget.operating, budget.transition, budget.soft.operating.penalty, budget.soft.operating.priority, "
+        "budget.soft.transition.penalty, budget.soft.transition.priority",
         "vendors!G1: unknown column 'retainr'",
         "rules!A5: unknown rule 'max_vendor'; the rules are max_vendors, separate, together, locks, forbid, "
         "requires, exclusive, max_changes, soft",
@@ -165,7 +167,8 @@ def test_yaml_and_json_problems_name_the_place(tmp_path):
 def test_frames_round_trip_and_problems_name_the_frame_cell():
     inst = outopt.load(INSTANCES / "midsize.yaml")
     frames = inst.to_frames()
-    assert list(frames) == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "rules"]
+    assert list(frames) == ["settings", "resources", "functions", "vendors", "discounts", "bundles", "offers",
+                            "vendor_groups", "rules"]
     assert outopt.Instance.from_frames(**frames) == inst
     functions = pd.DataFrame({"id": ["a", "b"], "inhouse.cost": [10.0, 20.0], "inhouse.uses.staff": [1.0, None]})
     vendors = pd.DataFrame({"id": ["v"], "retainer": [1.0]})
@@ -203,7 +206,8 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
 
     write_template(tmp_path / "t.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    assert wb.sheetnames == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "rules", "_lists"]
+    assert wb.sheetnames == ["settings", "resources", "functions", "vendors", "discounts", "bundles", "offers",
+                             "vendor_groups", "rules", "_lists"]
     offers = wb["offers"]
     header = [c.value for c in offers[1]]
     assert header == list(outopt.Offer.model_fields)  # one column per field, in schema order
@@ -288,8 +292,10 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     data["rules"]["pairs"] = [["sales", "it_support"]]
     big = Big.model_validate(data)
     tables = frames.instance_to_tables(big)
-    assert list(tables) == ["settings", "resources", "functions", "vendors", "offers", "vendor_groups", "clusters", "rules"]
-    assert tables["vendors"].columns[-1] == "tiers" and tables["clusters"].rows == [["local", "numera, techdesk", 0.2]]
+    assert list(tables) == ["settings", "resources", "functions", "vendors", "discounts", "bundles", "tiers", "offers",
+                            "vendor_groups", "clusters", "rules"]
+    assert tables["tiers"].rows == [["ledgerly", 50000, 0.05], ["ledgerly", 90000, 0.1]]
+    assert "tiers" not in tables["vendors"].columns and tables["clusters"].rows == [["local", "numera, techdesk", 0.2]]
     assert ["switching.max_changes", 3] in tables["settings"].rows
     columns = tables["rules"].columns
     assert columns[-3:] == ["chain", "why", "optional"]
@@ -303,25 +309,25 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     # problems in the new places still name their cells
     from openpyxl.utils import get_column_letter
 
-    tiers = get_column_letter(tables["vendors"].columns.index("tiers") + 1)
     rows = tables["rules"].rows
     link_row, pair_row = [i for i, r in enumerate(rows) if r[0] in ("links", "pairs")]
     optional, why = columns.index("optional"), columns.index("why")
-    tables["vendors"].rows[0][-1] = '[{"threshold": -1, "discount": "x"}'
+    tables["tiers"].rows[1][0] = "ledgrly"
     rows[link_row][optional] = "maybe"
     rows[pair_row][why] = "no reason here"
     with pytest.raises(outopt.InputError) as info:
         frames.instance_from_tables(tables, ExcelLocator())
     assert [str(p) for p in info.value.problems] == [
-        f"vendors!{tiers}2: not valid JSON (Expecting ',' delimiter at character 36)",
+        "tiers!A3: vendor 'ledgrly' is not in vendors",
         f"rules!{get_column_letter(why + 1)}{pair_row + 2}: column 'why' does not apply to rule 'pairs'",
     ]
     rows[pair_row][why] = None
-    tables["vendors"].rows[0][-1] = '[{"threshold": 1, "discount": "x"}]'
+    tables["tiers"].rows[1][0] = "ledgerly"
+    tables["tiers"].rows[1][2] = "x"
     with pytest.raises(outopt.InputError) as info:
         frames.instance_from_tables(tables, ExcelLocator())
     assert [p.where for p in info.value.problems] == [
-        f"vendors!{tiers}2", f"rules!{get_column_letter(optional + 1)}{link_row + 2}"]
+        "tiers!C3", f"rules!{get_column_letter(optional + 1)}{link_row + 2}"]
 
 
 def test_unreadable_workbooks_and_folders(tmp_path):

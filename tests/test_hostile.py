@@ -116,7 +116,7 @@ def test_a_declared_dimension_bomb_costs_nothing(tmp_path):
     """A 29 KB workbook whose sheet declares A1:XFD1048576 took 375 MB: openpyxl padded every row to
     16,384 columns."""
     path = dimension_bomb(tmp_path, 2_000)
-    assert path.stat().st_size < 40_000
+    assert path.stat().st_size < 45_000  # 37 KB before the discounts and bundles sheets (with header notes)
     m = measured(path)
     assert m["outcome"].endswith("\n... and 1,980 more problems")  # each row a function with no option
     assert_cheap(m)

@@ -596,10 +596,12 @@ def test_midsize_reports_its_broken_soft_rule_in_cli_and_json():
 
 
 def test_soft_groups_round_trip_through_tables():
-    """A plain group stays comma-separated in the rules table; a mapping (soft) group is a JSON cell."""
+    """Groups stay comma-separated in the rules table; a soft group's marker and a group's reason go in the
+    row's soft.penalty / soft.priority and reason columns (no JSON cell)."""
     inst = make(**with_(rules(separate=[["a", "b"], {"functions": ["b", "c"], "soft": {"penalty": 3}}],
                               together=[{"functions": ["a", "c"], "reason": "one team, one tool"}])))
     frames = inst.to_frames()
-    values = list(frames["rules"]["value"])
-    assert values[0] == "a, b" and json.loads(values[1])["soft"]["penalty"] == 3
+    table = frames["rules"]
+    assert list(table["value"]) == ["a, b", "b, c", "a, c"]
+    assert table["soft.penalty"][1] == 3 and table["reason"][2] == "one team, one tool"
     assert outopt.Instance.from_frames(**frames).rules == inst.rules

@@ -151,8 +151,8 @@ def test_frontier_builds_once_and_reuses_the_model(small, monkeypatch):
     import outopt.analysis.frontier
 
     built = []
-    real = outopt.analysis.frontier.build
-    monkeypatch.setattr(outopt.analysis.frontier, "build", lambda *a, **k: built.append(1) or real(*a, **k))
+    real = outopt.analysis.frontier.build_any
+    monkeypatch.setattr(outopt.analysis.frontier, "build_any", lambda *a, **k: built.append(1) or real(*a, **k))
     result = frontier(small, "budget.transition", 0, 60_000, steps=5)
     assert len(built) == 1 and len(result.points) > 5
 

@@ -29,7 +29,7 @@ from outopt.analysis.diagnose import diagnose_infeasible
 from outopt.analysis.explain import explain as explain_instance
 from outopt.batch import run_batch
 from outopt.errors import SHOWN_PROBLEMS, InputError, OutoptError, more_problems
-from outopt.instance.company import Company, load_any
+from outopt.instance.company import Company, load_any, save_any
 from outopt.instance.io import load, save
 from outopt.instance.io.atomic import atomic_write_text
 from outopt.instance.io.text import json_schema
@@ -142,7 +142,8 @@ def input_files(path: Path, loaded) -> list[tuple[Path, str]]:
     """The files (or CSV folder) a command reads, with how to call each: the input, and a company's divisions."""
     files = [(path, "the input file")]
     if isinstance(loaded, Company):
-        files += [(path.parent / d.path, "an input file (a division of the company)") for d in loaded.divisions if d.path]
+        base = path if path.is_dir() else path.parent  # division paths are relative to the file, or the CSV folder
+        files += [(base / d.path, "an input file (a division of the company)") for d in loaded.divisions if d.path]
     return files
 
 
@@ -182,7 +183,7 @@ def write_outputs(result, json_out: str | None, plot: Path | None = None) -> Non
         write_output(json_out, result.to_json())
 
 
-FileArg = Annotated[Path, typer.Argument(help="Instance: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
+FileArg = Annotated[Path, typer.Argument(help="Instance or company: .yaml, .yml, .json, .xlsx or a folder of CSV files.",
                                          show_default=False)]
 TimeLimitOpt = Annotated[Optional[float], typer.Option("--time-limit", min=0.001, help="Seconds for the whole run.")]
 JsonOpt = Annotated[Optional[str], typer.Option("--json", help="Write JSON to this path ('-' for stdout).")]
@@ -219,11 +220,7 @@ def solve(
         raise typer.Exit(solve_robust_command(file, instance, robust, samples, samples_file, options, json_out,
                                               out_file, alternatives is not None or within is not None))
     if alternatives is not None or within is not None:
-        if isinstance(instance, Company):
-            raise fail("--alternatives is for instance files, not company files", EXIT_INVALID)
         raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
-    if out_file is not None and isinstance(instance, Company):
-        raise fail("--out is for instance files; use --json for the results of a company file", EXIT_INVALID)
     try:
         if isinstance(instance, Company):
             sol = solve_company(instance, method=method, options=options)
@@ -232,7 +229,7 @@ def solve(
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
-    if sol.status.exit_code == EXIT_INFEASIBLE and not isinstance(instance, Company):
+    if sol.status.exit_code == EXIT_INFEASIBLE:
         try:
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
@@ -322,7 +319,7 @@ def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, with
     if out_file is not None:  # the best plan's results
         write_results_or_exit(sol, out_file)
     if json_out != "-":
-        print_solution(sol, out)
+        (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
         print_alternatives(alts, out)
     if not sol.status.has_plan:
         say(err, f"{file}: {sol.status.value}: {sol.message}")
@@ -335,8 +332,8 @@ def diagnose(
     time_limit: TimeLimitOpt = None,
     json_out: JsonOpt = None,
 ) -> None:
-    """Say why an instance has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
-    instance = load_or_exit(file)
+    """Say why an instance or company has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out})
     try:
         d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
@@ -359,7 +356,7 @@ def explain(
     out_file: OutOpt = None,
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     try:
         ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
@@ -407,12 +404,12 @@ def convert(
     source: Annotated[Path, typer.Argument(help="Instance to read (.yaml, .yml, .json, .xlsx or a CSV folder).")],
     target: Annotated[Path, typer.Argument(help="Where to write it; format by extension, a folder for CSV files.")],
 ) -> None:
-    """Convert an instance between YAML, JSON, Excel and a folder of CSV files, losslessly."""
-    instance = load_or_exit(source)
+    """Convert an instance or a company between YAML, JSON, Excel and a folder of CSV files, losslessly."""
+    instance = load_or_exit(source, company=True)
     refuse_over_inputs(input_files(source, instance), {"": target})
     try:
         with writing(target):
-            save(instance, target)
+            save_any(instance, target)
     except InputError as e:
         raise fail(str(e), EXIT_INVALID)
     say(out, f"{source} -> {target}")
@@ -503,7 +500,7 @@ def compare(
     from outopt.analysis.scenarios import compare as compare_scenarios
     from outopt.analysis.scenarios import comparison_to_dict, load_scenarios
 
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance) + [(scenarios, "the scenario file")], {"--json": json_out})
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
                                                              SolveOptions(time_limit=time_limit)))
@@ -518,7 +515,9 @@ def frontier(
     file: FileArg,
     param: Annotated[str, typer.Option("--param", help="The limit to move: budget.operating, budget.transition, "
                                        "resources.<id>.capacity, vendors.<id>.capacity, vendors.<id>.max_share, "
-                                       "rules.max_vendors.", show_default=False)],
+                                       "rules.max_vendors (a company file: its corporate budget.operating, "
+                                       "budget.transition, max_vendors, vendors.<id>.capacity, vendors.<id>.max_share).",
+                                       show_default=False)],
     lower: Annotated[float, typer.Option("--from", help="Bottom of the range.", show_default=False)],
     upper: Annotated[float, typer.Option("--to", help="Top of the range.", show_default=False)],
     steps: Annotated[int, typer.Option("--steps", help="Grid points solved besides the breakpoint search.")] = 11,
@@ -534,7 +533,7 @@ def frontier(
     """Best net benefit across a range of one limit: every breakpoint, what changes there, a chart."""
     from outopt.analysis.frontier import frontier as sweep_frontier
 
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--csv": csv_out, "--plot": plot,
                                                      "--out": out_file})
     result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
@@ -543,7 +542,8 @@ def frontier(
     if csv_out is not None:
         write_output(csv_out, result.to_csv())
     if out_file is not None:
-        base = run_or_exit(file, lambda: solve_instance(instance))
+        base = run_or_exit(file, lambda: solve_company(instance) if isinstance(instance, Company)
+                           else solve_instance(instance))
         write_results_or_exit(base, out_file, frontier=result)
     if json_out != "-":
         print_frontier(result, out)
@@ -567,7 +567,7 @@ def pareto(
     """Net benefit against risk: every efficient plan, by the epsilon-constraint method."""
     from outopt.analysis.pareto import pareto as trace_pareto
 
-    instance = load_or_exit(file)
+    instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--plot": plot})
     result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
                                                     options=SolveOptions(time_limit=time_limit)))

@@ -20,6 +20,7 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.environ import Param
 
+from outopt.analysis._subject import subject_of
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE
 from outopt.solver import stdout_to_stderr
@@ -41,7 +42,8 @@ class Session:
 
     def __init__(self, model, threads: int | None = None, seed: int = 0, deadline: float | None = None,
                  fixed_as_bounds: bool = False):
-        self.model = model  # outopt.solver.Model
+        self.model = model  # outopt.solver.Model or a company's CompanyModel
+        self.subject = subject_of(model)  # plans are flat: slot -> provider (see outopt.analysis._subject)
         # fixed variables as columns with equal bounds (a bound change per fix) rather than constants
         # (every row they appear in rebuilt): cheaper when an analysis fixes and unfixes one at a time
         self.fixed_as_bounds = fixed_as_bounds
@@ -116,21 +118,16 @@ class Session:
         """The HiGHS column of a Pyomo variable (None: not a column, a fixed variable made a constant)."""
         return self._solver._pyomo_var_to_solver_var_map.get(id(var))
 
-    def _start(self, plan: dict[str, str]) -> tuple[list[int], list[float]]:
-        """A plan's assignment and engagement values as (columns, values)."""
-        m, data = self.model.pyomo, self.model.data
+    def _start(self, plan: dict) -> tuple[list[int], list[float]]:
+        """A (flat) plan's assignment and engagement values as (columns, values)."""
+        s = self.subject
         idx, val = [], []
-        for p in data.pairs:
-            c = self.column(m.outsource[p])
+        values = [(s.x(p), 1.0 if plan.get(p[0]) == p[1] else 0.0) for p in s.pairs] + s.engagement(plan)
+        for var, value in values:
+            c = self.column(var)
             if c is not None:
                 idx.append(c)
-                val.append(1.0 if plan.get(p[0]) == p[1] else 0.0)
-        used = set(plan.values())
-        for v in data.engaged_vendors:
-            c = self.column(m.engage[v])
-            if c is not None:
-                idx.append(c)
-                val.append(1.0 if v in used else 0.0)
+                val.append(value)
         return idx, val
 
     def _set_start(self, plan: dict[str, str]) -> None:
@@ -149,7 +146,7 @@ class Session:
         if not jobs:
             return []
         workers = max(1, min(len(jobs), workers or os.cpu_count() or 1))
-        m, data = self.model.pyomo, self.model.data
+        subject = self.subject
         with stdout_to_stderr():  # HiGHS prints its banner to fd 1 when a Highs object is made
             self.sync()
             main = self._solver._solver_model
@@ -169,9 +166,9 @@ class Session:
                     [(lo, up, [self.column(x) for x in xs], list(cs)) for lo, up, xs, cs in job.rows],
                     None if job.start is None else self._start(job.start))
                    for job in jobs]
-        columns = [(c, f, v) for (f, v) in data.pairs if (c := self.column(m.outsource[(f, v)])) is not None]
-        fixed = {f: v for (f, v) in data.pairs if self.column(m.outsource[(f, v)]) is None
-                 and (m.outsource[(f, v)].value or 0.0) > 0.5}
+        columns = [(c, f, v) for (f, v) in subject.pairs if (c := self.column(subject.x((f, v)))) is not None]
+        fixed = {f: v for (f, v) in subject.pairs if self.column(subject.x((f, v))) is None
+                 and (subject.x((f, v)).value or 0.0) > 0.5}
         stop = threading.Event()
         deadline = self.deadline
 
@@ -197,7 +194,7 @@ class Session:
                 if start is not None:
                     h.setSolution(len(start[0]), *start)
                 h.run()
-                return _outcome(h, columns, {f: fixed.get(f, INHOUSE) for f in data.functions})
+                return _outcome(h, columns, {f: fixed.get(f, INHOUSE) for f in subject.slots})
             finally:
                 for (c, _, _), lo, up in zip(bounds, lower, upper):
                     h.changeColBounds(c, lo, up)
@@ -229,15 +226,9 @@ class Session:
         """Row duals of the last (LP) solve for the given constraint data."""
         return self._solver._get_duals(rows)
 
-    def plan(self) -> dict[str, str]:
-        """The plan in the loaded variable values (fixed variables included)."""
-        data, m = self.model.data, self.model.pyomo
-        plan = {f: INHOUSE for f in data.functions}
-        for p in data.pairs:
-            v = m.outsource[p].value
-            if v is not None and v > 0.5:
-                plan[p[0]] = p[1]
-        return plan
+    def plan(self) -> dict:
+        """The (flat) plan in the loaded variable values (fixed variables included)."""
+        return self.subject.plan_from_values()
 
 
 

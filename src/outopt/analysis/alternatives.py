@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 
 import pyomo.environ as pyo
 
+from outopt.analysis._subject import Source, build_any, flat_plan, label_of, subject_of
 from outopt.errors import InputError, Problem
-from outopt.instance.schema import Instance
-from outopt.solver import SolveOptions, build
-from outopt.solver.solution import Solution, Status
+from outopt.solver import SolveOptions
+from outopt.solver.solution import CompanySolution, Solution, Status
 
 
 def parse_within(text: str | float | None) -> float | None:
@@ -42,21 +42,21 @@ def parse_within(text: str | float | None) -> float | None:
 class Alternatives:
     """The best plan and up to K-1 more, best first; ``best`` is the first solve (maybe infeasible)."""
 
-    best: Solution
-    plans: list[Solution]
+    best: Solution | CompanySolution
+    plans: list[Solution | CompanySolution]
     within: float | None
     floor: float | None
 
     def differences(self, i: int) -> list[dict]:
-        """Functions whose provider in plan ``i`` differs from the best plan."""
-        top, plan = self.plans[0].plan, self.plans[i].plan
-        return [{"function": f, "provider": p, "best": top[f]} for f, p in plan.items() if top[f] != p]
+        """Functions whose provider in plan ``i`` differs from the best plan (a company's with their division)."""
+        top, plan = flat_plan(self.plans[0].plan), flat_plan(self.plans[i].plan)
+        return [{**label_of(f), "provider": p, "best": top[f]} for f, p in plan.items() if top[f] != p]
 
     def to_dict(self) -> dict:
         return {
             "plans": [
                 {"objective": s.objective, "status": s.status.value,
-                 "assignments": [{"function": f, "provider": p} for f, p in s.plan.items()],
+                 "assignments": [{**label_of(f), "provider": p} for f, p in flat_plan(s.plan).items()],
                  "differs": self.differences(i)}
                 for i, s in enumerate(self.plans)
             ],
@@ -68,25 +68,27 @@ class Alternatives:
         return f"<Alternatives: {len(self.plans)} plans, objectives {[round(s.objective, 2) for s in self.plans]}>"
 
 
-def _cut(m, plan: dict[str, str], pairs):
+def _cut(subject, plan: dict, pairs):
     chosen = [p for p in pairs if plan.get(p[0]) == p[1]]
     others = [p for p in pairs if plan.get(p[0]) != p[1]]
-    return sum(1 - m.outsource[p] for p in chosen) + sum(m.outsource[p] for p in others) >= 1
+    return sum(1 - subject.x(p) for p in chosen) + sum(subject.x(p) for p in others) >= 1
 
 
-def alternatives(instance: Instance, k: int, within: float | str | None = None, options=None) -> Alternatives:
+def alternatives(instance: Source, k: int, within: float | str | None = None, options=None) -> Alternatives:
     """Up to ``k`` distinct plans (the best included), best first, each within ``within``
-    (relative: 0.02 or "2%") of the optimum; all of them when ``within`` is None."""
+    (relative: 0.02 or "2%") of the optimum; all of them when ``within`` is None. A company's plans are
+    whole company plans, all divisions solved together."""
     if k < 1:
         raise InputError([Problem("--alternatives", "ask for at least 1 plan")])
     within = parse_within(within)
     options = options or SolveOptions()
     t0 = time.perf_counter()
-    model = build(instance)
+    model = build_any(instance)
     best = model.solve(options)
     if not best.status.has_plan:
         return Alternatives(best, [], within, None)
-    m, pairs = model.pyomo, model.data.pairs
+    subject = subject_of(model)
+    m, pairs = model.pyomo, subject.pairs
     floor = None
     if within is not None:
         floor = best.objective - within * max(1.0, abs(best.objective))
@@ -95,7 +97,7 @@ def alternatives(instance: Instance, k: int, within: float | str | None = None, 
     m.alternatives_cut = pyo.ConstraintList()
     plans = [best]
     while len(plans) < k and pairs and best.status == Status.OPTIMAL:
-        m.alternatives_cut.add(_cut(m, plans[-1].plan, pairs))
+        m.alternatives_cut.add(_cut(subject, flat_plan(plans[-1].plan), pairs))
         step = options
         if options.time_limit is not None:  # the time limit covers the whole call
             left = options.time_limit - (time.perf_counter() - t0)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 import pyomo.environ as pyo
 
 from outopt.analysis._session import Session
+from outopt.analysis._subject import Source, build_any, solve_any
 from outopt.analysis.limits import (
     Limit,
     affine_row,
@@ -38,13 +39,13 @@ from outopt.analysis.limits import (
     is_place,
     round_up,
     usage,
+    violated,
 )
 from outopt.instance.numerics import exceeds
-from outopt.instance.schema import Instance, group_functions
-from outopt.solver import Model, SolveOptions, build, solve
+from outopt.instance.schema import Company, group_functions
+from outopt.solver import SolveOptions
 from outopt.solver.interrupts import unless_interrupted
 from outopt.solver.solution import Status
-from outopt.verifier.portfolio import Verification, verify
 
 
 @dataclass
@@ -85,7 +86,7 @@ def _num(x: float) -> str:
 class Diagnosis:
     """What stands between an instance and a plan; ``feasible`` is None when a time limit cut the check short."""
 
-    instance: Instance
+    instance: Source
     feasible: bool | None
     repairs: list[Repair] = field(default_factory=list)
     combined: list[Repair] = field(default_factory=list)
@@ -140,8 +141,10 @@ class Diagnosis:
         return "\n".join(self.lines())
 
 
-def _describe(inst: Instance, place: str) -> str:
-    """A few words on a rule named by its place."""
+def _describe(inst: Source, place: str) -> str:
+    """A few words on a rule named by its place (a company's: corporate, or in a division)."""
+    if isinstance(inst, Company):
+        return _describe_corporate(inst, place)
     idx = int(place.split("[")[1].split("]")[0]) if "[" in place else None
     if place == "budget.operating":
         return f"recurring cost at most {inst.budget.operating:,.0f} {inst.currency}/yr"
@@ -176,6 +179,27 @@ def _describe(inst: Instance, place: str) -> str:
     return "rule"
 
 
+def _describe_corporate(company: Company, place: str) -> str:
+    if place.startswith("divisions["):
+        i, rest = place[len("divisions["):].split("].", 1)
+        d = company.divisions[int(i)]
+        return f"{d.id}: {_describe(d.instance, rest)}"
+    cur = company.currency
+    if place == "budget.operating":
+        return f"corporate recurring cost at most {company.budget.operating:,.0f} {cur}/yr (retainers paid once)"
+    if place == "budget.transition":
+        return f"corporate one-off cost at most {company.budget.transition:,.0f} {cur} (onboarding paid once)"
+    if place == "max_vendors":
+        return f"at most {company.max_vendors} vendors company-wide"
+    vid, _, field_ = place[len("vendors."):].rpartition(".")
+    shared = company.vendors.get(vid)
+    if shared is not None and field_ == "capacity":
+        return f"'{vid}' company-wide capacity {shared.capacity:g}"
+    if shared is not None and field_ == "max_share":
+        return f"'{vid}' at most {shared.max_share:.0%} of the company's outsourced spend"
+    return "rule"
+
+
 # --- the elastic model ----------------------------------------------------------------
 
 
@@ -207,35 +231,76 @@ def _rows_group(place: str, rows: list) -> _Group:
     return _Group(place, drop, keep)
 
 
-class _Diagnoser:
-    """The portfolio model of the instance with every core flag lifted (core is imposed by fixing
-    its offers to 0 instead, so the flag can be dropped), elastic limit rows and rule groups."""
+def _uncored(source: Source) -> Source:
+    """The instance (every division of a company) with no function core: core is imposed by fixing the
+    function's offers to 0 instead, so that the flag can be dropped."""
+    if isinstance(source, Company):
+        return source.model_copy(update={"divisions": [d.model_copy(update={"instance": _uncored(d.instance)})
+                                                       for d in source.divisions]})
+    return source.model_copy(update={"functions": [f.model_copy(update={"core": False}) for f in source.functions]})
 
-    def __init__(self, instance: Instance, options: SolveOptions, deadline: float | None):
+
+def _scope_groups(scope, known: set[str]) -> list[tuple[str, _Group]]:
+    """The rule groups of one portfolio model (a company's division block): core flags, functions with no
+    in-house option, separate/together groups and the rules whose rows name their place; ``known``: the
+    components that are limits (their groups are made elsewhere)."""
+    block, inst, data, pre = scope.block, scope.instance, scope.data, scope.prefix
+    groups: list[tuple[str, _Group]] = []
+    for i, f in enumerate(inst.functions):
+        pairs = data.pairs_of_function[f.id]
+        if f.core and pairs:
+            xs = [block.outsource[p] for p in pairs]
+
+            def keep(xs=xs):
+                for x in xs:
+                    x.fix(0)
+
+            def drop(xs=xs):
+                for x in xs:
+                    x.unfix()
+
+            groups.append((f"{pre}functions[{i}].core", _Group(f"{pre}functions[{i}].core", drop, keep)))
+        if f.id in data.must_outsource and pairs:
+            row = block.one_provider[f.id]
+            place = f"{pre}functions[{i}].inhouse"
+            groups.append((place, _Group(place, row.deactivate, row.activate)))
+    for kind in ("separate", "together"):
+        comp = getattr(block, kind, None)
+        if comp is None:
+            continue
+        for g in range(len(getattr(inst.rules, kind))):
+            rows = [comp[k] for k in comp if k[0] == g]
+            if rows:
+                groups.append((f"{pre}rules.{kind}[{g}]", _rows_group(f"{pre}rules.{kind}[{g}]", rows)))
+    # rules added later (locks, bans, ...): each row group of a component whose doc is a place in the file
+    for comp in block.component_objects(pyo.Constraint, active=True, descend_into=False):
+        if comp.local_name in known or not is_place(comp.doc):
+            continue
+        by_key: dict = {}
+        for k in comp:
+            head = k[0] if isinstance(k, tuple) else k
+            by_key.setdefault(head, []).append(comp[k])
+        for head, rows in by_key.items():
+            place = pre + (comp.doc if head is None else f"{comp.doc}[{head}]")
+            groups.append((place, _rows_group(place, rows)))
+    return groups
+
+
+class _Diagnoser:
+    """The model of the instance or company with every core flag lifted (see :func:`_uncored`), elastic
+    limit rows (corporate and every division's) and rule groups."""
+
+    def __init__(self, instance: Source, options: SolveOptions, deadline: float | None):
         self.instance = instance
-        uncored = instance.model_copy(
-            update={"functions": [f.model_copy(update={"core": False}) for f in instance.functions]})
-        self.model: Model = build(uncored)
+        self.model = build_any(_uncored(instance))
         self.model.instance = instance  # plans are judged against the real instance
         self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=deadline)
+        self.s = self.session.subject
         m = self.model.pyomo
         self.elastic: list[_Elastic] = []
         self.groups: list[_Group] = []
         b = m.diagnosis = pyo.Block()
-        b.E = pyo.Set(initialize=[], ordered=True)
-        rows: list[tuple[Limit, object]] = []
-        hard: list[Limit] = []
-        for lim in find_limits(self.model):
-            row = affine_row(m, lim)
-            binary = row is not None and all(v.is_binary() for v in row.g)
-            up = ceiling_of(m, lim, row) if row is not None else None
-            if row is None or not row.loosens_upward or not binary or (row.g and up is None):
-                hard.append(lim)
-                continue
-            upper = None if up is None else max(0.0, up - lim.current)
-            scale = abs(lim.current) if abs(lim.current) > 1e-9 else 1.0
-            self.elastic.append(_Elastic(lim, upper, scale))
-            rows.append((lim, row))
+        hard, rows = self._elastic_limits()
         n = len(self.elastic)
         b.delta = pyo.Var(range(n), domain=pyo.NonNegativeReals)
         for i, e in enumerate(self.elastic):
@@ -262,9 +327,9 @@ class _Diagnoser:
             b.elastic_row.add(expr <= 0)
             lim.row(m).deactivate()
         # functions with no in-house option: one_provider is "== 1"; "<= 1" stays when the rule is dropped
-        data = self.model.data
-        must = [f for f in data.functions if f in data.must_outsource and data.pairs_of_function[f]]
-        b.at_most_one = pyo.Constraint(must, rule=lambda b, f: sum(m.outsource[p] for p in data.pairs_of_function[f]) <= 1)
+        must = [f for f in self.s.slots if self.s.function(f).inhouse is None and self.s.pairs_of(f)]
+        b.at_most_one = pyo.Constraint(range(len(must)),
+                                       rule=lambda b, k: sum(self.s.x(p) for p in self.s.pairs_of(must[k])) <= 1)
         b.weight = pyo.Param(range(n), initialize=lambda b, i: 1.0 / self.elastic[i].scale, mutable=True)
         b.relaxation = pyo.Objective(expr=sum(b.weight[i] * b.delta[i] for i in range(n)), sense=pyo.minimize)
         b.nothing = pyo.Objective(expr=0.0, sense=pyo.minimize)
@@ -272,9 +337,27 @@ class _Diagnoser:
         m.net_benefit.deactivate()
         self._rule_groups(hard)
 
+    def _elastic_limits(self) -> tuple[list[Limit], list]:
+        """Sort the limits into elastic ones (``self.elastic``, with their affine rows) and hard ones."""
+        m = self.model.pyomo
+        rows: list[tuple[Limit, object]] = []
+        hard: list[Limit] = []
+        for lim in find_limits(self.model):
+            row = affine_row(m, lim)
+            binary = row is not None and all(v.is_binary() for v in row.g)
+            up = ceiling_of(m, lim, row) if row is not None else None
+            if row is None or not row.loosens_upward or not binary or (row.g and up is None):
+                hard.append(lim)
+                continue
+            upper = None if up is None else max(0.0, up - lim.current)
+            scale = abs(lim.current) if abs(lim.current) > 1e-9 else 1.0
+            self.elastic.append(_Elastic(lim, upper, scale))
+            rows.append((lim, row))
+        return hard, rows
+
     # --- rule groups, in file order ----------------------------------------------------
     def _rule_groups(self, hard: list[Limit]) -> None:
-        m, inst, data = self.model.pyomo, self.instance, self.model.data
+        m = self.model.pyomo
         b = m.diagnosis
         groups: list[tuple[str, _Group]] = []
         for i, e in enumerate(self.elastic):
@@ -283,66 +366,35 @@ class _Diagnoser:
         for lim in hard:
             row = lim.row(m)
             groups.append((lim.place, _Group(lim.place, row.deactivate, row.activate)))
-        for i, f in enumerate(inst.functions):
-            pairs = data.pairs_of_function[f.id]
-            if f.core and pairs:
-                xs = [m.outsource[p] for p in pairs]
-
-                def keep(xs=xs):
-                    for x in xs:
-                        x.fix(0)
-
-                def drop(xs=xs):
-                    for x in xs:
-                        x.unfix()
-
-                groups.append((f"functions[{i}].core", _Group(f"functions[{i}].core", drop, keep)))
-            if f.id in data.must_outsource and pairs:
-                row = m.one_provider[f.id]
-                groups.append((f"functions[{i}].inhouse", _Group(f"functions[{i}].inhouse", row.deactivate, row.activate)))
-        for kind in ("separate", "together"):
-            comp = getattr(m, kind, None)
-            if comp is None:
-                continue
-            for g in range(len(getattr(inst.rules, kind))):
-                rows = [comp[k] for k in comp if k[0] == g]
-                if not rows:
-                    continue
-
-                groups.append((f"rules.{kind}[{g}]", _rows_group(f"rules.{kind}[{g}]", rows)))
-        # rules added later (locks, bans, ...): each row group of a component whose doc is a place in the file
-        known = {"one_provider", "separate", "together"} | {lim.param[: -len("_limit")] for lim in hard} | {
-            e.limit.param[: -len("_limit")] for e in self.elastic}
-        for comp in m.component_objects(pyo.Constraint, active=True, descend_into=False):
-            if comp.local_name in known or not is_place(comp.doc):
-                continue
-            by_key: dict = {}
-            for k in comp:
-                head = k[0] if isinstance(k, tuple) else k
-                by_key.setdefault(head, []).append(comp[k])
-            for head, rows in by_key.items():
-                place = comp.doc if head is None else f"{comp.doc}[{head}]"
-
-                groups.append((place, _rows_group(place, rows)))
-        order = {"budget": 0, "resources": 1, "functions": 2, "vendors": 3, "vendor_groups": 4, "rules": 5}
+        limits = [e.limit for e in self.elastic] + hard
+        for scope in self.s.scopes():
+            known = {"one_provider", "separate", "together"} | {
+                lim.param[: -len("_limit")] for lim in limits if lim.owner(m) is scope.block}
+            groups += _scope_groups(scope, known)
+        order = {"budget": 0, "resources": 1, "functions": 2, "vendors": 3, "vendor_groups": 4, "rules": 5,
+                 "max_vendors": 6}
 
         def key(item):
             place = item[0]
+            division = -1
+            if place.startswith("divisions["):  # a company's: corporate first, then division by division
+                head, place = place[len("divisions["):].split("].", 1)
+                division = int(head)
             head = place.split("[")[0].split(".")[0]
             if head == "rules":  # rules.max_vendors, rules.separate[0], rules.separate[1], rules.together[0]
-                return order[head], place.split("[")[0], file_index(place), place
-            return order.get(head, 9), "", file_index(place), place
+                return division, order[head], place.split("[")[0], file_index(place), place
+            return division, order.get(head, 9), "", file_index(place), place
 
         self.groups = [g for _, g in sorted(groups, key=key)]
         for g in self.groups:
             g.keep()
 
     # --- the three questions -------------------------------------------------------------
-    def _repair_from_plan(self, lim: Limit, check: Verification, delta: float) -> Repair | None:
+    def _repair_from_plan(self, lim: Limit, check, delta: float) -> Repair | None:
         used = usage(check, lim)
         if used is None:
             used = lim.current + delta
-        elif not any(v.startswith(lim.place + ":") for v in check.violations):
+        elif not violated(check, lim):
             return None  # the verifier finds this limit kept (e.g. a soft rule that is allowed to bend)
         if not exceeds(used, lim.current):  # met within the tolerance (outopt.instance.numerics)
             return None
@@ -358,7 +410,7 @@ class _Diagnoser:
             b.delta[i].fix(0)
             if status not in ("optimal", "feasible"):
                 continue
-            check = verify(self.instance, self.session.plan())
+            check = self.s.check(self.session.plan(), self.instance)
             repair = self._repair_from_plan(e.limit, check, b.delta[i].value or 0.0)
             if repair is not None:
                 out.append(repair)
@@ -374,7 +426,7 @@ class _Diagnoser:
             b.delta[i].fix(0)
         if status not in ("optimal", "feasible"):
             return []
-        check = verify(self.instance, self.session.plan())
+        check = self.s.check(self.session.plan(), self.instance)
         out = []
         for e, d in zip(self.elastic, values):
             r = self._repair_from_plan(e.limit, check, d)
@@ -406,13 +458,14 @@ class _Diagnoser:
             b.relaxation.activate()
 
 
-def diagnose(instance: Instance, options: SolveOptions | None = None, **kw) -> Diagnosis:
-    """Explain why an instance has no plan (see the module docstring); a feasible instance gets
+def diagnose(instance: Source, options: SolveOptions | None = None, **kw) -> Diagnosis:
+    """Explain why an instance or a company has no plan (see the module docstring; a company's limits are
+    its corporate ones and every division's, named ``divisions[i]....``); a feasible one gets
     ``feasible=True`` and empty lists. Keyword arguments override fields of ``options``."""
     options = replace(options or SolveOptions(), **kw)
     t0 = time.perf_counter()
     deadline = None if options.time_limit is None else t0 + options.time_limit
-    sol = unless_interrupted(solve(instance, options=options))  # Ctrl-C: stop, not diagnose on
+    sol = unless_interrupted(solve_any(instance, options))  # Ctrl-C: stop, not diagnose on
     if sol.status.has_plan:
         return Diagnosis(instance, True, solves=1, time=time.perf_counter() - t0)
     if sol.status == Status.TIMEOUT:
@@ -420,7 +473,7 @@ def diagnose(instance: Instance, options: SolveOptions | None = None, **kw) -> D
     return diagnose_infeasible(instance, options, deadline, t0)
 
 
-def diagnose_infeasible(instance: Instance, options: SolveOptions, deadline: float | None = None,
+def diagnose_infeasible(instance: Source, options: SolveOptions, deadline: float | None = None,
                         t0: float | None = None) -> Diagnosis:
     """The diagnosis of an instance already known to be infeasible."""
     t0 = time.perf_counter() if t0 is None else t0

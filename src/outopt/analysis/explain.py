@@ -52,14 +52,14 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from outopt.analysis._session import Job, Session
+from outopt.analysis._subject import Source, build_any, row_words
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
 from outopt.errors import SolverError
 from outopt.instance.numerics import tolerance
 from outopt.instance.schema import INHOUSE, Instance
-from outopt.solver import Model, SolveOptions, build
+from outopt.solver import SolveOptions
 from outopt.solver.interrupts import unless_interrupted
-from outopt.solver.solution import Solution
-from outopt.verifier.portfolio import verify
+from outopt.solver.solution import CompanySolution, Solution
 
 BREAK_EVEN_TOLERANCE = 1e-6  # relative to the optimum: a plan "enters" when within this of the optimum
 
@@ -76,7 +76,7 @@ def _above(level: float) -> float:
 class Explanation:
     """The explanation of an optimal plan: per function, per unchosen offer, per limit."""
 
-    solution: Solution
+    solution: Solution | CompanySolution
     functions: list[dict] = field(default_factory=list)
     offers: list[dict] = field(default_factory=list)
     limits: list[dict] = field(default_factory=list)
@@ -86,7 +86,7 @@ class Explanation:
     timings: dict = field(default_factory=dict)  # seconds: first solve, limits, functions, offers
 
     @property
-    def instance(self) -> Instance:
+    def instance(self) -> Source:
         return self.solution.instance
 
     def to_dict(self) -> dict:
@@ -111,28 +111,34 @@ class Explanation:
     def frame(self) -> pd.DataFrame:
         """One row per function: provider, runner-up, regret, the other decisions that change;
         ``attrs["offers"]`` and ``attrs["limits"]`` hold the offer and limit tables."""
-        cols = ["function", "provider", "runner_up", "regret", "also_changes"]
+        by = ["division"] if any("division" in r for r in self.functions) else []  # a company's: by division
+        cols = [*by, "function", "provider", "runner_up", "regret", "also_changes"]
         rows = [{**{k: r[k] for k in cols[:-1]},
-                 "also_changes": ", ".join(f"{c['function']}: {c['from']} -> {c['to']}" for c in r["changes"])}
+                 "also_changes": ", ".join(f"{row_words(c)}: {c['from']} -> {c['to']}" for c in r["changes"])}
                 for r in self.functions]
         df = pd.DataFrame(rows, columns=cols)
-        df.attrs["offers"] = pd.DataFrame(self.offers, columns=["function", "vendor", "cost", "break_even_cost", "reason"])
+        df.attrs["offers"] = pd.DataFrame(self.offers, columns=[*by, "function", "vendor", "cost", "break_even_cost",
+                                                                 "reason"])
         df.attrs["limits"] = pd.DataFrame(
             self.limits, columns=["limit", "label", "current", "used", "binding", "step", "gain", "value_of_unit", "lp_dual"])
         return df
 
 
 class _Explainer:
-    def __init__(self, instance: Instance, options: SolveOptions, solution: Solution | None):
+    """The questions about one instance's or company's optimal plan. Plans are flat (slot -> provider; a slot
+    is a function, or a company's (division, function): see outopt.analysis._subject)."""
+
+    def __init__(self, instance: Source, options: SolveOptions, solution: Solution | CompanySolution | None):
         t0 = time.perf_counter()
         self.deadline = None if options.time_limit is None else t0 + options.time_limit
         self.instance = instance
         self.options = replace(options, gap=0.0)
-        self.model: Model = build(instance)
-        start = solution.plan if solution is not None and solution.plan else None
-        self.solution = unless_interrupted(self.model.solve(self.options, start=start))
+        self.model = build_any(instance)
         self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=self.deadline,
                                fixed_as_bounds=True)
+        self.s = self.session.subject
+        start = solution.plan if solution is not None and solution.plan else None
+        self.solution = unless_interrupted(self.model.solve(self.options, start=start))
         # every re-solve starts from a verified plan of the pool; HiGHS's large-neighbourhood heuristics
         # (RINS, RENS) and feasibility jump look for such plans and cost ~40% of a re-solve here. Each MIP
         # is still solved to proven optimality, so the figures do not change.
@@ -142,7 +148,8 @@ class _Explainer:
         self.solves = 1
         self.questions = 0
         # the optimum's weighted violation per priority level: plans that do worse never enter an optimal plan
-        self.levels: dict = dict(self.solution.verification.level_violation) if self.solution.status.has_plan else {}
+        self.levels: dict = dict(getattr(self.solution.verification, "level_violation", {})) if (
+            self.solution.status.has_plan) else {}
         # verified plans seen so far (net benefit, plan), feasible at the instance's costs and meeting the
         # optimum's priority levels: warm starts, and the runner-up when they answer a question
         self.pool: list[tuple[float, dict[str, str]]] = []
@@ -150,15 +157,15 @@ class _Explainer:
         self.best_with: dict[tuple[str, str], tuple[float, dict[str, str]] | None] = {}
 
     @property
-    def plan(self) -> dict[str, str]:
-        return self.solution.plan
+    def plan(self) -> dict:
+        return self.s.flat(self.solution.plan)
 
     @property
     def opt(self) -> float:
         return self.solution.objective
 
     @contextlib.contextmanager
-    def judged_against(self, instance: Instance):
+    def judged_against(self, instance: Source):
         """Verify re-solved plans against a changed instance (a relaxed limit) for the duration."""
         saved = self.model.instance
         self.model.instance = instance
@@ -178,12 +185,12 @@ class _Explainer:
             return None
         self.solves += 1
         return unless_interrupted(self.model.solve(replace(self.options, warm_start=False, time_limit=left),
-                                                    start=start))
+                                                    start=self.s.nest(start)))
 
     def admit(self, plan: dict[str, str]) -> float | None:
         """Verify a plan at the instance's costs (its net benefit, None when infeasible); keep it in the
         pool when it also meets the optimum's priority levels."""
-        check = verify(self.instance, plan)
+        check = self.s.check(plan, self.instance)
         if not check.feasible:
             return None
         if all(check.level_violation.get(p, 0.0) <= _above(x) for p, x in self.levels.items()):
@@ -213,17 +220,19 @@ class _Explainer:
 
     # --- functions: runner-up and regret -----------------------------------------------
     def functions(self) -> list[dict]:
-        m, data = self.model.pyomo, self.model.data
-        with_offers = [f for f in data.functions if data.pairs_of_function[f]]
+        m, s = self.model.pyomo, self.s
+        with_offers = [f for f in s.slots if s.pairs_of(f)]
+        self.force_out = {f: k for k, f in enumerate(with_offers)}  # slot -> index of its row
         m.explain_force_out = pyo.Constraint(
-            with_offers, rule=lambda m, f: sum(m.outsource[p] for p in data.pairs_of_function[f]) >= 1)
+            range(len(with_offers)), rule=lambda m, k: sum(s.x(p) for p in s.pairs_of(with_offers[k])) >= 1)
         m.explain_force_out.deactivate()
-        out, answers, jobs = [], {}, {}
-        for f in data.functions:
+        out, answers, jobs, slots = [], {}, {}, {}
+        for f in s.slots:
             p = self.plan[f]
-            row = {"function": f, "provider": p, "runner_up": None, "regret": None, "changes": []}
+            row = {**s.label(f), "provider": p, "runner_up": None, "regret": None, "changes": []}
             out.append(row)
-            if p == INHOUSE and f not in m.explain_force_out:
+            slots[id(row)] = f
+            if p == INHOUSE and f not in self.force_out:
                 continue  # no other provider is possible
             self.questions += 1
             answers[f] = self._best_from_break_evens(f, p)
@@ -238,7 +247,7 @@ class _Explainer:
             for f, outcome in zip(jobs, found):
                 answers[f] = self._answer(*outcome)
         for row in out:
-            f, p = row["function"], row["provider"]
+            f, p = slots[id(row)], row["provider"]
             if f not in answers:
                 continue
             best = answers[f]
@@ -252,16 +261,16 @@ class _Explainer:
             objective, plan = best
             row["runner_up"] = plan[f]
             row["regret"] = round(self.opt - objective, 6)
-            row["changes"] = [{"function": g, "from": self.plan[g], "to": plan[g]}
-                              for g in data.functions if g != f and plan[g] != self.plan[g]]
+            row["changes"] = [{**s.label(g), "from": self.plan[g], "to": plan[g]}
+                              for g in s.slots if g != f and plan[g] != self.plan[g]]
         return out
 
     def _best_from_break_evens(self, f: str, p: str):
         """The best plan giving f another provider, when every other provider is an offer whose best plan
         the break-even search found exactly: (net benefit, plan), "none" when no plan exists, None when
         a re-solve is needed (an in-house alternative, an offer not known exactly)."""
-        others = [q for (_, q) in self.model.data.pairs_of_function[f] if q != p]
-        if p != INHOUSE and self.instance.function(f).inhouse is not None:
+        others = [q for (_, q) in self.s.pairs_of(f) if q != p]
+        if p != INHOUSE and self.s.function(f).inhouse is not None:
             return None
         if not all((f, q) in self.best_with for q in others):
             return None
@@ -276,7 +285,7 @@ class _Explainer:
         levels (the optimal plan with f moved, when that alone is feasible, or one seen before); None
         when none is known. When one exists, so does the best such plan: one MIP with the levels
         pinned finds it."""
-        for q in [q for (_, q) in self.model.data.pairs_of_function[f] if q != p] + [INHOUSE]:
+        for q in [q for (_, q) in self.s.pairs_of(f) if q != p] + [INHOUSE]:
             if q != p:
                 self.admit({**self.plan, f: q})
         start = self.best_in_pool(lambda plan: plan[f] != p)
@@ -284,11 +293,10 @@ class _Explainer:
 
     def _job_without(self, f: str, p: str, start: dict[str, str] | None) -> Job:
         """The MIP keeping f from p: outsource[f, p] fixed to 0, or, when p is in-house, a row forcing f out."""
-        m = self.model.pyomo
         if p == INHOUSE:
-            xs = tuple(m.outsource[q] for q in self.model.data.pairs_of_function[f])
+            xs = tuple(self.s.x(q) for q in self.s.pairs_of(f))
             return Job(rows=((1.0, math.inf, xs, (1.0,) * len(xs)),), start=start)
-        return Job(bounds=((m.outsource[f, p], 0.0, 0.0),), start=start)
+        return Job(bounds=((self.s.x((f, p)), 0.0, 0.0),), start=start)
 
     def _answer(self, status: str, objective: float | None, plan: dict[str, str] | None):
         """A re-solve's outcome as (net benefit by the verifier, plan), "none" or "timeout"."""
@@ -303,18 +311,18 @@ class _Explainer:
         """The full lexicographic re-solve with f kept from p: (net benefit, plan), "none" or "timeout"."""
         m = self.model.pyomo
         if p == INHOUSE:
-            m.explain_force_out[f].activate()
+            m.explain_force_out[self.force_out[f]].activate()
         else:
-            m.outsource[f, p].fix(0)
+            self.s.x((f, p)).fix(0)
         try:
             return self.best_plan(single=False, start=None)
         finally:
             if p == INHOUSE:
-                m.explain_force_out[f].deactivate()
+                m.explain_force_out[self.force_out[f]].deactivate()
             else:
-                m.outsource[f, p].unfix()
+                self.s.x((f, p)).unfix()
 
-    def best_plan(self, single: bool, start: dict[str, str] | None, judge: Instance | None = None):
+    def best_plan(self, single: bool, start: dict | None, judge: Source | None = None):
         """The optimum of the model as changed: (net benefit, plan) by ``judge`` (default: the instance),
         "none" when there is no plan, "timeout". With ``single`` (the caller knows the optimum meets the
         optimum's priority levels) or no priorities, one MIP with the levels pinned; otherwise the full
@@ -334,9 +342,9 @@ class _Explainer:
                 return "timeout"
             if not sol.status.has_plan:
                 return "none"
-            plan = sol.plan
+            plan = self.s.flat(sol.plan)
         if judge is not self.instance:
-            check = verify(judge, plan)
+            check = self.s.check(plan, judge)
             if not check.feasible:
                 raise SolverError(f"explain: a re-solved plan fails verification: {'; '.join(check.violations)}")
             return check.objective, plan
@@ -349,17 +357,16 @@ class _Explainer:
     def _cost_coefficients(self):
         """d(coefficient of outsource[f, v])/d(cost of offer (f, v)) in every row and the objective,
         read off a second build with every offer's cost one unit higher."""
-        bumped = self.instance.model_copy(
-            update={"offers": [o.model_copy(update={"cost": o.cost + 1.0}) for o in self.instance.offers]})
-        other = build(bumped).pyomo
+        other = build_any(self.s.with_costs(1.0)).pyomo
         m = self.model.pyomo
 
         def coefs(expr, model):
             repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
             out = {}
             for v, c in zip(repn.linear_vars, repn.linear_coefs):
-                if v.parent_component().local_name == "outsource":
-                    out[v.index()] = out.get(v.index(), 0.0) + pyo.value(c)
+                pair = self.s.pair_of_var(v)
+                if pair is not None:
+                    out[pair] = out.get(pair, 0.0) + pyo.value(c)
             return out
 
         rows = {}
@@ -377,20 +384,20 @@ class _Explainer:
         return rows, objective
 
     def offers(self) -> list[dict]:
-        m, data, inst = self.model.pyomo, self.model.data, self.instance
-        unchosen = [o for o in inst.offers if self.plan[o.function] != o.vendor]
-        allowed = [(o.function, o.vendor) for o in unchosen if (o.function, o.vendor) in m.outsource]
+        m, s = self.model.pyomo, self.s
+        unchosen = [(pair, cost) for pair, cost in s.offers() if self.plan[pair[0]] != pair[1]]
+        allowed = [pair for pair, _ in unchosen if s.has(pair)]
+        shift = {p: k for k, p in enumerate(allowed)}  # pair -> index of its cost shift
         out = []
         if allowed:
             rows, objective = self._cost_coefficients()
-            big = 10.0 * (abs(self.opt) + sum(abs(b) for b in data.benefit.values())
-                          + sum(data.engage_cost.values()) + sum(o.cost for o in inst.offers) + 1.0)
-            m.explain_cost_shift = pyo.Var(allowed, bounds=(-big, 0.0))
+            big = 10.0 * (abs(self.opt) + s.scale() + 1.0)
+            m.explain_cost_shift = pyo.Var(range(len(allowed)), bounds=(-big, 0.0))
             dc = m.explain_cost_shift
-            for p in allowed:
-                dc[p].fix(0)
+            for k in range(len(allowed)):
+                dc[k].fix(0)
             for con, d in rows.items():
-                extra = sum(x * dc[p] for p, x in d.items() if p in dc)
+                extra = sum(x * dc[shift[p]] for p, x in d.items() if p in shift)
                 if isinstance(extra, (int, float)):
                     continue
                 body = con.body + extra
@@ -403,9 +410,9 @@ class _Explainer:
                 else:
                     con.set_value(body >= con.lower)
             m.explain_floor = pyo.Param(mutable=True, initialize=self.opt - 1e-9 * max(1.0, abs(self.opt)))
-            value = m.net_benefit.expr + sum(objective.get(p, 0.0) * dc[p] for p in allowed)
+            value = m.net_benefit.expr + sum(objective.get(p, 0.0) * dc[shift[p]] for p in allowed)
             m.explain_value_floor = pyo.Constraint(expr=value >= m.explain_floor)
-            m.explain_max_cost = pyo.Objective(expr=sum(dc[p] for p in allowed), sense=pyo.maximize)
+            m.explain_max_cost = pyo.Objective(expr=sum(dc[k] for k in range(len(allowed))), sense=pyo.maximize)
             m.net_benefit.deactivate()
         results = {}
         try:
@@ -414,7 +421,7 @@ class _Explainer:
                 for p in allowed:
                     self.questions += 1
                     known = self.best_in_pool(lambda plan: plan[p[0]] == p[1])
-                    jobs.append(Job(bounds=((m.outsource[p], 1.0, 1.0), (m.explain_cost_shift[p], -big, 0.0)),
+                    jobs.append(Job(bounds=((s.x(p), 1.0, 1.0), (m.explain_cost_shift[shift[p]], -big, 0.0)),
                                     start=None if known is None else known[1]))
                 for p, (status, shift, witness) in zip(allowed, self.session.solve_variants(jobs, self.workers)):
                     results[p] = self._break_even(p, status, shift, witness, rows, objective)
@@ -424,14 +431,13 @@ class _Explainer:
                 m.explain_max_cost.deactivate()
                 m.explain_value_floor.deactivate()
                 m.net_benefit.activate()
-        for o in unchosen:
-            p = (o.function, o.vendor)
-            row = {"function": o.function, "vendor": o.vendor, "cost": o.cost, "break_even_cost": None, "reason": ""}
-            if p not in m.outsource:
-                row["reason"] = _rule_against(inst, *p) or "not an allowed offer"
+        for p, cost in unchosen:
+            row = {**s.label(p[0]), "vendor": p[1], "cost": cost, "break_even_cost": None, "reason": ""}
+            rule = _rule_against(s.instance_of(p[0]), s.function(p[0]).id, p[1])
+            if not s.has(p):
+                row["reason"] = rule or "not an allowed offer"
             elif results[p] is None:
-                row["reason"] = (_rule_against(inst, *p)
-                                 or "no feasible plan gives this function to this vendor, at any cost")
+                row["reason"] = rule or "no feasible plan gives this function to this vendor, at any cost"
             elif math.isnan(results[p]):
                 row["reason"] = "time limit reached"
             else:
@@ -465,8 +471,8 @@ class _Explainer:
         """The break-even cost from the solver's shift, recomputed exactly by the verifier when the
         plan found is feasible at the offer's current cost: there the plan's net benefit falls one
         for one with the cost, so it ties with the optimum at cost + (its benefit - optimum)."""
-        cost = next(o.cost for o in self.instance.offers if (o.function, o.vendor) == pair)
-        check = verify(self.instance, witness)
+        cost = next(c for p, c in self.s.offers() if p == pair)
+        check = self.s.check(witness, self.instance)
         solver = cost + min(0.0, shift)
         if check.feasible:
             exact = min(cost, cost + check.objective - self.opt)
@@ -523,13 +529,13 @@ class _Explainer:
         wanted = [(lim, r) for lim, r in zip(limits, out) if r["binding"] and rows.get(lim.place) is not None]
         if not wanted:
             return
-        m, data = self.model.pyomo, self.model.data
-        used = set(self.plan.values())
-        for p in data.pairs:
-            m.outsource[p].domain = pyo.UnitInterval
-        for v in data.engaged_vendors:  # fixed integer columns would make HiGHS run its MIP solver
-            m.engage[v].domain = pyo.UnitInterval
-            m.engage[v].fix(1 if v in used else 0)
+        m, s = self.model.pyomo, self.s
+        engagement = s.engagement(self.plan)
+        for p in s.pairs:
+            s.x(p).domain = pyo.UnitInterval
+        for var, value in engagement:  # fixed integer columns would make HiGHS run its MIP solver
+            var.domain = pyo.UnitInterval
+            var.fix(value)
         try:
             status, _ = self.session.solve()
             self.solves += 1
@@ -544,11 +550,11 @@ class _Explainer:
                 g = row.g0 + sum(c * pyo.value(v) for v, c in row.g.items())
                 r["lp_dual"] = round(abs(duals[lim.row(m)] * g), 6)
         finally:
-            for p in data.pairs:
-                m.outsource[p].domain = pyo.Binary
-            for v in data.engaged_vendors:
-                m.engage[v].unfix()
-                m.engage[v].domain = pyo.Binary
+            for p in s.pairs:
+                s.x(p).domain = pyo.Binary
+            for var, _ in engagement:
+                var.unfix()
+                var.domain = pyo.Binary
 
 
 def _rule_against(inst: Instance, f: str, v: str) -> str:
@@ -565,11 +571,12 @@ def _rule_against(inst: Instance, f: str, v: str) -> str:
     return ""
 
 
-def explain(instance: Instance, options: SolveOptions | None = None, solution: Solution | None = None,
-            **kw) -> Explanation:
-    """Explain the optimal plan of an instance (see the module docstring). ``solution``, when given,
-    is used as the starting plan. An instance with no plan gets an explanation with empty tables
-    whose ``solution.status`` says why."""
+def explain(instance: Source, options: SolveOptions | None = None,
+            solution: Solution | CompanySolution | None = None, **kw) -> Explanation:
+    """Explain the optimal plan of an instance or a company (see the module docstring; a company's rows
+    name the division too, and its limits are the corporate ones and every division's). ``solution``,
+    when given, is used as the starting plan. An instance with no plan gets an explanation with empty
+    tables whose ``solution.status`` says why."""
     options = replace(options or SolveOptions(), **kw)
     t0 = time.perf_counter()
     ex = _Explainer(instance, options, solution)

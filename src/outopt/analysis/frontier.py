@@ -36,11 +36,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from outopt.analysis._subject import build_any, flat_plan, label_of
 from outopt.analysis.limits import usage_of
 from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes
-from outopt.instance.schema import Instance
-from outopt.solver import SolveOptions, build
+from outopt.instance.schema import Company, Instance
+from outopt.solver import SolveOptions
 from outopt.solver.solution import Status
 from outopt.verifier.portfolio import Verification
 
@@ -76,9 +77,11 @@ class Limit:
 
         return apply_overrides(instance, {self.path: self.clean(value), **self.hard(instance)}, where="--param")
 
-    def hard(self, instance: Instance) -> dict:
+    def hard(self, instance: Instance | Company) -> dict:
         """Overrides that make the limit hard when the instance marks it soft: the frontier asks for
-        the best plan when the limit is t, so no plan may break it."""
+        the best plan when the limit is t, so no plan may break it (a company's limits are never soft)."""
+        if isinstance(instance, Company):
+            return {}
         section, name = self.kind.split(".")
         if section == "resources":
             return {f"resources.{self.key}.soft": None}
@@ -105,8 +108,11 @@ class Limit:
         return usage_of(check, self.component, self.key)
 
 
-def parse_limit(instance: Instance, path: str) -> Limit:
-    """The limit a ``--param`` names; unknown names and ids are input errors."""
+def parse_limit(instance: Instance | Company, path: str) -> Limit:
+    """The limit a ``--param`` names; unknown names and ids are input errors. A company's are its corporate
+    limits: budget.operating, budget.transition, max_vendors, vendors.<id>.capacity, vendors.<id>.max_share."""
+    if isinstance(instance, Company):
+        return parse_company_limit(instance, path)
     parts = path.strip().split(".")
     bad = InputError([Problem("--param", f"'{path}' is not a limit; use one of {PARAMS_HELP}")])
     if len(parts) == 2:
@@ -123,6 +129,24 @@ def parse_limit(instance: Instance, path: str) -> Limit:
     if section == "vendors" and not any(o.vendor == key for o in instance.offers):
         raise InputError([Problem("--param", f"vendor '{key}' has no offers; its {field_} cannot change the plan")])
     return Limit(path, f"{section}.{field_}", key, top=1.0 if field_ == "max_share" else None)
+
+
+def parse_company_limit(company: Company, path: str) -> Limit:
+    """A corporate limit of a company (see :func:`parse_limit`)."""
+    parts = path.strip().split(".")
+    if path.strip() in ("budget.operating", "budget.transition"):
+        return Limit(path.strip(), path.strip())
+    if path.strip() == "max_vendors":
+        return Limit("max_vendors", "rules.max_vendors", integer=True)
+    if len(parts) == 3 and parts[0] == "vendors" and parts[2] in ("capacity", "max_share"):
+        if not any(o.vendor == parts[1] for d in company.divisions for o in d.instance.offers):
+            raise InputError([Problem("--param", f"vendor '{parts[1]}' has no offer in any division; its "
+                                                 f"{parts[2]} cannot change the plan")])
+        return Limit(path.strip(), f"vendors.{parts[2]}", parts[1], top=1.0 if parts[2] == "max_share" else None)
+    raise InputError([Problem("--param", f"'{path}' is not a corporate limit; use one of {COMPANY_PARAMS_HELP}")])
+
+
+COMPANY_PARAMS_HELP = "budget.operating, budget.transition, max_vendors, vendors.<id>.capacity, vendors.<id>.max_share"
 
 
 # --- results ----------------------------------------------------------------------------
@@ -161,11 +185,12 @@ class Breakpoint:
 
     @property
     def changes(self) -> list[dict]:
-        """Functions whose provider differs between the plan below and the plan above."""
+        """Functions whose provider differs between the plan below and the plan above (a company's with
+        their division)."""
         if self.plan_below is None:
             return []
-        return [{"function": f, "below": self.plan_below.get(f), "above": p}
-                for f, p in self.plan_above.items() if self.plan_below.get(f) != p]
+        below, above = flat_plan(self.plan_below), flat_plan(self.plan_above)
+        return [{**label_of(f), "below": below.get(f), "above": p} for f, p in above.items() if below.get(f) != p]
 
     def to_dict(self) -> dict:
         return {"at": self.at, "objective_below": self.objective_below, "objective_above": self.objective_above,
@@ -274,7 +299,7 @@ class _OutOfTime(Exception):
     """The sweep's time limit has passed, or Ctrl-C stopped it: the walk ends, keeping what it found."""
 
 
-def sweep(model, base: Instance, limit, lower: float, upper: float, steps: int, tol: float,
+def sweep(model, base: Instance | Company, limit, lower: float, upper: float, steps: int, tol: float,
           options=None, max_solves: int = 5000, deadline: float | None = None) -> Frontier:
     """Walk the built ``model`` down from ``upper`` to ``lower`` (see the module docstring).
 
@@ -394,12 +419,13 @@ def check_range(limit: Limit, lower: float, upper: float, steps: int, tol: float
         raise InputError(problems)
 
 
-def frontier(instance: Instance, param: str, lower: float, upper: float, steps: int = 11,
+def frontier(instance: Instance | Company, param: str, lower: float, upper: float, steps: int = 11,
              tol: float | None = None, options=None) -> Frontier:
-    """The best net benefit of ``instance`` as the limit ``param`` goes from ``lower`` to ``upper``.
+    """The best net benefit of ``instance`` (or a company) as the limit ``param`` goes from ``lower`` to ``upper``.
 
     ``param`` is one of budget.operating, budget.transition, resources.<id>.capacity,
-    vendors.<id>.capacity, vendors.<id>.max_share, rules.max_vendors. Every breakpoint
+    vendors.<id>.capacity, vendors.<id>.max_share, rules.max_vendors; of a company, a corporate
+    limit (see :func:`parse_company_limit`), every division solved jointly at each value. Every breakpoint
     in the range is found to within ``tol`` (default: 1e-5 of the range; 1 for
     whole-number limits); ``steps`` grid points are solved as well, for the chart.
     """
@@ -409,7 +435,7 @@ def frontier(instance: Instance, param: str, lower: float, upper: float, steps: 
     # build at the top of the range without reductions, so the limit's row exists at every value
     t0 = time.perf_counter()
     deadline = None if options is None or options.time_limit is None else t0 + options.time_limit
-    model = build(limit.instance_at(instance, upper), reduce=False)
+    model = build_any(limit.instance_at(instance, upper), reduce=False)
     result = sweep(model, instance, limit, lower, upper, steps, tol, options, deadline=deadline)
     result.time = time.perf_counter() - t0
     return result

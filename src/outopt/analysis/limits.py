@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 from pyomo.repn import generate_standard_repn
 
-from outopt.instance.schema import Instance
+from outopt.instance.schema import Company, Instance
+from outopt.verifier.company import CompanyVerification
 from outopt.verifier.portfolio import Verification
 
 
@@ -32,21 +33,31 @@ class Limit:
 
     param: str  # Pyomo Param name, e.g. "resource_capacity_limit"
     index: object  # its index (None for a scalar Param)
-    place: str  # where it is in the instance file, e.g. "resources[0].capacity"
+    place: str  # where it is in the instance file, e.g. "resources[0].capacity" (a company's: divisions[1]...)
     label: str  # what a planner calls it, e.g. "operating budget", "finance_staff capacity"
     unit: str  # currency, "units", "share", "vendors"
     integer: bool  # values are whole numbers (max_vendors)
     current: float  # its value in the instance
     ceiling: float | None  # a value at which the limit can never bind (None: unbounded)
     step: float  # the step used for "one more unit" in explanations
+    block: str | None = None  # a company's division block holding the Param and row (None: the model itself)
+    division: str | None = None  # that division's id
+
+    def owner(self, m: pyo.ConcreteModel):
+        return m if self.block is None else getattr(m, self.block)
 
     def param_data(self, m: pyo.ConcreteModel):
-        p = getattr(m, self.param)
+        p = getattr(self.owner(m), self.param)
         return p if self.index is None else p[self.index]
 
     def row(self, m: pyo.ConcreteModel):
-        c = getattr(m, self.param[: -len("_limit")])
+        c = getattr(self.owner(m), self.param[: -len("_limit")])
         return c if self.index is None else c[self.index]
+
+    @property
+    def local(self) -> str:
+        """Its place in its own instance file (a division's, for a company's division limit)."""
+        return self.place.split("].", 1)[1] if self.division is not None else self.place
 
 
 def _place(inst: Instance, param: str, index, doc: str | None) -> tuple[str, str, str, bool, float | None]:
@@ -98,8 +109,50 @@ def _step(param: str, unit: str, integer: bool, value: float) -> float:
 
 
 def find_limits(model) -> list[Limit]:
-    """Every limit Param of a built :class:`~outopt.solver.Model` that bounds an active row, in file order."""
-    m, inst = model.pyomo, model.instance
+    """Every limit Param of a built :class:`~outopt.solver.Model` that bounds an active row, in file order;
+    of a company's model, the corporate limits, then each division's (``divisions[1].budget.operating``)."""
+    if hasattr(model, "cdata"):
+        return _company_limits(model)
+    return _limits_of(model.pyomo, model.instance)
+
+
+def _company_limits(model) -> list[Limit]:
+    company, m = model.instance, model.pyomo
+    out = []
+    for p in m.component_objects(pyo.Param, active=True, descend_into=False):
+        name = p.local_name
+        rows = getattr(m, name[: -len("_limit")], None)
+        if name not in CORPORATE or rows is None:
+            continue
+        for idx in (p.keys() if p.is_indexed() else [None]):
+            if idx is not None and idx not in rows:
+                continue
+            place, label, unit, integer, ceiling = CORPORATE[name](idx)
+            unit = unit or company.currency
+            current = float(pyo.value(p[idx] if idx is not None else p))
+            out.append(Limit(name, idx, place, label, unit, integer, current, ceiling,
+                             _step(name, unit, integer, current)))
+    order = {"budget": 0, "vendors": 1, "max_vendors": 2}
+    out.sort(key=lambda lim: (order.get(lim.place.split(".")[0], 9), lim.place))
+    for i, d in enumerate(company.divisions):
+        block = model.blocks[d.id]
+        out += [replace(lim, place=f"divisions[{i}].{lim.place}", label=f"{d.id} {lim.label}", block=block,
+                        division=d.id) for lim in _limits_of(getattr(m, block), d.instance)]
+    return out
+
+
+CORPORATE = {
+    "operating_budget_limit": lambda i: ("budget.operating", "corporate operating budget", "", False, None),
+    "transition_budget_limit": lambda i: ("budget.transition", "corporate transition budget", "", False, None),
+    "vendor_capacity_limit": lambda v: (f"vendors.{v}.capacity", f"{v} company-wide capacity", "units", False, None),
+    "max_share_limit": lambda v: (f"vendors.{v}.max_share", f"{v} company-wide max share", "share", False, 1.0),
+    "max_vendors_limit": lambda i: ("max_vendors", "company max vendors", "vendors", True, None),
+}
+"""The corporate limits of a company's model: place, label, unit ("" = the currency), integer, ceiling."""
+
+
+def _limits_of(m, inst: Instance) -> list[Limit]:
+    """The limits of one portfolio model (or a company's division block) and its instance."""
     out = []
     for p in m.component_objects(pyo.Param, active=True, descend_into=False):
         name = p.local_name
@@ -197,18 +250,21 @@ def ceiling_of(m, limit: Limit, row: AffineRow) -> float | None:
     return max(limit.current, value)
 
 
-def set_place(instance: Instance, values: dict[str, float]) -> Instance:
+def set_place(instance: Instance | Company, values: dict[str, float]) -> Instance | Company:
     """A copy of an instance with the fields at the given places (``budget.operating``,
-    ``resources[2].capacity``...) set to new values."""
+    ``resources[2].capacity``...) set to new values; of a company, a corporate field (``max_vendors``,
+    ``vendors.x.capacity``) or a division's (``divisions[1].budget.operating``)."""
     data = copy.deepcopy(instance.model_dump())
     for place, value in values.items():
         node, key = data, None
+        if isinstance(instance, Company) and place.startswith("divisions["):
+            place = place.replace("].", "].instance.", 1)
         parts = place.replace("]", "").replace("[", ".").split(".")
         for part in parts[:-1]:
-            node = node[int(part)] if part.isdigit() else node[part]
+            node = node[int(part)] if part.isdigit() else node.setdefault(part, {}) if node.get(part) is None else node[part]
         key = parts[-1]
         node[key] = value
-    return Instance.model_validate(data)
+    return type(instance).model_validate(data)
 
 
 def round_up(x: float, digits: int = 6) -> float:
@@ -217,9 +273,18 @@ def round_up(x: float, digits: int = 6) -> float:
     return math.ceil(x * scale - 1e-6) / scale
 
 
-def usage(check: Verification, limit: Limit) -> float | None:
-    """How much of a limit a plan uses, by the verifier's recomputation (None for an unknown limit)."""
+def usage(check: Verification | CompanyVerification, limit: Limit) -> float | None:
+    """How much of a limit a plan uses, by the verifier's recomputation (None for an unknown limit); a
+    company's division limit by that division's figures."""
+    if limit.division is not None:
+        check = check.divisions[limit.division]
     return usage_of(check, limit.param, limit.index)
+
+
+def violated(check: Verification | CompanyVerification, limit: Limit) -> bool:
+    """True when the verifier names the limit among the plan's violations."""
+    prefix = f"{limit.division}: {limit.local}:" if limit.division is not None else f"{limit.place}:"
+    return any(v.startswith(prefix) for v in check.violations)
 
 
 def usage_of(check: Verification, param: str, index=None) -> float | None:

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field, replace
 
 import pyomo.environ as pyo
 
+from outopt.analysis._subject import build_any, flat_plan, label_of, subject_of
 from outopt.analysis.frontier import Frontier, step_figure, sweep, write_figure
 from outopt.errors import InputError, Problem
-from outopt.instance.schema import INHOUSE, Instance
-from outopt.solver import SolveOptions, build
+from outopt.instance.schema import INHOUSE, Company, Instance
+from outopt.solver import SolveOptions
 from outopt.solver.interrupts import unless_interrupted
-from outopt.verifier.portfolio import verify
 
 
 def risk_scores(instance: Instance) -> tuple[dict[tuple[str, str], float], dict[str, float]]:
@@ -37,15 +37,28 @@ def risk_scores(instance: Instance) -> tuple[dict[tuple[str, str], float], dict[
 
 
 def add_max_risk(model, limit: float = 1.0) -> None:
-    """Risk limit: sum_A (r_fv - eps) s_fv x_fv + sum_{V^E} (r_v - eps) a_v y_v <= 0 (component ``max_risk``)."""
-    m, data, inst = model.pyomo, model.data, model.instance
-    r_offer, r_vendor = risk_scores(inst)
-    retainer = {v.id: v.retainer for v in inst.vendors}
+    """Risk limit: sum_A (r_fv - eps) s_fv x_fv + sum_{V^E} (r_v - eps) a_v y_v <= 0 (component ``max_risk``);
+    of a company, the offers of every division and each vendor's one retainer (its engagement company-wide)."""
+    m = model.pyomo
     m.max_risk_limit = pyo.Param(initialize=limit, mutable=True, doc="risk limit eps")
     eps = m.max_risk_limit
-    expr = sum((r_offer[p] - eps) * data.spend[p] * m.outsource[p] for p in data.pairs if data.spend[p])
-    expr += sum((r_vendor[v] - eps) * retainer[v] * m.engage[v] for v in data.engaged_vendors if retainer[v])
+    expr = 0.0
+    for scope in subject_of(model).scopes():
+        r_offer, _ = risk_scores(scope.instance)
+        data = scope.data
+        expr += sum((r_offer[p] - eps) * data.spend[p] * scope.block.outsource[p] for p in data.pairs if data.spend[p])
+    expr += sum((risk - eps) * retainer * engage for engage, retainer, risk in _retainers(model) if retainer)
     m.max_risk = pyo.Constraint(expr=expr <= 0, doc="spend-weighted risk at most eps")
+
+
+def _retainers(model) -> list[tuple]:
+    """(engagement variable, retainer, risk score) of each vendor whose engagement pays a retainer."""
+    if isinstance(model.instance, Company):
+        cd = model.cdata
+        return [(model.pyomo.engage[v], cd.retainer[v], model.instance.vendor_risk(v)) for v in cd.vendors]
+    _, r_vendor = risk_scores(model.instance)
+    retainer = {v.id: v.retainer for v in model.instance.vendors}
+    return [(model.pyomo.engage[v], retainer[v], r_vendor[v]) for v in model.data.engaged_vendors]
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class RiskLimit:
     integer: bool = False
     top: float = 1.0
 
-    def instance_at(self, instance: Instance, value: float) -> Instance:
+    def instance_at(self, instance: Instance | Company, value: float) -> Instance | Company:
         return instance  # the limit lives in the model only; plans are checked against it below
 
     def clean(self, value: float) -> float:
@@ -73,11 +86,15 @@ class RiskLimit:
 class EfficientPlan:
     objective: float
     risk: float
-    plan: dict[str, str] = field(repr=False)
+    plan: dict = field(repr=False)  # a company's by division
 
     @property
     def vendors(self) -> list[str]:
-        return sorted({p for p in self.plan.values() if p != INHOUSE})
+        return sorted({p for p in flat_plan(self.plan).values() if p != INHOUSE})
+
+    @property
+    def assignments(self) -> list[dict]:
+        return [{**label_of(f), "provider": p} for f, p in flat_plan(self.plan).items()]
 
 
 def efficient(plans: list[EfficientPlan], tol: float = 1e-9) -> list[EfficientPlan]:
@@ -107,7 +124,7 @@ class Pareto:
         return {
             "plans": [
                 {"objective": p.objective, "risk": p.risk, "vendors": p.vendors,
-                 "assignments": [{"function": f, "provider": v} for f, v in p.plan.items()]}
+                 "assignments": p.assignments}
                 for p in self.plans
             ],
             "tolerance": self.sweep.tolerance,
@@ -136,8 +153,9 @@ class Pareto:
         return f"<Pareto: {len(self.plans)} efficient plans, {len(self.sweep.points)} solves, {self.time:.2f}s>"
 
 
-def pareto(instance: Instance, points: int = 11, tol: float = 1e-4, options=None) -> Pareto:
-    """The benefit-risk frontier of ``instance``: every efficient plan, least risk first.
+def pareto(instance: Instance | Company, points: int = 11, tol: float = 1e-4, options=None) -> Pareto:
+    """The benefit-risk frontier of ``instance`` (or a company, every division together): every efficient
+    plan, least risk first.
 
     ``points`` risk limits evenly spread from 0 to the risk of the best plan are solved
     too (for the chart); risks within ``tol`` of each other count as one.
@@ -149,15 +167,16 @@ def pareto(instance: Instance, points: int = 11, tol: float = 1e-4, options=None
     options = options or SolveOptions()
     t0 = time.perf_counter()
     deadline = None if options.time_limit is None else t0 + options.time_limit
-    model = build(instance)
+    model = build_any(instance)
     add_max_risk(model, 1.0)
     best = unless_interrupted(model.solve(
         options if deadline is None else replace(options, time_limit=max(0.01, deadline - time.perf_counter()))))
     top = best.verification.risk if best.plan is not None else 1.0
     result = sweep(model, instance, RiskLimit(), 0.0, max(top, tol), points, tol, options, deadline=deadline)
     found = []
+    subject = subject_of(model)
     for piece in result.pieces:
-        check = verify(instance, piece.plan)
+        check = subject.check(flat_plan(piece.plan), instance)
         assert check.feasible, check.violations
         found.append(EfficientPlan(check.objective, check.risk, piece.plan))
     return Pareto(efficient(found), result, time.perf_counter() - t0)

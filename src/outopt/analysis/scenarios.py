@@ -42,11 +42,13 @@ from typing import Any
 
 import pandas as pd
 
+from outopt.analysis._subject import flat_plan, slot_text, solve_any
 from outopt.errors import InputError, Problem
+from outopt.instance.company import company_from_data
 from outopt.instance.io.text import read_text
-from outopt.instance.schema import Instance
+from outopt.instance.schema import Company, Instance, SharedVendor
 from outopt.instance.validation import instance_from_data
-from outopt.solver import SolveOptions, solve
+from outopt.solver import SolveOptions
 from outopt.solver.interrupts import unless_interrupted
 
 _RELATIVE = re.compile(r"^\s*([*+-])\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*$")
@@ -212,12 +214,15 @@ def _add(data: dict, path: str, items) -> None:
     node[key].extend(copy.deepcopy(items))
 
 
-def apply_overrides(instance: Instance, overrides: Mapping[str, Any], where: str = "overrides") -> Instance:
-    """A new, validated instance: ``instance`` with ``overrides`` applied.
+def apply_overrides(instance: Instance | Company, overrides: Mapping[str, Any], where: str = "overrides"):
+    """A new, validated instance: ``instance`` with ``overrides`` applied (of a company: see
+    :func:`apply_company_overrides`).
 
     Problems (an unknown key or id, a value the format rejects) are raised together as
     one :class:`InputError`, each located as ``<where>.<key>`` or ``<where>: <field>``.
     """
+    if isinstance(instance, Company):
+        return apply_company_overrides(instance, overrides, where)
     data = instance.model_dump(mode="python")
     problems = []
     for key, value in overrides.items():
@@ -241,6 +246,94 @@ def apply_overrides(instance: Instance, overrides: Mapping[str, Any], where: str
         return instance_from_data(data)
     except InputError as err:
         raise InputError([Problem(f"{where}: {p.where}" if p.where else where, p.message) for p in err.problems]) from None
+
+
+_CORPORATE = ("budget.operating", "budget.transition", "max_vendors", "name")
+
+
+def apply_company_overrides(company: Company, overrides: Mapping[str, Any], where: str = "overrides") -> Company:
+    """A new, validated company: ``company`` with ``overrides`` applied. Corporate keys: ``budget.operating``,
+    ``budget.transition``, ``max_vendors``, ``vendors.<id>.capacity`` and ``vendors.<id>.max_share`` (the
+    company-wide limits); a division's: ``divisions.<id>.<key>`` with any key of an instance. ``remove``
+    takes ``vendors.<id>`` (the vendor leaves every division) and ``divisions.<id>.<item>``; ``add`` takes
+    ``divisions.<id>.<list>``."""
+    data = company.model_dump(mode="python")
+    data["divisions"] = [{"id": d.id, "instance": d.instance} for d in company.divisions]
+    ids = [d.id for d in company.divisions]
+    own: dict[str, dict] = {}  # division id -> its overrides
+    problems = []
+
+    def division_key(key: str, path: str) -> tuple[str, str] | None:
+        did, _, rest = path[len("divisions."):].partition(".")
+        if did not in ids or not rest:
+            problems.append(Problem(f"{where}.{key}", f"division '{did}' is not in divisions" if did not in ids
+                                    else "name a field of the division: divisions.<id>.<key>"))
+            return None
+        return did, rest
+
+    for key, value in overrides.items():
+        try:
+            if key in ("remove", "add"):
+                items = (value if isinstance(value, list) else [value]) if key == "remove" else value
+                if key == "add" and not isinstance(value, Mapping):
+                    raise _Bad("add takes a mapping of list fields to the items to append")
+                for path in items:
+                    path = str(path)
+                    if key == "remove" and path.startswith("vendors.") and path.count(".") == 1:
+                        _remove_company_vendor(data, path[len("vendors."):], own)
+                        continue
+                    if not path.startswith("divisions."):
+                        raise _Bad(f"{key} takes divisions.<id>.<...>" + (" or vendors.<id>" if key == "remove" else ""))
+                    found = division_key(key, path)
+                    if found is not None:
+                        entry = own.setdefault(found[0], {})
+                        if key == "remove":
+                            entry.setdefault("remove", []).append(found[1])
+                        else:
+                            entry.setdefault("add", {})[found[1]] = value[path]
+            elif key.startswith("divisions."):
+                found = division_key(key, key)
+                if found is not None:
+                    own.setdefault(found[0], {})[found[1]] = value
+            else:
+                _set_corporate(data, key, value)
+        except _Bad as bad:
+            problems.append(Problem(f"{where}.{key}", str(bad)))
+    for entry in data["divisions"]:
+        if entry["id"] in own:
+            try:
+                entry["instance"] = apply_overrides(entry["instance"], own[entry["id"]], f"{where}.divisions.{entry['id']}")
+            except InputError as err:
+                problems.extend(err.problems)
+    if problems:
+        raise InputError(problems)
+    try:
+        return company_from_data(data)
+    except InputError as err:
+        raise InputError([Problem(f"{where}: {p.where}" if p.where else where, p.message) for p in err.problems]) from None
+
+
+def _set_corporate(data: dict, key: str, value) -> None:
+    """Set a corporate field of a company's plain data (see :func:`apply_company_overrides`)."""
+    parts = key.split(".")
+    if key in _CORPORATE:
+        node = data if len(parts) == 1 else data[parts[0]]
+    elif len(parts) == 3 and parts[0] == "vendors" and parts[2] in SharedVendor.model_fields:
+        node = data["vendors"].setdefault(parts[1], {f: None for f in SharedVendor.model_fields})
+    else:
+        raise _Bad(f"unknown key '{key}'; a company's are budget.operating, budget.transition, max_vendors, "
+                   "vendors.<id>.capacity, vendors.<id>.max_share and divisions.<id>.<key>")
+    node[parts[-1]] = _new_value(node.get(parts[-1]), value, key)
+
+
+def _remove_company_vendor(data: dict, vid: str, own: dict[str, dict]) -> None:
+    """The vendor leaves the company: out of every division that lists it, and its company-wide limits."""
+    holders = [e["id"] for e in data["divisions"] if any(v.id == vid for v in e["instance"].vendors)]
+    if not holders:
+        raise _Bad(f"vendor '{vid}' is in no division")
+    for did in holders:
+        own.setdefault(did, {}).setdefault("remove", []).append(f"vendors.{vid}")
+    data["vendors"].pop(vid, None)
 
 
 def apply_scenario(instance: Instance, scenario: Scenario) -> Instance:
@@ -269,8 +362,9 @@ def _row(name: str, sol, base_plan: dict | None, base_objective: float | None) -
     has = sol.plan is not None
     check = sol.verification
     changed = []
-    if has and base_plan is not None:
-        changed = [f for f, p in sol.plan.items() if base_plan.get(f) != p]
+    if has and base_plan is not None:  # a company's as division.function
+        base = flat_plan(base_plan)
+        changed = [slot_text(f) for f, p in flat_plan(sol.plan).items() if base.get(f) != p]
     return {
         "scenario": name,
         "status": sol.status.value,
@@ -292,10 +386,10 @@ def compare(instance: Instance, scenarios, options=None) -> pd.DataFrame:
     """
     applied = apply_all(instance, scenarios)
     options = options or SolveOptions()
-    base = unless_interrupted(solve(instance, options=options))
+    base = unless_interrupted(solve_any(instance, options))
     rows = [_row("base", base, base.plan, base.objective)]
     for sc, inst in applied:
-        rows.append(_row(sc.name, unless_interrupted(solve(inst, options=options)), base.plan, base.objective))
+        rows.append(_row(sc.name, unless_interrupted(solve_any(inst, options)), base.plan, base.objective))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -315,4 +409,5 @@ def _plain(x):
     return x
 
 
-__all__ = ["Scenario", "apply_overrides", "apply_scenario", "compare", "comparison_to_dict", "load_scenarios"]
+__all__ = ["Scenario", "apply_company_overrides", "apply_overrides", "apply_scenario", "compare", "comparison_to_dict",
+           "load_scenarios"]

@@ -32,14 +32,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from outopt.errors import InputError, Problem
-from outopt.instance.io import gc_paused, load
-from outopt.instance.io.limits import ReadLimits, check_file
-from outopt.instance.io.text import read_text
+from outopt.instance.io import (
+    CSV_FOLDER,
+    FORMATS,
+    gc_paused,
+    instance_format,
+    load,
+    save,
+)
+from outopt.instance.io.company import (
+    DIVISIONS,
+    company_data_from_tables,
+    company_sheet_names,
+    company_to_tables,
+    is_company_tables,
+)
+from outopt.instance.io.csv import CsvLocator, read_csv_tables, write_csv_tables
+from outopt.instance.io.limits import ReadLimits, check_file, resolve, using
+from outopt.instance.io.text import dump_text, read_text
 from outopt.instance.numerics import MIN_SHARE
-from outopt.instance.schema import INHOUSE, MAX_COUNT, Budget, Id, Instance, NonNegative, _Frozen
+from outopt.instance.schema import Company, Division, Instance, SharedVendor
 from outopt.instance.validation import (
     instance_from_data,
     problems_from_validation_error,
@@ -48,62 +63,8 @@ from outopt.instance.validation import (
 CompanyPlan = dict[str, dict[str, str]]
 """A company plan: division id -> (function id -> provider)."""
 
-
-class SharedVendor(_Frozen):
-    """Company-wide limits on one vendor, over all divisions together."""
-
-    capacity: NonNegative | None = Field(
-        None, description="Capacity in the vendor's units shared by all divisions' offer loads (absent = unlimited)."
-    )
-    max_share: float | None = Field(
-        None, gt=0, le=1, description="At most this share (0, 1] of the company's total outsourced spend."
-    )
-
-
-class Division(_Frozen):
-    """One division: an id and its instance (loaded from its file or given inline)."""
-
-    id: Id = Field(description="Division id, unique in the company (default: the file's stem or the instance name).")
-    path: str | None = Field(None, description="The instance file it was read from, relative to the company file.")
-    instance: Instance = Field(description="The division's instance.")
-
-
-class Company(_Frozen):
-    """A multi-division company: divisions plus corporate budget, shared vendor limits and vendor count."""
-
-    name: str = Field(description="Company name.")
-    budget: Budget = Field(default_factory=Budget, description="Corporate budgets across all divisions (currency).")
-    vendors: dict[Id, SharedVendor] = Field(
-        default_factory=dict, description="Company-wide vendor limits by vendor id."
-    )
-    max_vendors: int | None = Field(None, ge=0, le=MAX_COUNT,
-                                    description="At most this many vendors engaged company-wide.")
-    divisions: list[Division] = Field(min_length=1, description="The divisions.")
-
-    @property
-    def currency(self) -> str:
-        return self.divisions[0].instance.currency
-
-    @property
-    def horizon(self) -> float:
-        return self.divisions[0].instance.horizon
-
-    def division(self, did: str) -> Division:
-        return next(d for d in self.divisions if d.id == did)
-
-    def vendor_terms(self) -> dict[str, tuple[float, float]]:
-        """(retainer, onboarding) of every vendor any division lists (equal across divisions, validated)."""
-        terms: dict[str, tuple[float, float]] = {}
-        for d in self.divisions:
-            for v in d.instance.vendors:
-                terms.setdefault(v.id, (v.retainer, v.onboarding))
-        return terms
-
-    def served_now(self) -> set[str]:
-        """Vendors serving some function of some division in the status quo (no onboarding)."""
-        return {
-            f.current for d in self.divisions for f in d.instance.functions if f.current not in (None, INHOUSE)
-        }
+__all__ = ["Company", "CompanyPlan", "Division", "SharedVendor", "company_from_data", "load_any", "load_company",
+           "save_any", "save_company"]
 
 
 def is_company_data(data: Any) -> bool:
@@ -129,12 +90,69 @@ def load_company(path: str | Path) -> Company:
     found``); problems inside a division file are named with that file.
     """
     path = Path(path)
-    if path.suffix.lower() not in TEXT_FORMATS:
-        raise InputError([Problem("", f"unsupported file type '{path.suffix}'; a company file is YAML or JSON")], str(path))
     if not path.exists():
         raise InputError([Problem("", "file not found")], str(path))
+    found = company_tables(path)
+    if found is not None:
+        return company_from_tables(*found, base=path.parent if path.is_file() else path, source=str(path))
+    if path.suffix.lower() not in TEXT_FORMATS:
+        raise InputError([Problem("", f"unsupported file type '{path.suffix}'; a company file is YAML, JSON, "
+                                      "a workbook with a divisions sheet or a folder of CSV files with divisions.csv")],
+                         str(path))
     data = read_text(path)
     return company_from_data(data, base=path.parent, source=str(path))
+
+
+def company_tables(path: Path, limits: ReadLimits | None = None):
+    """(tables, locator) of a company workbook (a ``divisions`` sheet) or CSV folder (``divisions.csv``);
+    None for any other path. The files are checked against the read limits first."""
+    if path.is_dir() and (path / f"{DIVISIONS}.csv").is_file():
+        limits = resolve(limits)
+        for member in sorted(path.glob("*.csv")):
+            check_file(member, limits)
+        with using(limits):
+            return read_csv_tables(path, limits), CsvLocator()
+    if path.suffix.lower() == ".xlsx" and path.is_file():
+        from outopt.instance.io.excel import ExcelLocator, read_tables, workbook_sheets
+
+        limits = check_file(path, limits)
+        try:
+            if not is_company_tables(workbook_sheets(path)):
+                return None
+            return read_tables(path, limits, known=company_sheet_names()), ExcelLocator()
+        except InputError as err:
+            raise err.with_source(err.source or str(path)) from None
+    return None
+
+
+def company_from_tables(tables, locator, base: Path | None = None, source: str | None = None) -> Company:
+    """Validate a company's tables (:mod:`outopt.instance.io.company`); every problem names its cell."""
+    try:
+        data, place = company_data_from_tables(tables, locator)
+    except InputError as err:
+        raise err.with_source(source) from None
+    try:
+        return company_from_data(data, base=base, source=source)
+    except InputError as err:
+        raise InputError([Problem(place(p.where), p.message) for p in err.problems], source) from None
+
+
+def save_company(company: Company, path: str | Path) -> None:
+    """Write a company, format by extension: YAML or JSON with every division inline (one file that
+    stands alone), an Excel workbook or a folder of CSV files (:mod:`outopt.instance.io.company`)."""
+    path = Path(path)
+    fmt = instance_format(path, writing=True)
+    if fmt in TEXT_FORMATS:
+        inline = company.model_copy(update={"divisions": [d.model_copy(update={"path": None}) for d in company.divisions]})
+        dump_text(inline, path)
+    elif fmt == ".xlsx":
+        from outopt.instance.io.excel import write_company_excel
+
+        write_company_excel(company_to_tables(company), path)
+    elif fmt == CSV_FOLDER:
+        write_csv_tables(company_to_tables(company), path)
+    else:
+        raise InputError([Problem("", f"unsupported file type '{path.suffix}'; use {FORMATS}")], str(path))
 
 
 def company_from_data(data: Any, base: Path | None = None, source: str | None = None) -> Company:
@@ -168,8 +186,9 @@ def company_from_data(data: Any, base: Path | None = None, source: str | None = 
                 continue
             default_id = Path(str(entry["path"])).stem
         else:
-            try:
-                inst = instance_from_data(entry["instance"])
+            try:  # plain data, or an instance read from a company's tables
+                inst = entry["instance"] if isinstance(entry["instance"], Instance) else instance_from_data(
+                    entry["instance"])
             except InputError as err:
                 problems.extend(Problem(f"{where}.instance.{p.where}".rstrip("."), p.message) for p in err.problems)
                 continue
@@ -296,7 +315,20 @@ def load_any(path: str | Path) -> Instance | Company:
     if path.suffix.lower() in TEXT_FORMATS and path.is_file():
         with gc_paused():
             return instance_or_company(read_text(path), path)
+    if path.exists():
+        found = company_tables(path)
+        if found is not None:
+            with gc_paused():
+                return company_from_tables(*found, base=path.parent if path.is_file() else path, source=str(path))
     return load(path)
+
+
+def save_any(loaded: Instance | Company, path: str | Path) -> None:
+    """Write an instance or a company, format by extension."""
+    if isinstance(loaded, Company):
+        save_company(loaded, path)
+    else:
+        save(loaded, path)
 
 
 def instance_or_company(data: Any, path: Path) -> Instance | Company:

@@ -470,3 +470,67 @@ class Instance(_Frozen):
         from outopt.instance.io.frames import instance_to_frames
 
         return instance_to_frames(self)
+
+
+# --- companies: several divisions (each an instance) under corporate limits (outopt.instance.company) ---
+
+
+class SharedVendor(_Frozen):
+    """Company-wide limits on one vendor, over all divisions together."""
+
+    capacity: NonNegative | None = Field(
+        None, description="Capacity in the vendor's units shared by all divisions' offer loads (absent = unlimited)."
+    )
+    max_share: float | None = Field(
+        None, gt=0, le=1, description="At most this share (0, 1] of the company's total outsourced spend."
+    )
+
+
+class Division(_Frozen):
+    """One division: an id and its instance (loaded from its file or given inline)."""
+
+    id: Id = Field(description="Division id, unique in the company (default: the file's stem or the instance name).")
+    path: str | None = Field(None, description="The instance file it was read from, relative to the company file.")
+    instance: Instance = Field(description="The division's instance.")
+
+
+class Company(_Frozen):
+    """A multi-division company: divisions plus corporate budget, shared vendor limits and vendor count."""
+
+    name: str = Field(description="Company name.")
+    budget: Budget = Field(default_factory=Budget, description="Corporate budgets across all divisions (currency).")
+    vendors: dict[Id, SharedVendor] = Field(
+        default_factory=dict, description="Company-wide vendor limits by vendor id."
+    )
+    max_vendors: int | None = Field(None, ge=0, le=MAX_COUNT,
+                                    description="At most this many vendors engaged company-wide.")
+    divisions: list[Division] = Field(min_length=1, description="The divisions.")
+
+    @property
+    def currency(self) -> str:
+        return self.divisions[0].instance.currency
+
+    @property
+    def horizon(self) -> float:
+        return self.divisions[0].instance.horizon
+
+    def division(self, did: str) -> Division:
+        return next(d for d in self.divisions if d.id == did)
+
+    def vendor_terms(self) -> dict[str, tuple[float, float]]:
+        """(retainer, onboarding) of every vendor any division lists (equal across divisions, validated)."""
+        terms: dict[str, tuple[float, float]] = {}
+        for d in self.divisions:
+            for v in d.instance.vendors:
+                terms.setdefault(v.id, (v.retainer, v.onboarding))
+        return terms
+
+    def vendor_risk(self, vid: str) -> float:
+        """The risk score of a vendor's retainer: the vendor's ``risk`` in the first division that lists it."""
+        return next((v.risk or 0.0 for d in self.divisions for v in d.instance.vendors if v.id == vid), 0.0)
+
+    def served_now(self) -> set[str]:
+        """Vendors serving some function of some division in the status quo (no onboarding)."""
+        return {
+            f.current for d in self.divisions for f in d.instance.functions if f.current not in (None, INHOUSE)
+        }

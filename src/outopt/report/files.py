@@ -20,7 +20,7 @@ from outopt.instance.io.atomic import atomic_write_bytes, atomic_write_text
 from outopt.instance.io.cells import EXCEL_CELL_CHARS, set_excel_cell
 from outopt.instance.io.csv import table_csv
 from outopt.report import tables
-from outopt.solver.solution import Solution
+from outopt.solver.solution import CompanySolution, Solution
 
 RESULT_FORMATS = (".xlsx", ".csv", ".json", ".html", ".htm")
 
@@ -42,14 +42,24 @@ def _cell(v):
     return v
 
 
-def results_workbook(sol: Solution, extra: Mapping[str, pd.DataFrame] | None = None) -> bytes:
-    """Sheets decisions, totals, vendors, resources, limits (and any extra tables)."""
+def result_tables(sol: Solution | CompanySolution) -> dict[str, pd.DataFrame]:
+    """The result tables of a solution: an instance's, or a company's (corporate, then by division)."""
+    if isinstance(sol, CompanySolution):
+        from outopt.report.company import company_tables
+
+        return company_tables(sol)
+    return tables.tables(sol)
+
+
+def results_workbook(sol: Solution | CompanySolution, extra: Mapping[str, pd.DataFrame] | None = None) -> bytes:
+    """Sheets decisions, totals, vendors, resources, limits (a company's: divisions, totals, corporate_limits,
+    vendors, coordination, then the divisions' decisions, resources and limits), and any extra tables."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     wb.remove(wb.active)
-    for name, frame in {**tables.tables(sol), **(extra or {})}.items():
+    for name, frame in {**result_tables(sol), **(extra or {})}.items():
         ws = wb.create_sheet(name[:31])
         for j, c in enumerate(frame.columns, start=1):
             set_excel_cell(ws.cell(row=1, column=j), _cell(str(c)))
@@ -66,12 +76,12 @@ def results_workbook(sol: Solution, extra: Mapping[str, pd.DataFrame] | None = N
     return buf.getvalue()
 
 
-def decisions_csv(sol: Solution) -> str:
-    d = tables.decisions(sol)
+def decisions_csv(sol: Solution | CompanySolution) -> str:
+    d = result_tables(sol)["decisions"]
     return table_csv(list(d.columns), [[_value(v) for v in r] for r in d.itertuples(index=False)])
 
 
-def write_results(sol: Solution, path: str | Path, explanation=None, frontier=None) -> None:
+def write_results(sol: Solution | CompanySolution, path: str | Path, explanation=None, frontier=None) -> None:
     """Write a solution to a file, format by extension; the explanation and frontier go into the
     workbook and the report when given (DataFrames, or results with ``.frame()`` / ``.table()``)."""
     path = Path(path)
@@ -87,9 +97,11 @@ def write_results(sol: Solution, path: str | Path, explanation=None, frontier=No
                                    ("frontier", as_frame(frontier, "table"))) if v is not None}
         atomic_write_bytes(path, results_workbook(sol, extra))
     elif ext in (".html", ".htm"):
+        from outopt.report.company import render_company
         from outopt.report.html import render
 
-        atomic_write_text(path, render(sol, explanation=explanation, frontier=frontier))
+        draw = render_company if isinstance(sol, CompanySolution) else render
+        atomic_write_text(path, draw(sol, explanation=explanation, frontier=frontier))
     else:
         raise InputError([Problem("", f"unsupported results type '{path.suffix}'; use one of "
                                       f"{', '.join(RESULT_FORMATS)}")], str(path))

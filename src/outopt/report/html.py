@@ -106,13 +106,14 @@ def summary(sol: Solution) -> str:
     return " ".join(parts)
 
 
-def _cards(sol: Solution) -> str:
+def _cards(sol: Solution, functions: int | None = None) -> str:
+    """Key figures; ``functions``: how many there are (default: the plan's; a company's are counted by it)."""
     cur = sol.instance.currency
     t = sol.totals()
     items = [("net benefit / year", _money(sol.objective, cur)),
              ("recurring cost / year", _money(t.get("operating_cost"), cur)),
              ("one-off cost", _money(t.get("transition_cost"), cur)),
-             ("outsourced", f"{t.get('functions_outsourced', 0)} of {len(sol.plan or {})}")]
+             ("outsourced", f"{t.get('functions_outsourced', 0)} of {len(sol.plan or {}) if functions is None else functions}")]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="k">{html.escape(k)}</div></div>' for k, v in items
     ) + "</div>"
@@ -137,6 +138,62 @@ def as_frame(obj, method: str) -> pd.DataFrame | None:
     return attr() if callable(attr) else attr
 
 
+def plan_sections(sol: Solution, prefix: str = "", h: str = "h2") -> list[str]:
+    """The report's sections on a plan: key figures, decisions, spend by vendor, the waterfall, resources,
+    limits and broken soft rules (section ids start with ``prefix`` and headings are ``h``: a company's
+    report has these for each division)."""
+    d = tables.decisions(sol).drop(columns=["provider"])
+    d = d.rename(columns={"provider_name": "provider", "yearly_cost": "yearly cost", "one_off": "one-off",
+                          "benefit": "benefit / year"})
+    d["current"] = d["current"].map(lambda c: "in-house" if c == INHOUSE else c)
+    out = [_cards(sol), f"<{h} id='{prefix}decisions'>Decisions</{h}>",
+           "<p>One row per function; highlighted rows change provider from today.</p>",
+           table_html(d, highlight="changed")]
+    vs = tables.vendor_spend(sol)
+    out += [f"<{h} id='{prefix}spend'>Spend by vendor</{h}>"]
+    if not vs.empty:
+        out += [f"<div class='chart'>{charts.svg(charts.spend(sol, charts.detached('spend')))}</div>", table_html(vs, percent=("share",))]
+    else:
+        out += ["<p>No vendor is engaged: everything stays in-house.</p>"]
+    out += [f"<{h} id='{prefix}waterfall'>From all in-house to the plan</{h}>",
+            "<p>Each step is one outsourced function's change in recurring cost (vendor fee and commission "
+            "minus the in-house cost saved); retainers are added at the end.</p>",
+            f"<div class='chart'>{charts.svg(charts.waterfall(sol, charts.detached('waterfall')))}</div>"]
+    ru = tables.resource_use(sol)
+    if not ru.empty:
+        out += [f"<{h} id='{prefix}resources'>Internal resources</{h}>",
+                f"<div class='chart'>{charts.svg(charts.resources(sol, charts.detached('resources')))}</div>",
+                table_html(ru, percent=("utilisation",))]
+    lim = tables.limits(sol)
+    if not lim.empty:
+        out += [f"<{h} id='{prefix}limits'>Limits and how close the plan is</{h}>",
+                table_html(lim, percent=("closeness",))]
+    soft = tables.soft_rules(sol)
+    if soft is not None:
+        out += [f"<{h} id='{prefix}soft'>Soft rules the plan breaks</{h}>", table_html(soft)]
+    return out
+
+
+def analysis_sections(explanation=None, frontier=None, sections: Mapping[str, pd.DataFrame] | None = None,
+                      currency: str = "") -> list[str]:
+    """The report's sections on analyses: the explanation, the frontier and any other tables."""
+    out: list[str] = []
+    explanation, frontier = as_frame(explanation, "frame"), as_frame(frontier, "table")
+    if explanation is not None:
+        out += ["<h2 id='explanation'>Why this plan</h2>", table_html(explanation)]
+        for key, frame in explanation.attrs.items():  # e.g. the offers not chosen, the limits
+            if isinstance(frame, pd.DataFrame) and not frame.empty:
+                title = EXPLANATION_TABLES.get(key, str(key))
+                out += [f"<h3 id='explanation-{html.escape(str(key))}'>{html.escape(title)}</h3>", table_html(frame)]
+    if frontier is not None:
+        out += ["<h2 id='frontier'>Frontier</h2>",
+                f"<div class='chart'>{charts.svg(charts.frontier(frontier, charts.detached('frontier'), currency=currency))}</div>",
+                table_html(frontier)]
+    for title, frame in (sections or {}).items():
+        out += [f"<h2>{html.escape(title)}</h2>", table_html(frame)]
+    return out
+
+
 def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str, pd.DataFrame] | None = None,
            appendix: str = "") -> str:
     """The report as one HTML string. ``explanation`` and ``frontier`` are DataFrames or the
@@ -156,48 +213,8 @@ def render(sol: Solution, explanation=None, frontier=None, sections: Mapping[str
         f"<p class='summary' id='summary'>{summary(sol)}</p>",
     ]
     if ok:
-        d = tables.decisions(sol).drop(columns=["provider"])
-        d = d.rename(columns={"provider_name": "provider", "yearly_cost": "yearly cost", "one_off": "one-off",
-                              "benefit": "benefit / year"})
-        d["current"] = d["current"].map(lambda c: "in-house" if c == INHOUSE else c)
-        out += [_cards(sol), "<h2 id='decisions'>Decisions</h2>",
-                "<p>One row per function; highlighted rows change provider from today.</p>",
-                table_html(d, highlight="changed")]
-        vs = tables.vendor_spend(sol)
-        out += ["<h2 id='spend'>Spend by vendor</h2>"]
-        if not vs.empty:
-            out += [f"<div class='chart'>{charts.svg(charts.spend(sol, charts.detached('spend')))}</div>", table_html(vs, percent=("share",))]
-        else:
-            out += ["<p>No vendor is engaged: everything stays in-house.</p>"]
-        out += ["<h2 id='waterfall'>From all in-house to the plan</h2>",
-                "<p>Each step is one outsourced function's change in recurring cost (vendor fee and commission "
-                "minus the in-house cost saved); retainers are added at the end.</p>",
-                f"<div class='chart'>{charts.svg(charts.waterfall(sol, charts.detached('waterfall')))}</div>"]
-        ru = tables.resource_use(sol)
-        if not ru.empty:
-            out += ["<h2 id='resources'>Internal resources</h2>",
-                    f"<div class='chart'>{charts.svg(charts.resources(sol, charts.detached('resources')))}</div>",
-                    table_html(ru, percent=("utilisation",))]
-        lim = tables.limits(sol)
-        if not lim.empty:
-            out += ["<h2 id='limits'>Limits and how close the plan is</h2>",
-                    table_html(lim, percent=("closeness",))]
-        soft = tables.soft_rules(sol)
-        if soft is not None:
-            out += ["<h2 id='soft'>Soft rules the plan breaks</h2>", table_html(soft)]
-    explanation, frontier = as_frame(explanation, "frame"), as_frame(frontier, "table")
-    if explanation is not None:
-        out += ["<h2 id='explanation'>Why this plan</h2>", table_html(explanation)]
-        for key, frame in explanation.attrs.items():  # e.g. the offers not chosen, the limits
-            if isinstance(frame, pd.DataFrame) and not frame.empty:
-                title = EXPLANATION_TABLES.get(key, str(key))
-                out += [f"<h3 id='explanation-{html.escape(str(key))}'>{html.escape(title)}</h3>", table_html(frame)]
-    if frontier is not None:
-        out += ["<h2 id='frontier'>Frontier</h2>",
-                f"<div class='chart'>{charts.svg(charts.frontier(frontier, charts.detached('frontier'), currency=inst.currency))}</div>",
-                table_html(frontier)]
-    for title, frame in (sections or {}).items():
-        out += [f"<h2>{html.escape(title)}</h2>", table_html(frame)]
+        out += plan_sections(sol)
+    out += analysis_sections(explanation, frontier, sections, inst.currency)
     if appendix:
         out.append(appendix)
     out += [f"<footer>Made by outopt. Every figure is the independent verifier's recomputation. "

@@ -94,6 +94,12 @@ def limits(sol: Solution) -> pd.DataFrame:
         rows.append(("rules.max_vendors", float(len(v.engaged)), float(inst.rules.max_vendors)))
     if inst.rules.max_changes is not None:
         rows.append(("rules.max_changes", float(v.changes), float(inst.rules.max_changes)))
+    return limit_frame(rows)
+
+
+def limit_frame(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
+    """The limits table of (name, the plan's use, the limit) rows: slack, closeness, binding."""
+    cols = ["limit", "used", "limit_value", "slack", "closeness", "binding"]
     out = []
     for name, used, lim in rows:
         slack = lim - used

@@ -194,6 +194,11 @@ def print_diagnosis(diagnosis, console: Console) -> None:
         say(console, line)
 
 
+def row_words(row: dict) -> str:
+    """The function a row names, with its division for a company's: ``retail.invoicing``."""
+    return f"{row['division']}.{row['function']}" if "division" in row else str(row["function"])
+
+
 def print_explanation(expl, console: Console) -> None:
     """Regrets, break-even costs and binding limits of a plan (see outopt.analysis.explain)."""
     cur = expl.instance.currency
@@ -204,8 +209,8 @@ def print_explanation(expl, console: Console) -> None:
                       ("other decisions that change", "left")]:
         table.add_column(col, justify=just)
     for r in expl.functions:
-        changes = ", ".join(f"{c['function']} -> {c['to']}" for c in r["changes"])
-        add_row(table, r["function"], r["provider"], r["runner_up"] or "none possible", money(r["regret"]), changes)
+        changes = ", ".join(f"{row_words(c)} -> {c['to']}" for c in r["changes"])
+        add_row(table, row_words(r), r["provider"], r["runner_up"] or "none possible", money(r["regret"]), changes)
     console.print(table)
     offers = titled("Offers not chosen: break-even = the yearly cost at which the offer enters the optimal plan")
     for col, just in [("function", "left"), ("vendor", "left"), ("cost/yr", "right"), ("break-even", "right"),
@@ -213,7 +218,7 @@ def print_explanation(expl, console: Console) -> None:
         offers.add_column(col, justify=just)
     for r in expl.offers:
         be = "never" if r["break_even_cost"] is None else money(r["break_even_cost"])
-        add_row(offers, r["function"], r["vendor"], money(r["cost"]), be, r["reason"])
+        add_row(offers, row_words(r), r["vendor"], money(r["cost"]), be, r["reason"])
     console.print(offers)
     limits = titled("Limits: binding = used to within one step; value of one more unit by re-solving "
                          "with the limit relaxed by the step")
@@ -268,7 +273,7 @@ def print_frontier(result, console: Console) -> None:
             if b.objective_below is None:
                 what = "below: no plan"
             else:
-                what = "; ".join(f"{c['function']}: {c['below']} -> {c['above']}" for c in b.changes)
+                what = "; ".join(f"{row_words(c)}: {c['below']} -> {c['above']}" for c in b.changes)
             add_row(t, number(b.at), money(b.objective_below, cur), money(b.objective_above, cur), what)
         console.print(t)
     grid = titled("points")
@@ -286,7 +291,7 @@ def print_pareto(result, currency: str, console: Console) -> None:
     for col, just in [("risk", "right"), ("net benefit/yr", "right"), ("outsourced", "right"), ("vendors", "left")]:
         t.add_column(col, justify=just)
     for p in result.plans:
-        n = sum(1 for v in p.plan.values() if v != "inhouse")
+        n = sum(1 for a in p.assignments if a["provider"] != "inhouse")
         add_row(t, f"{p.risk:.4f}", money(p.objective, currency), str(n), ", ".join(p.vendors))
     console.print(t)
 
@@ -302,6 +307,6 @@ def print_alternatives(result, console: Console) -> None:
         t.add_column(col, justify=just)
     top = result.plans[0].objective
     for i, s in enumerate(result.plans):
-        diff = "; ".join(f"{d['function']}: {d['provider']} (best: {d['best']})" for d in result.differences(i))
+        diff = "; ".join(f"{row_words(d)}: {d['provider']} (best: {d['best']})" for d in result.differences(i))
         add_row(t, str(i + 1), money(s.objective, cur), f"{s.objective - top:+,.0f}" if i else "", diff or "-")
     console.print(t)

@@ -15,13 +15,13 @@ from dataclasses import replace
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from outopt.errors import SolverError
+from outopt.errors import PlanError, SolverError
 from outopt.instance.company import Company, CompanyPlan
 from outopt.instance.numerics import plain
 from outopt.instance.schema import INHOUSE, Budget
 from outopt.model.company import CompanyData, build_company_model, compile_company
 from outopt.solver.decompose import decompose
-from outopt.solver.highs import Model, stdout_to_stderr
+from outopt.solver.highs import Model, set_start, stdout_to_stderr
 from outopt.solver.options import SolveOptions
 from outopt.solver.pipeline import solve as solve_instance
 from outopt.solver.solution import CompanySolution, Status, company_status_quo
@@ -42,6 +42,16 @@ class CompanyModel(Model):
         self.blocks = blocks
         self.build_time = build_time
         self._solver = None
+
+    @property
+    def instance(self) -> Company:
+        """What plans are judged against (the name analyses share with :class:`Model`); set it to a changed
+        copy of the company to judge re-solves against that."""
+        return self.company
+
+    @instance.setter
+    def instance(self, company: Company) -> None:
+        self.company = company
 
     def __repr__(self) -> str:
         n = sum(len(d.pairs) for d in self.cdata.divisions.values())
@@ -86,6 +96,21 @@ class CompanyModel(Model):
             quo = company_status_quo(self.company)
             if quo is not None and verify_company(self.company, quo).feasible:
                 start = quo
+        try:
+            return self._attempt(options, start, t0)
+        except (_Unconfirmed, PlanError) as doubt:
+            if start is None or options.time_limit is not None and time.perf_counter() - t0 > options.time_limit / 2:
+                raise SolverError(str(doubt)) from None
+        # HiGHS reported another plan's objective with the start's values after a re-solve (seen on a corporate
+        # budget lowered under the start's plan): solve again from a cleared state, without the start
+        self._solver._solver_model.clearSolver()
+        left = None if options.time_limit is None else max(0.05, options.time_limit - (time.perf_counter() - t0))
+        try:
+            return self._attempt(replace(options, time_limit=left), None, t0)
+        except (_Unconfirmed, PlanError) as doubt:
+            raise SolverError(str(doubt)) from None
+
+    def _attempt(self, options: SolveOptions, start: CompanyPlan | None, t0: float) -> CompanySolution:
         with stdout_to_stderr():
             if self._solver is None:
                 self._solver = Highs()
@@ -93,9 +118,8 @@ class CompanyModel(Model):
             else:
                 self._solver.update()
             highs = self._solver._solver_model
-            if start is not None:
-                idx, val = self._start_vector(start)
-                highs.setSolution(len(idx), idx, val)
+            if start is not None:  # only a start that sets every column (see set_start)
+                set_start(highs, *self._start_vector(start))
             remaining = None
             if options.time_limit is not None:
                 remaining = max(0.05, options.time_limit * 0.97 - 0.05)
@@ -130,10 +154,14 @@ class CompanyModel(Model):
             message="" if proven else ("interrupted" if interrupted else "time limit reached"),
         )
         if abs(sol.objective - results.incumbent_objective) > 1e-6 * max(1.0, abs(sol.objective)):
-            raise SolverError(
+            raise _Unconfirmed(
                 f"joint model objective {results.incumbent_objective} differs from the verifier's {sol.objective}"
             )
         return sol
+
+
+class _Unconfirmed(Exception):
+    """HiGHS's objective is not the verifier's for the plan read back."""
 
 
 def build_company(company: Company, reduce: bool = True) -> CompanyModel:

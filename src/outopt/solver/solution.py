@@ -10,7 +10,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from outopt.errors import PlanError
-from outopt.instance.company import Company, CompanyPlan
+from outopt.instance.company import Company, CompanyPlan, division_view
 from outopt.instance.numerics import plain
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.verifier.company import CompanyVerification, verify_company
@@ -243,6 +243,27 @@ class CompanySolution:
         kw.setdefault("gap", relative_gap(check.objective, kw.get("bound")))
         return cls(company=company, status=status, plans={d: dict(p) for d, p in plans.items()},
                    objective=check.objective, verification=check, **kw)
+
+    @property
+    def instance(self) -> Company:
+        """What the plan is judged against (the name analyses and reports share with :class:`Solution`)."""
+        return self.company
+
+    @property
+    def plan(self) -> CompanyPlan | None:
+        """The plan, division by division (the name analyses share with :class:`Solution`)."""
+        return self.plans
+
+    def division_solutions(self) -> dict[str, Solution]:
+        """Each division's part of the plan as a :class:`Solution` of the division as the company sees it
+        (retainers and onboarding are corporate: 0 in the division), with the company verifier's figures;
+        the status is the company's. Empty without a plan."""
+        if self.verification is None:
+            return {}
+        return {d.id: Solution(division_view(d.instance), self.status, plan=dict(self.plans[d.id]),
+                               objective=self.verification.divisions[d.id].objective,
+                               verification=self.verification.divisions[d.id])
+                for d in self.company.divisions}
 
     @property
     def assignments(self) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from outopt.instance.company import Company, division_view
 from outopt.instance.numerics import exceeds, tolerance
+from outopt.instance.schema import INHOUSE
 from outopt.verifier.portfolio import Verification, verify
 
 
@@ -23,6 +24,7 @@ class CompanyVerification:
     vendor_load: dict[str, float]
     divisions: dict[str, Verification]  # per division, retainers and onboarding left to the company
     violations: list[str] = field(default_factory=list)
+    risk: float = 0.0  # risk score of the company's outsourced spend at list price (one retainer a vendor), weighted
 
     @property
     def feasible(self) -> bool:
@@ -57,6 +59,10 @@ def verify_company(company: Company, plans: Mapping[str, Mapping[str, str]]) -> 
     operating = sum(c.operating_cost for c in checks.values())
     transition = sum(c.transition_cost for c in checks.values())
     objective = sum(c.objective for c in checks.values())
+    # risk: each division's spend at list price with its risk, and each engaged vendor's one retainer
+    listed = {did: sum(r["yearly_cost"] for r in c.rows if r["provider"] not in (None, INHOUSE))
+              for did, c in checks.items()}
+    risk_spend, list_spend = sum(checks[d].risk * s for d, s in listed.items()), sum(listed.values())
     for v in engaged:
         retainer, onboarding = terms[v]
         onboarding = 0.0 if v in served else onboarding
@@ -64,6 +70,8 @@ def verify_company(company: Company, plans: Mapping[str, Mapping[str, str]]) -> 
         transition += onboarding
         spend[v] += retainer
         objective -= retainer + onboarding / H
+        risk_spend += retainer * company.vendor_risk(v)
+        list_spend += retainer
 
     b = company.budget
     if b.operating is not None and exceeds(operating, b.operating):
@@ -83,4 +91,5 @@ def verify_company(company: Company, plans: Mapping[str, Mapping[str, str]]) -> 
     return CompanyVerification(
         objective=objective, operating_cost=operating, transition_cost=transition, engaged=engaged,
         spend=spend, vendor_load=load, divisions=checks, violations=violations,
+        risk=risk_spend / list_spend if list_spend > 0 else 0.0,
     )

@@ -15,13 +15,13 @@ from typing import Any
 from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_folder, atomic_write_text
 from outopt.instance.io.cells import csv_cell, csv_text
-from outopt.instance.io.limits import ReadLimits, read_bytes, resolve, too_many_cells
 from outopt.instance.io.frames import (
     Locator,
     Table,
     instance_from_tables,
     instance_to_tables,
 )
+from outopt.instance.io.limits import ReadLimits, read_bytes, resolve, too_many_cells
 from outopt.instance.schema import Instance
 
 
@@ -65,6 +65,14 @@ def read_table(path: Path, limits: ReadLimits | None = None, cells_before: int =
 
 def read_csv_folder(folder: Path, limits: ReadLimits | None = None) -> Instance:
     """Read and validate a folder of CSV files; problems name file, row and column."""
+    try:
+        return instance_from_tables(read_csv_tables(folder, limits), CsvLocator())
+    except InputError as err:
+        raise err.with_source(str(folder)) from None
+
+
+def read_csv_tables(folder: Path, limits: ReadLimits | None = None) -> dict[str, Table]:
+    """Every CSV file of a folder as a table, by file stem, within ``limits`` (all tables' cells together)."""
     limits = resolve(limits)
     files = sorted(folder.glob("*.csv"))
     if not files:
@@ -74,7 +82,7 @@ def read_csv_folder(folder: Path, limits: ReadLimits | None = None) -> Instance:
         for f in files:
             tables[f.stem] = table = read_table(f, limits, cells)
             cells += len(table.columns) * (len(table.rows) + 1)
-        return instance_from_tables(tables, CsvLocator())
+        return tables
     except InputError as err:
         raise err.with_source(str(folder)) from None
 
@@ -101,9 +109,14 @@ def _number(v: Any) -> Any:
 def write_csv_folder(instance: Instance, folder: Path) -> None:
     """Write the tables as a folder of CSV files, replacing an existing folder whole (its files other
     than .csv are kept): a failure midway leaves the old folder as it was, never old tables beside new."""
+    write_csv_tables(instance_to_tables(instance), folder)
+
+
+def write_csv_tables(tables: dict[str, Table], folder: Path) -> None:
+    """Tables as a folder of CSV files (see :func:`write_csv_folder`)."""
     if folder.exists() and not folder.is_dir():
         raise InputError([Problem("", "exists and is not a folder")], str(folder))
-    texts = {f"{name}.csv": table_csv(t.columns, t.rows) for name, t in instance_to_tables(instance).items()}
+    texts = {f"{name}.csv": table_csv(t.columns, t.rows) for name, t in tables.items()}
 
     def fill(new: Path) -> None:
         for name, text in texts.items():

@@ -8,7 +8,9 @@ Problems name the sheet and cell: ``offers!C14: vendor 'ledgrly' is not in vendo
 from __future__ import annotations
 
 import io
+import typing
 import zipfile
+from xml.parsers import expat
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes
-from outopt.instance.io.cells import EXCEL_CELL_CHARS, CellTooLong, excel_text, from_excel_text, set_excel_cell
+from outopt.instance.io.cells import (
+    EXCEL_CELL_CHARS,
+    CellTooLong,
+    excel_text,
+    from_excel_text,
+    set_excel_cell,
+)
+from outopt.instance.io.company import DIVISION, DIVISION_NOTE, company_notes
 from outopt.instance.io.frames import (
     REFERENCES,
     RULES,
@@ -28,6 +37,7 @@ from outopt.instance.io.frames import (
     Column,
     Locator,
     Table,
+    child_tables,
     instance_from_tables,
     instance_to_tables,
     model_columns,
@@ -35,7 +45,6 @@ from outopt.instance.io.frames import (
     rule_kinds,
     settings_rows,
     sheet_names,
-    table_fields,
     table_model,
 )
 from outopt.instance.io.limits import ReadLimits, resolve, too_many_cells
@@ -45,6 +54,7 @@ from outopt.instance.schema import INHOUSE, Instance
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 TEMPLATE_ROWS = 500  # rows covered by the template's data validation
+EXCEL_MESSAGE_CHARS = 225  # the longest error message Excel shows for a data validation
 
 
 class ExcelLocator(Locator):
@@ -58,16 +68,57 @@ class ExcelLocator(Locator):
         return f"sheet {table}"
 
 
-def read_tables(path: Path, limits: ReadLimits | None = None) -> dict[str, Table]:
-    """The workbook's tables; the size of the zip, of each cell and the count of cells checked first
-    (:func:`~outopt.instance.io.xlsx_guard.check_workbook`). Sheets outopt does not know are not read."""
-    limits = resolve(limits)
+def _open(path: Path, limits: ReadLimits):
+    """The workbook, read-only, once :func:`~outopt.instance.io.xlsx_guard.check_workbook` has passed it."""
     check_workbook(path, limits)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         raise InputError([Problem("", f"not a readable Excel workbook (.xlsx): {err}")], str(path)) from None
-    tables, known, cells = {}, set(sheet_names()), 0
+
+
+WORKBOOK_XML_BYTES = 1 << 24
+"""The most the workbook's list of sheets may inflate to for :func:`workbook_sheets` to read it (16 MB)."""
+
+
+def workbook_sheets(path: Path) -> list[str]:
+    """The names of a workbook's sheets, from its list of sheets (``xl/workbook.xml``) alone: no sheet is
+    read, and nothing at all when that list is larger than it can be or unreadable ([]; reading the
+    workbook then says what is wrong)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("xl/workbook.xml")
+            if info.file_size > WORKBOOK_XML_BYTES:
+                return []
+            text = z.read(info)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+        return []
+    names: list[str] = []
+
+    def start(tag, attrs):
+        if tag.rpartition(":")[2] == "sheet" and "name" in attrs:
+            names.append(attrs["name"].strip())
+
+    def no_dtd(*_):  # entities could expand: a workbook has no DTD
+        raise ValueError("a DTD")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = no_dtd
+    try:
+        parser.Parse(text, True)
+    except (expat.ExpatError, ValueError):
+        return []
+    return names
+
+
+def read_tables(path: Path, limits: ReadLimits | None = None, known=None) -> dict[str, Table]:
+    """The workbook's tables; the size of the zip, of each cell and the count of cells checked first
+    (:func:`~outopt.instance.io.xlsx_guard.check_workbook`). Sheets outopt does not know (``known``:
+    default, an instance's) are not read."""
+    limits = resolve(limits)
+    wb = _open(path, limits)
+    tables, known, cells = {}, set(known or sheet_names()), 0
     try:
         for ws in wb.worksheets:
             if ws.title.startswith("_"):
@@ -119,6 +170,9 @@ def read_excel(path: Path) -> Instance:
 
 def _descriptions(name: str) -> dict[str, str]:
     """A short note per column of a table, from the schema's field descriptions."""
+    own = company_notes(name)
+    if own is not None:
+        return own
     if name == SETTINGS:
         return {"field": "Setting name (one per row).", "value": "Its value.", "description": "What it means."}
     if name == RULES:
@@ -131,7 +185,11 @@ def _descriptions(name: str) -> dict[str, str]:
         notes.update({c.name: c.description for c in rule_item_columns()})
         return notes
     model = table_model(name)
-    notes = {c.name: c.description for c in model_columns(model)}
+    notes = {DIVISION: DIVISION_NOTE, **{c.name: c.description for c in model_columns(model)}}
+    child = child_tables().get(name)
+    if child is not None:
+        notes[child.ref] = (f"Id of the {child.ref} (from the {child.parent} sheet) whose {child.field} this row "
+                            f"is one of; one row per item, in order. Required.")
     if name == "functions":
         notes["inhouse.cost"] += (
             "\nAdd one column 'inhouse.uses.<resource id>' per resource for the units this function uses."
@@ -191,43 +249,28 @@ def _providers_list(wb) -> None:
 
 
 def _validate_columns(ws, name: str, columns: list[str]) -> None:
-    """Data validation where Excel supports it: ids from lists, bounds on numbers, TRUE/FALSE."""
+    """Data validation where Excel supports it: ids from lists, bounds on numbers, TRUE/FALSE, choices."""
     last = TEMPLATE_ROWS + 1
-    if name == RULES:
-        dv = DataValidation(type="list", formula1='"' + ",".join(rule_kinds()) + '"', allow_blank=True)
-        dv.add(f"A2:A{last}")
-        ws.add_data_validation(dv)
-        return
     if name == SETTINGS:
         return
-    model = table_model(name)
-    cols = {c.name: c for c in model_columns(model)}
+    if name == RULES:  # the rule kinds (a soft marker goes on its rule's row), then the rules' own columns
+        kinds = [k for k, (_, layout, _) in rule_kinds().items() if layout != "dict-model"]
+        dv = DataValidation(type="list", formula1='"' + ",".join(kinds) + '"', allow_blank=True)
+        dv.add(f"A2:A{last}")
+        ws.add_data_validation(dv)
+        cols = {c.name: c for c in rule_item_columns()}
+    else:
+        cols = {c.name: c for c in model_columns(table_model(name))}
+    child = child_tables().get(name)
     for j, h in enumerate(columns, start=1):
-        col: Column | None = cols.get(h)
-        if col is None:
-            continue
         rng = f"{get_column_letter(j)}2:{get_column_letter(j)}{last}"
-        dv = None
-        ref = REFERENCES.get(col.path[-1])
-        if col.path[-1] in ("current", "provider"):  # inhouse or a vendor id, from the hidden _lists sheet
-            dv = DataValidation(type="list", formula1=f"=_lists!$A$1:$A${last}", allow_blank=True)
-            dv.error, dv.errorTitle = "Pick 'inhouse' or an id from the vendors sheet.", "Unknown provider"
-        elif ref and ref != name and col.layout == "scalar":
-            dv = DataValidation(type="list", formula1=f"={ref}!$A$2:$A${last}", allow_blank=True)
-            dv.error, dv.errorTitle = f"Pick an id from the {ref} sheet.", "Unknown id"
-        elif col.number_type() is not None:
-            b = col.bounds()
-            low = b.get("ge", b.get("gt"))
-            high = b.get("le", b.get("lt"))
-            kind = "whole" if col.number_type() is int else "decimal"
-            if low is not None and high is not None:
-                dv = DataValidation(type=kind, operator="between", formula1=str(low), formula2=str(high))
-            elif low is not None:
-                dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low))
-            if dv is not None:
-                dv.error, dv.errorTitle = col.description, "Out of range"
-        elif col.info.annotation is bool:
-            dv = DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True)
+        if child is not None and h == child.ref:  # the owner: an id from its sheet
+            dv = DataValidation(type="list", formula1=f"={child.parent}!$A$2:$A${last}", allow_blank=True)
+            dv.error, dv.errorTitle = f"Pick an id from the {child.parent} sheet.", "Unknown id"
+        elif h in cols:
+            dv = _column_validation(cols[h], name, last)
+        else:
+            continue
         if dv is not None:
             dv.allow_blank = True
             dv.showErrorMessage = True
@@ -235,16 +278,52 @@ def _validate_columns(ws, name: str, columns: list[str]) -> None:
             ws.add_data_validation(dv)
 
 
+def _column_validation(col: Column, name: str, last: int) -> DataValidation | None:
+    """The data validation of one column of a table, from its field's schema (None: none fits)."""
+    dv = None
+    ref = REFERENCES.get(col.path[-1])
+    choices = typing.get_args(col.info.annotation) if typing.get_origin(col.info.annotation) is typing.Literal else ()
+    if col.path[-1] in ("current", "provider"):  # inhouse or a vendor id, from the hidden _lists sheet
+        dv = DataValidation(type="list", formula1=f"=_lists!$A$1:$A${last}", allow_blank=True)
+        dv.error, dv.errorTitle = "Pick 'inhouse' or an id from the vendors sheet.", "Unknown provider"
+    elif ref and ref != name and col.layout == "scalar":
+        dv = DataValidation(type="list", formula1=f"={ref}!$A$2:$A${last}", allow_blank=True)
+        dv.error, dv.errorTitle = f"Pick an id from the {ref} sheet.", "Unknown id"
+    elif col.number_type() is not None:
+        b = col.bounds()
+        low = b.get("ge", b.get("gt"))
+        high = b.get("le", b.get("lt"))
+        kind = "whole" if col.number_type() is int else "decimal"
+        if low is not None and high is not None:
+            dv = DataValidation(type=kind, operator="between", formula1=str(low), formula2=str(high))
+        elif low is not None:
+            dv = DataValidation(type=kind, operator="greaterThanOrEqual", formula1=str(low))
+        if dv is not None:
+            dv.error, dv.errorTitle = col.description[:EXCEL_MESSAGE_CHARS], "Out of range"
+    elif col.info.annotation is bool:
+        dv = DataValidation(type="list", formula1='"TRUE,FALSE"', allow_blank=True)
+    elif choices:  # discount_kind: all_units or incremental
+        dv = DataValidation(type="list", formula1='"' + ",".join(map(str, choices)) + '"', allow_blank=True)
+        dv.error, dv.errorTitle = f"Pick one of {', '.join(map(str, choices))}.", "Unknown choice"
+    return dv
+
+
 def write_excel(instance: Instance, path: Path) -> None:
     atomic_write_bytes(path, write_workbook(instance_to_tables(instance)))
+
+
+def write_company_excel(tables: dict[str, Table], path: Path) -> None:
+    """A company's tables (:func:`outopt.instance.io.company.company_to_tables`) as a workbook."""
+    atomic_write_bytes(path, write_workbook(tables))
 
 
 def template_tables() -> dict[str, Table]:
     """Empty tables with every header; the settings sheet lists every setting to fill in."""
     tables = {SETTINGS: Table(["field", "value"], [[c.name, None] for c in settings_rows()])}
-    for name in table_fields():
-        model = table_model(name)
-        tables[name] = Table([c.name for c in model_columns(model)])
+    children = child_tables()
+    for name in sheet_names()[1:-1]:
+        child = children.get(name)
+        tables[name] = Table(([child.ref] if child else []) + [c.name for c in model_columns(table_model(name))])
     tables[RULES] = Table(["rule", "value"] + [c.name for c in rule_item_columns()])
     return tables
 

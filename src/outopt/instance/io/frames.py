@@ -28,7 +28,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -82,18 +82,31 @@ def _is_scalar(ann: Any) -> bool:
 
 
 def kind(ann: Any) -> str:
-    """How a field is laid out in a table: model, dict (column per key), list, scalar or json."""
+    """How a field is laid out in a table: model, dict (column per key), dict-model (columns per fixed
+    key and field: ``soft.capacity.penalty``), items (a list of models: a table of its own inside a
+    table, ``discounts``), list, scalar or json."""
     base, _ = _unwrap(ann)
     if _is_model(base):
         return "model"
     origin, args = typing.get_origin(base), typing.get_args(base)
     if origin is dict and len(args) == 2 and _is_scalar(args[1]):
         return "dict"
+    if origin is dict and len(args) == 2 and typing.get_origin(args[0]) is typing.Literal and _is_model(
+            _unwrap(args[1])[0]):
+        return "dict-model"
     if origin is list and args and _is_scalar(args[0]):
         return "list"
+    if origin is list and args and _is_model(_unwrap(args[0])[0]):
+        return "items"
     if _is_scalar(base):
         return "scalar"
     return "json"
+
+
+def _dict_model_parts(ann: Any) -> tuple[list[str], type[BaseModel]]:
+    """The fixed keys and the value model of a ``dict-model`` field (``Literal[...] -> Soft``)."""
+    key, value = typing.get_args(_unwrap(ann)[0])
+    return list(typing.get_args(key)), _unwrap(value)[0]
 
 
 def list_item_model(ann: Any) -> type[BaseModel] | None:
@@ -113,13 +126,42 @@ def table_fields(model: type[BaseModel] | None = None) -> list[str]:
 
 
 def table_model(name: str) -> type[BaseModel]:
-    """The model of one row of a table (``offers`` -> Offer)."""
+    """The model of one row of a table (``offers`` -> Offer, ``discounts`` -> DiscountTier)."""
+    if name not in Instance.model_fields:
+        return child_tables()[name].model
     return list_item_model(Instance.model_fields[name].annotation)
 
 
+@dataclass(frozen=True)
+class Child:
+    """A table of items that belong to rows of another table: a vendor's ``discounts`` tiers and
+    ``bundles``, one row per item, the owner named in the first column (``vendor``)."""
+
+    name: str  # the table, named after the field: discounts
+    parent: str  # the owners' table: vendors
+    field: str  # the owners' field that holds the items: discounts
+    model: type[BaseModel]  # one item: DiscountTier
+    ref: str  # the first column, the owner's id: vendor
+
+
+def child_tables() -> dict[str, Child]:
+    """Tables of the lists of models inside table rows (``vendors[].discounts`` -> ``discounts``)."""
+    out = {}
+    for parent in table_fields():
+        for name, info in table_model(parent).model_fields.items():
+            if kind(info.annotation) == "items":
+                out[name] = Child(name, parent, name, _unwrap(typing.get_args(_unwrap(info.annotation)[0])[0])[0],
+                                  parent[:-1])
+    return out
+
+
 def sheet_names() -> list[str]:
-    """Every table of the format, in the order a workbook shows them."""
-    return [SETTINGS, *table_fields(), RULES]
+    """Every table of the format, in the order a workbook shows them (a table's child tables after it)."""
+    children = child_tables()
+    out = [SETTINGS]
+    for name in table_fields():
+        out += [name] + [c.name for c in children.values() if c.parent == name]
+    return out + [RULES]
 
 
 @dataclass(frozen=True)
@@ -130,11 +172,14 @@ class Column:
     path: tuple[str, ...]
     info: FieldInfo
     layout: str  # scalar | list | json | dict-key
+    part_of: tuple[str, ...] | None = None  # a column of a dict-model field (soft.capacity.penalty): that field
 
     @property
     def description(self) -> str:
         """The field's description and, when it has a plain default, the default (a blank cell)."""
         text = self.info.description or ""
+        if self.part_of is not None:  # soft.capacity.penalty: "Soft capacity: <penalty's description>"
+            text = f"{' '.join(self.path[len(self.part_of) - 1:-1]).capitalize()}: {text}"
         if self.layout == "dict-key" or self.info.is_required():
             return text + (" Required." if self.info.is_required() else "")
         default = self.info.get_default(call_default_factory=False)
@@ -163,20 +208,36 @@ class Column:
         return base if base in (int, float) else None
 
 
-def model_columns(model: type[BaseModel], prefix: tuple[str, ...] = (), keys: Mapping[tuple, list[str]] | None = None) -> list[Column]:
-    """The columns of a model flattened into one row; ``keys`` gives the keys of each dict field."""
+def model_columns(model: type[BaseModel], prefix: tuple[str, ...] = (), keys: Mapping[tuple, list[str]] | None = None,
+                  legacy: bool = False) -> list[Column]:
+    """The columns of a model flattened into one row; ``keys`` gives the keys of each dict field. A list
+    of models has a table of its own (:func:`child_tables`) and a dict-model field a column per key and
+    field; with ``legacy``, each of them is also one JSON column (how older files wrote them)."""
     cols: list[Column] = []
     for name, info in model.model_fields.items():
         path = (*prefix, name)
         k = kind(info.annotation)
         if k == "model":
-            cols.extend(model_columns(_unwrap(info.annotation)[0], path, keys))
+            cols.extend(model_columns(_unwrap(info.annotation)[0], path, keys, legacy))
         elif k == "dict":
             for key in (keys or {}).get(path, []):
                 cols.append(Column(".".join(path) + "." + key, (*path, key), info, "dict-key"))
+        elif k == "dict-model":
+            cols.extend(_marker_columns(path, info, legacy))
+        elif k == "items":
+            if legacy:
+                cols.append(Column(".".join(path), path, info, "json"))
         else:
             cols.append(Column(".".join(path), path, info, k))
     return cols
+
+
+def _marker_columns(path: tuple[str, ...], info: FieldInfo, legacy: bool) -> list[Column]:
+    """A dict-model field (``soft``: limit -> Soft) as a column per key and field (``soft.capacity.penalty``);
+    with ``legacy``, also the whole field as one JSON column."""
+    names, value = _dict_model_parts(info.annotation)
+    cols = [replace(c, part_of=path) for key in names for c in model_columns(value, (*path, key))]
+    return cols + ([Column(".".join(path), path, info, "json")] if legacy else [])
 
 
 def dict_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -191,10 +252,13 @@ def dict_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tu
     return out
 
 
-def settings_rows(model: type[BaseModel] | None = None, prefix: tuple[str, ...] = ()) -> list[Column]:
-    """The settings table's rows: every top-level field that is neither a table nor the rules."""
+def settings_rows(model: type[BaseModel] | None = None, prefix: tuple[str, ...] = (), legacy: bool = False,
+                  tables: tuple[str, ...] = ()) -> list[Column]:
+    """The settings table's rows: every top-level field that is neither a table (``tables``: more fields
+    that are) nor the rules (a soft marker one row per field: ``budget.soft.transition.priority``; with
+    ``legacy``, also the whole marker as JSON in one row, ``budget.soft``, as older files wrote it)."""
     model = model or Instance
-    skip = set(table_fields()) | {RULES} if not prefix else set()
+    skip = set(table_fields(model)) | {RULES, *tables} if not prefix else set()
     cols = []
     for name, info in model.model_fields.items():
         if name in skip:
@@ -202,9 +266,11 @@ def settings_rows(model: type[BaseModel] | None = None, prefix: tuple[str, ...] 
         path = (*prefix, name)
         k = kind(info.annotation)
         if k == "model":
-            cols.extend(settings_rows(_unwrap(info.annotation)[0], path))
+            cols.extend(settings_rows(_unwrap(info.annotation)[0], path, legacy))
+        elif k == "dict-model":
+            cols.extend(_marker_columns(path, info, legacy))
         else:
-            cols.append(Column(".".join(path), path, info, "json" if k == "dict" else k))
+            cols.append(Column(".".join(path), path, info, "json" if k in ("dict", "items") else k))
     return cols
 
 
@@ -228,6 +294,22 @@ def rule_kinds() -> dict[str, tuple[FieldInfo, str, type[BaseModel] | None]]:
         else:
             out[name] = (info, kind(info.annotation), None)
     return out
+
+
+def soft_rule_names() -> list[str]:
+    """The scalar rules that can be soft (``rules.soft`` keys): their rows carry soft.* columns."""
+    info = rules_model().model_fields["soft"]
+    return _dict_model_parts(info.annotation)[0]
+
+
+def _rule_columns(name: str, layout: str, item_model: type[BaseModel] | None) -> set[str]:
+    """The fields of the rules table's extra columns a row of rule ``name`` fills: an item's fields; a
+    group's reason and soft marker; a scalar rule's soft marker."""
+    if item_model is not None:
+        return set(item_model.model_fields)
+    if layout == "groups":
+        return {"reason", "soft"}
+    return {"soft"} if name in soft_rule_names() else set()
 
 
 def rule_item_columns() -> list[Column]:
@@ -346,7 +428,18 @@ def _resolve(header: str, model: type[BaseModel], dict_paths: list[tuple[str, ..
         if header.startswith(prefix) and len(header) > len(prefix):
             info = _field_info(model, path)
             return Column(header, (*path, header[len(prefix):]), info, "dict-key")
-    return next((c for c in model_columns(model) if c.name == header), None)
+    return next((c for c in model_columns(model, legacy=True) if c.name == header), None)
+
+
+def _given_twice(col: Column, given: list[Column]) -> str | None:
+    """A problem when a field is given both as one JSON cell (how older files wrote soft markers) and in
+    its own columns (``soft`` and ``soft.capacity.penalty``); None otherwise."""
+    for other in given:
+        json_col, parts = (col, other) if col.part_of is None else (other, col)
+        if json_col.layout == "json" and parts.part_of == json_col.path:
+            return (f"'{json_col.name}' is given as JSON and in the column '{parts.name}'; give it in its own "
+                    "columns only")
+    return None
 
 
 def _field_info(model: type[BaseModel], path: tuple[str, ...]) -> FieldInfo:
@@ -368,6 +461,9 @@ class _Reader:
         self.settings_at: dict[str, Any] = {}  # settings field -> row key
         self.rules_at: dict[tuple[str, int], Any] = {}  # (rule, index) -> row key
         self.rule_one: dict[str, Any] = {}  # scalar rule -> row key
+        self.soft_marked: set[str] = set()  # scalar rules marked soft in their rows' soft.* columns
+        self.children_at: dict[tuple, Any] = {}
+        self.children = child_tables()  # (owners' table, owner index, field, item index) -> row key
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -401,6 +497,9 @@ class _Reader:
         for name in table_fields():
             if name in self.tables:
                 data[name] = self.read_rows(name, self.tables[name])
+        for child in self.children.values():
+            if child.name in self.tables:
+                self.read_children(child, self.tables[child.name], data)
         if RULES in self.tables:
             data[RULES] = self.read_rules(self.tables[RULES])
         return data
@@ -412,32 +511,41 @@ class _Reader:
             self.problem(self.loc.cell(table, key, j), str(err))
             return raw
 
-    def read_settings(self, table: Table, data: dict) -> None:
-        self.cols[SETTINGS] = list(table.columns)
-        fields = {c.name: c for c in settings_rows()}
-        usable = self.header_problems(SETTINGS, table, lambda h: h in SETTINGS_COLUMNS + ["description"])
+    def read_settings(self, table: Table, data: dict, name: str = SETTINGS,
+                      model: type[BaseModel] | None = None, tables: tuple[str, ...] = ()) -> None:
+        """A settings table (``field``/``value``) into ``data``: the instance's, or another model's top-level
+        fields but ``tables`` (a company's ``company`` sheet)."""
+        self.cols[name] = list(table.columns)
+        fields = {c.name: c for c in settings_rows(model, legacy=True, tables=tables)}
+        usable = self.header_problems(name, table, lambda h: h in SETTINGS_COLUMNS + ["description"])
         at = {h: j for j, h in usable.items()}
         if "field" not in at or "value" not in at:
-            self.problem(self.loc.table(SETTINGS), "needs the columns 'field' and 'value'")
+            self.problem(self.loc.table(name), "needs the columns 'field' and 'value'")
             return
         for key, row in zip(table.keys, table.rows):
-            name, raw = row[at["field"]], row[at["value"]]
-            if is_blank(name):
+            field_, raw = row[at["field"]], row[at["value"]]
+            where = self.loc.cell(name, key, at["field"])
+            if is_blank(field_):
                 if not is_blank(raw):
-                    self.problem(self.loc.cell(SETTINGS, key, at["field"]), "a value with no field name")
+                    self.problem(where, "a value with no field name")
                 continue
-            name = str(name).strip()
-            col = fields.get(name)
+            field_ = str(field_).strip()
+            col = fields.get(field_)
             if col is None:
-                self.problem(self.loc.cell(SETTINGS, key, at["field"]),
-                             f"unknown setting '{name}'; the settings are {', '.join(fields)}")
+                self.problem(where, f"unknown setting '{field_}'; the settings "
+                             f"are {', '.join(c.name for c in settings_rows(model, tables=tables))}")
                 continue
-            if name in self.settings_at:
-                self.problem(self.loc.cell(SETTINGS, key, at["field"]), f"setting '{name}' appears twice")
+            if field_ in self.settings_at:
+                self.problem(where, f"setting '{field_}' appears twice")
                 continue
-            self.settings_at[name] = key
-            if not is_blank(raw):
-                _set(data, col.path, self.value(SETTINGS, key, at["value"], raw, col.layout, col.info))
+            self.settings_at[field_] = key
+            if is_blank(raw):
+                continue
+            twin = _given_twice(col, [c for c in fields.values() if not is_blank(_get(data, c.path))])
+            if twin is not None:
+                self.problem(where, twin)
+                continue
+            _set(data, col.path, self.value(name, key, at["value"], raw, col.layout, col.info))
 
     def read_rows(self, name: str, table: Table) -> list[dict]:
         model = table_model(name)
@@ -457,15 +565,63 @@ class _Reader:
             if all(is_blank(v) for v in row):
                 continue
             item: dict = {}
+            given: list[Column] = []
             for j, col in resolved.items():
                 raw = row[j]
                 if is_blank(raw):
                     continue
+                twin = _given_twice(col, given)
+                if twin is not None:
+                    self.problem(self.loc.cell(name, key, j), twin)
+                    continue
+                given.append(col)
                 _set(item, col.path, self.value(name, key, j, raw, col.layout, col.info))
             items.append(item)
             keys.append(key)
         self.rows[name] = keys
         return items
+
+    def read_children(self, child: Child, table: Table, data: dict) -> None:
+        """A child table's rows, each into the list ``child.field`` of the owner its first column names,
+        in the order of the rows."""
+        model = child.model
+        usable = self.header_problems(child.name, table, lambda h: h == child.ref or _resolve(h, model, []) is not None)
+        at = {h: j for j, h in usable.items()}
+        self.cols[child.name] = [str(c).strip() if not is_blank(c) else "" for c in table.columns]
+        owners = data.get(child.parent, [])
+        if child.ref not in at:
+            if any(not all(is_blank(v) for v in row) for row in table.rows):
+                self.problem(self.loc.table(child.name), f"needs the column '{child.ref}' (the {child.ref} id of each row)")
+            return
+        index = {}
+        for i, owner in enumerate(owners):
+            index.setdefault(str(owner.get("id", "")).strip(), i)
+        inline = {i for i, owner in enumerate(owners) if child.field in owner}  # a JSON cell of an older file
+        cols = {j: _resolve(h, model, []) for j, h in usable.items() if h != child.ref}
+        for key, row in zip(table.keys, table.rows):
+            if all(is_blank(v) for v in row):
+                continue
+            ref = row[at[child.ref]]
+            where = self.loc.cell(child.name, key, at[child.ref])
+            if is_blank(ref):
+                self.problem(where, f"a row with no {child.ref}; name the {child.ref} these terms belong to")
+                continue
+            ref = str(_plain(ref)).strip()
+            if ref not in index:
+                self.problem(where, f"{child.ref} '{ref}' is not in {child.parent}")
+                continue
+            i = index[ref]
+            if i in inline:
+                self.problem(where, f"{child.ref} '{ref}' has {child.field} in the {child.parent} table's "
+                                    f"'{child.field}' column too; give them in the {child.name} table only")
+                continue
+            item: dict = {}
+            for j, col in cols.items():
+                if not is_blank(row[j]):
+                    _set(item, col.path, self.value(child.name, key, j, row[j], col.layout, col.info))
+            items = owners[i].setdefault(child.field, [])
+            self.children_at[(child.parent, i, child.field, len(items))] = key
+            items.append(item)
 
     def read_rules(self, table: Table) -> dict:
         kinds = rule_kinds()
@@ -477,6 +633,7 @@ class _Reader:
             self.problem(self.loc.table(RULES), "needs the columns 'rule' and 'value'")
             return {}
         out: dict = {}
+        markers: dict[str, dict] = {}  # soft markers of scalar rules from their rows' soft.* columns
         for key, row in zip(table.keys, table.rows):
             if all(is_blank(v) for v in row):
                 continue
@@ -492,31 +649,53 @@ class _Reader:
             info, layout, item_model = kinds[name]
             raw = row[at["value"]] if "value" in at else None
             vcol = at.get("value", at["rule"])
-            fields = item_model.model_fields if item_model else {}
+            own = _rule_columns(name, layout, item_model)
             for h, j in at.items():
-                applies = h == "rule" or (h == "value" and layout != "items") or (h in extra and extra[h].path[0] in fields)
+                applies = h == "rule" or (h == "value" and layout != "items") or (h in extra and extra[h].path[0] in own)
                 if not applies and not is_blank(row[j]):
                     self.problem(self.loc.cell(RULES, key, j), f"column '{h}' does not apply to rule '{name}'")
+            item: dict = {}  # the row's own columns (an item's fields, a group's reason and soft marker)
+            for h, j in at.items():
+                if h in extra and not is_blank(row[j]) and extra[h].path[0] in own:
+                    c = extra[h]
+                    _set(item, c.path, self.value(RULES, key, j, row[j], c.layout, c.info))
             if layout == "items":
-                item: dict = {}
-                for h, j in at.items():
-                    if h in extra and not is_blank(row[j]) and extra[h].path[0] in fields:
-                        c = extra[h]
-                        _set(item, c.path, self.value(RULES, key, j, row[j], c.layout, c.info))
                 self.rules_at[(name, len(out.setdefault(name, [])))] = key
                 out[name].append(item)
             elif layout in ("groups", "list-items"):
                 value = self.value(RULES, key, vcol, raw, "list" if layout == "groups" else "scalar", None)
+                if item and isinstance(value, list):  # a group with a reason or a soft marker
+                    value = {"functions": value, **item}
                 self.rules_at[(name, len(out.setdefault(name, [])))] = key
                 out[name].append(value)
             else:
-                if name in out:
+                if name in out or name in self.rule_one:
                     self.problem(self.loc.cell(RULES, key, at["rule"]), f"rule '{name}' appears twice")
                     continue
                 self.rule_one[name] = key
+                if item.get("soft"):
+                    markers[name] = item["soft"]
                 if not is_blank(raw):
-                    out[name] = self.value(RULES, key, vcol, raw, layout, info)
+                    out[name] = self.value(RULES, key, vcol, raw, "json" if layout == "dict-model" else layout, info)
+        self._soft_markers(out, markers)
         return out
+
+    def _soft_markers(self, rules: dict, markers: dict[str, dict]) -> None:
+        """The soft markers of scalar rules (``max_vendors`` rows' soft.* columns) into ``rules.soft``; a
+        JSON ``soft`` row (older files) still reads, but not for a rule whose row marks it too."""
+        if not markers:
+            return
+        soft = rules.setdefault("soft", {})
+        if not isinstance(soft, dict):
+            return  # the JSON row's own problem is reported by validation
+        for name, marker in markers.items():
+            if name in soft:
+                self.problem(self.loc.cell(RULES, self.rule_one[name], self.cols[RULES].index("soft.penalty")
+                                           if "soft.penalty" in self.cols[RULES] else 0),
+                             f"rule '{name}' is marked soft both on its row and in the 'soft' row; keep one")
+                continue
+            soft[name] = marker
+            self.soft_marked.add(name)
 
     # --- places -------------------------------------------------------------------------
     def place(self, where: str) -> str:
@@ -532,6 +711,9 @@ class _Reader:
             i = int(index)
             if i >= len(keys):
                 return self.loc.table(top)
+            child = self._child_place(top, i, rest)
+            if child is not None:
+                return child
             j = self._column(self.cols[top], rest)
             return self.loc.row(top, keys[i]) if j is None else self.loc.cell(top, keys[i], j)
         if top == RULES and RULES in self.cols:
@@ -539,6 +721,10 @@ class _Reader:
             if not r:
                 return self.loc.table(RULES)
             name, idx, sub = r.group(1), r.group(2), r.group(3)
+            marked = sub.split(".")[0]
+            if name == "soft" and idx is None and marked in self.soft_marked:
+                # rules.soft.max_changes.penalty: the soft.* columns of the max_changes row
+                name, sub = marked, "soft" + sub[len(marked):]
             key = self.rule_one.get(name) if idx is None else self.rules_at.get((name, int(idx)))
             if key is None:
                 return self.loc.table(RULES)
@@ -551,12 +737,28 @@ class _Reader:
         if top in Instance.model_fields and top not in sheet_names() and SETTINGS not in self.cols:
             return f"{self.loc.table(SETTINGS)}: {path}"
         if SETTINGS in self.cols:
+            cols = self.cols[SETTINGS]
             for name in sorted(self.settings_at, key=len, reverse=True):
                 if path == name or path.startswith(name + ".") or path.startswith(name + "["):
-                    cols = self.cols[SETTINGS]
                     return self.loc.cell(SETTINGS, self.settings_at[name], cols.index("value"))
+            below = [name for name in self.settings_at if name.startswith(path + ".")]  # budget.soft.transition
+            if below:
+                return self.loc.cell(SETTINGS, self.settings_at[below[0]], cols.index("value"))
             return f"{self.loc.table(SETTINGS)}: {path}" if top in Instance.model_fields else where
         return self.loc.table(top) if top in sheet_names() else where
+
+    def _child_place(self, table: str, i: int, rest: str) -> str | None:
+        """``vendors[2].discounts[1].percent`` -> the cell of a child table's row (None: not in one)."""
+        m = re.match(r"^(\w+)(?:\[(\d+)\])?\.?(.*)$", rest)
+        if not m or m.group(1) not in self.children or self.children[m.group(1)].parent != table:
+            return None
+        name = m.group(1)
+        k = 0 if m.group(2) is None else int(m.group(2))
+        key = self.children_at.get((table, i, name, k))
+        if key is None:
+            return None
+        j = self._column(self.cols[name], m.group(3)) if m.group(2) is not None else None
+        return self.loc.row(name, key) if j is None else self.loc.cell(name, key, j)
 
     @staticmethod
     def _column(cols: list[str], rest: str) -> int | None:
@@ -573,12 +775,19 @@ class _Reader:
 
 def instance_from_tables(tables: Mapping[str, Table], locator: Locator | None = None) -> Instance:
     """Validate tables into an :class:`Instance`; every problem names its cell."""
+    return instance_and_places(tables, locator)[0]
+
+
+def instance_and_places(tables: Mapping[str, Table],
+                        locator: Locator | None = None) -> tuple[Instance, Callable[[str], str]]:
+    """:func:`instance_from_tables`, and the function that maps a place in the instance
+    (``offers[12].vendor``) to the tables' coordinates, for checks made later (a company's)."""
     reader = _Reader(tables, locator or Locator())
     data = reader.data()
     if reader.problems:
         raise InputError(reader.problems)
     try:
-        return instance_from_data(data)
+        return instance_from_data(data), reader.place
     except InputError as err:
         raise InputError([Problem(reader.place(p.where), p.message) for p in err.problems]) from None
 
@@ -596,20 +805,35 @@ def instance_to_tables(instance: Instance) -> dict[str, Table]:
             cell = to_cell(v, c.layout, c.info)
             if cell is not None:
                 tables[SETTINGS].rows.append([c.name, cell])
+    children = child_tables()
     for name in table_fields():
         model = table_model(name)
         items = dumped[name]
         keys = {path: _keys(items, path) for path in dict_fields(model)}
-        cols = model_columns(model, keys=keys)
+        # a soft marker's columns only where some row has one
+        cols = [c for c in model_columns(model, keys=keys)
+                if c.part_of is None or any(_get(item, c.path) is not None for item in items)]
         t = Table([c.name for c in cols])
         for item in items:
             t.rows.append([to_cell(_get(item, c.path), c.layout if c.layout != "dict-key" else "scalar", c.info)
                            for c in cols])
         tables[name] = t
+        for child in (c for c in children.values() if c.parent == name):
+            tables[child.name] = child_table(child, items)
     tables[RULES] = rules_table(dumped[RULES])
     for t in tables.values():
         t.keys = list(range(2, len(t.rows) + 2))
     return tables
+
+
+def child_table(child: Child, owners: list[dict]) -> Table:
+    """The rows of a child table: every item of every owner, the owner's id first."""
+    cols = model_columns(child.model)
+    t = Table([child.ref] + [c.name for c in cols])
+    for owner in owners:
+        for item in owner.get(child.field) or []:
+            t.rows.append([owner["id"]] + [to_cell(_get(item, c.path), c.layout, c.info) for c in cols])
+    return t
 
 
 def _keys(items: list[dict], path: tuple[str, ...]) -> list[str]:
@@ -622,29 +846,35 @@ def _keys(items: list[dict], path: tuple[str, ...]) -> list[str]:
 
 
 def rules_table(rules: dict) -> Table:
+    """The rules as rows: a rule model's fields, a group's reason and a rule's soft marker in columns."""
     extra = rule_item_columns()
     t = Table(RULE_COLUMNS + [c.name for c in extra])
     blank = [None] * len(extra)
+    soft = rules.get("soft") or {}
+
+    def columns(item: dict, own) -> list:
+        return [to_cell(_get(item, c.path), c.layout, c.info) if c.path[0] in own else None for c in extra]
+
     for name, (info, layout, item_model) in rule_kinds().items():
         value = rules.get(name)
-        if value is None:
-            continue
+        if layout == "dict-model" or (value is None and name not in soft):
+            continue  # soft markers go on the rows of the rules they mark
         if layout == "items":
             for item in value:
-                t.rows.append([name, None] + [
-                    to_cell(_get(item, c.path), c.layout, c.info) if c.path[0] in item_model.model_fields else None
-                    for c in extra
-                ])
+                t.rows.append([name, None, *columns(item, item_model.model_fields)])
         elif layout == "groups":
             for group in value:
-                t.rows.append([name, to_cell(group, "list"), *blank])
+                if isinstance(group, dict) and (group.get("reason") or group.get("soft")):
+                    t.rows.append([name, to_cell(group["functions"], "list"), *columns(group, ("reason", "soft"))])
+                else:  # a plain list; a mapping with neither stays a JSON mapping, to read back the same
+                    t.rows.append([name, to_cell(group, "list"), *blank])
         elif layout == "list-items":
             for item in value:
                 t.rows.append([name, item, *blank])
         else:
             cell = to_cell(value, layout, info)
-            if cell is not None:
-                t.rows.append([name, cell, *blank])
+            if cell is not None or name in soft:
+                t.rows.append([name, cell, *columns({"soft": soft.get(name)}, ("soft",))])
     return t
 
 
@@ -685,7 +915,7 @@ def instance_from_frames(*, functions, vendors=None, offers=None, resources=None
     ``rules`` may be a DataFrame (``rule``/``value``) or a mapping like the YAML's ``rules``.
     """
     frames = {"functions": functions, "vendors": vendors, "offers": offers, "resources": resources}
-    extra_tables = {k: fields.pop(k) for k in list(fields) if k in table_fields()}
+    extra_tables = {k: fields.pop(k) for k in list(fields) if k in sheet_names()[1:-1]}
     frames.update(extra_tables)
     tables = {k: _frame_table(v) for k, v in frames.items() if v is not None}
     if isinstance(rules, BaseModel):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 from yaml.composer import Composer, ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -295,7 +296,7 @@ def parse_yaml(text: str, limits: ReadLimits | None = None) -> Any:
 # --- writing ------------------------------------------------------------------------------
 
 
-def instance_to_data(instance: Instance) -> dict:
+def instance_to_data(instance: BaseModel) -> dict:
     """Plain data of an instance, leaving out fields at their defaults (readable files)."""
     return instance.model_dump(mode="json", exclude_defaults=True)
 
@@ -313,7 +314,8 @@ class _Dumper(yaml.SafeDumper):
 _Dumper.add_representer(str, _Dumper.represent_str)
 
 
-def dump_text(instance: Instance, path: Path) -> None:
+def dump_text(instance: BaseModel, path: Path) -> None:
+    """An instance (or a company) as YAML or JSON by the path's extension, defaults left out."""
     data = instance_to_data(instance)
     if path.suffix.lower() == ".json":
         text = json.dumps(data, indent=2) + "\n"
