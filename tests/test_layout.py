@@ -6,7 +6,8 @@ only from its own stage or lower ones, at the top of the module. Two kinds of im
 function are allowed, and only these:
 
 * the documented conveniences of ``Solution`` (``explain``, ``plot``, ``_repr_html_``) and
-  ``Instance`` (``to_frames``, ``from_frames``), which reach up to the analyses and reports;
+  ``Instance`` (``to_frames``, ``from_frames``, ``replace``), which reach up to the analyses, reports
+  and validation;
 * an import, within the rules above, of a module that itself loads a heavy library (Pyomo,
   pandas, matplotlib, openpyxl, Dask, numpy), deferred so that reading, solving small
   instances and ``outopt --help`` do not pay for it.
@@ -25,6 +26,7 @@ CONVENIENCES = {
     ("outopt.solver.solution", "outopt.report.charts"),
     ("outopt.solver.solution", "outopt.report.html"),
     ("outopt.instance.schema", "outopt.instance.io.frames"),
+    ("outopt.instance.schema", "outopt.instance.validation"),
 }
 
 

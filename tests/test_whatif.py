@@ -160,7 +160,7 @@ def test_frontier_builds_once_and_reuses_the_model(small, monkeypatch):
 def test_frontier_limit_absent_from_the_base_instance():
     # no operating budget at all in the base: the row is added for the sweep
     inst = random_instance(4)
-    inst = inst.model_copy(update={"budget": outopt.Budget(transition=1e6)})
+    inst = inst.replace(budget=outopt.Budget(transition=1e6))
     assert_frontier_matches_enumeration(inst, "budget.operating", 300_000, 700_000, 0.5)
 
 

@@ -22,7 +22,7 @@ from pyomo.environ import Param
 
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE
-from outopt.solver import stdout_to_stderr
+from outopt.solver.highs import quiet_update, stdout_to_stderr
 from outopt.solver.interrupts import cancelled_by_ctrl_c
 
 
@@ -107,7 +107,7 @@ class Session:
             auto = self._solver.config.auto_updates
             auto.update_parameters = params != self._params
             try:
-                self._solver.update()
+                quiet_update(self._solver)
             finally:
                 auto.update_parameters = True
         self._params = params

@@ -40,7 +40,7 @@ from outopt.analysis.limits import (
     usage,
 )
 from outopt.instance.numerics import exceeds
-from outopt.instance.schema import Instance, group_functions
+from outopt.instance.schema import Instance, derived, group_functions
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.solver.interrupts import unless_interrupted
 from outopt.solver.solution import Status
@@ -213,8 +213,7 @@ class _Diagnoser:
 
     def __init__(self, instance: Instance, options: SolveOptions, deadline: float | None):
         self.instance = instance
-        uncored = instance.model_copy(
-            update={"functions": [f.model_copy(update={"core": False}) for f in instance.functions]})
+        uncored = derived(instance, functions=[f.model_copy(update={"core": False}) for f in instance.functions])
         self.model: Model = build(uncored)
         self.model.instance = instance  # plans are judged against the real instance
         self.session = Session(self.model, threads=options.threads, seed=options.seed, deadline=deadline)

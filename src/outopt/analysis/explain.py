@@ -55,7 +55,7 @@ from outopt.analysis._session import Job, Session
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
 from outopt.errors import SolverError
 from outopt.instance.numerics import tolerance
-from outopt.instance.schema import INHOUSE, Instance
+from outopt.instance.schema import INHOUSE, Instance, derived
 from outopt.solver import Model, SolveOptions, build
 from outopt.solver.interrupts import unless_interrupted
 from outopt.solver.solution import Solution
@@ -349,8 +349,7 @@ class _Explainer:
     def _cost_coefficients(self):
         """d(coefficient of outsource[f, v])/d(cost of offer (f, v)) in every row and the objective,
         read off a second build with every offer's cost one unit higher."""
-        bumped = self.instance.model_copy(
-            update={"offers": [o.model_copy(update={"cost": o.cost + 1.0}) for o in self.instance.offers]})
+        bumped = derived(self.instance, offers=[o.model_copy(update={"cost": o.cost + 1.0}) for o in self.instance.offers])
         other = build(bumped).pyomo
         m = self.model.pyomo
 

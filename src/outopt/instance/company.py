@@ -39,7 +39,7 @@ from outopt.instance.io import gc_paused, load
 from outopt.instance.io.limits import ReadLimits, check_file
 from outopt.instance.io.text import read_text
 from outopt.instance.numerics import MIN_SHARE
-from outopt.instance.schema import INHOUSE, MAX_COUNT, Budget, Id, Instance, NonNegative, _Frozen
+from outopt.instance.schema import INHOUSE, MAX_COUNT, Budget, Id, Instance, NonNegative, _Frozen, derived
 from outopt.instance.validation import (
     instance_from_data,
     problems_from_validation_error,
@@ -116,7 +116,7 @@ def division_view(instance: Instance) -> Instance:
     if not any(v.retainer or v.onboarding for v in instance.vendors):
         return instance
     vendors = [v.model_copy(update={"retainer": 0.0, "onboarding": 0.0}) for v in instance.vendors]
-    return instance.model_copy(update={"vendors": vendors})
+    return derived(instance, vendors=vendors)
 
 
 # --- loading and validation ---------------------------------------------------------

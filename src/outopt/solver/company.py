@@ -18,10 +18,10 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from outopt.errors import SolverError
 from outopt.instance.company import Company, CompanyPlan
 from outopt.instance.numerics import plain
-from outopt.instance.schema import INHOUSE, Budget
+from outopt.instance.schema import INHOUSE, Budget, derived
 from outopt.model.company import CompanyData, build_company_model, compile_company
 from outopt.solver.decompose import decompose
-from outopt.solver.highs import Model, stdout_to_stderr
+from outopt.solver.highs import Model, quiet_update, stdout_to_stderr
 from outopt.solver.options import SolveOptions
 from outopt.solver.pipeline import solve as solve_instance
 from outopt.solver.solution import CompanySolution, Status, company_status_quo
@@ -91,7 +91,7 @@ class CompanyModel(Model):
                 self._solver = Highs()
                 self._solver.set_instance(self.pyomo)
             else:
-                self._solver.update()
+                quiet_update(self._solver)
             highs = self._solver._solver_model
             if start is not None:
                 idx, val = self._start_vector(start)
@@ -160,7 +160,7 @@ def separate_solutions(company: Company, options: SolveOptions | None = None) ->
             return theirs * share if mine is None else min(mine, theirs * share)
 
         budget = Budget(operating=split(own.operating, corp.operating), transition=split(own.transition, corp.transition))
-        alone = d.instance.model_copy(update={"budget": budget})
+        alone = derived(d.instance, budget=budget)
         sol = solve_instance(alone, options=options)
         out.append({"division": d.id, "share": share, "budget_operating": budget.operating,
                     "budget_transition": budget.transition, "status": sol.status.value,

@@ -37,7 +37,7 @@ from pydantic.fields import FieldInfo
 
 from outopt.errors import InputError, Problem
 from outopt.instance.schema import Group, Instance
-from outopt.instance.validation import instance_from_data
+from outopt.instance.validation import did_you_mean, instance_from_data
 
 SETTINGS, RULES = "settings", "rules"
 SETTINGS_COLUMNS = ["field", "value"]
@@ -326,7 +326,19 @@ class Locator:
         return table
 
 
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    """``unknown rule 'lock'; did you mean 'locks'?``, or the list of the known names when none is close."""
+    hint = did_you_mean(name, known)
+    return f"unknown {kind} '{name}'; " + (hint or f"the {kind}s are {', '.join(known)}")
+
+
+UNREAD = object()
+"""A cell that could not be read (its problem is reported): left out of the data."""
+
+
 def _set(target: dict, path: tuple[str, ...], value: Any) -> None:
+    if value is UNREAD:
+        return
     for p in path[:-1]:
         target = target.setdefault(p, {})
     target[path[-1]] = value
@@ -368,6 +380,7 @@ class _Reader:
         self.settings_at: dict[str, Any] = {}  # settings field -> row key
         self.rules_at: dict[tuple[str, int], Any] = {}  # (rule, index) -> row key
         self.rule_one: dict[str, Any] = {}  # scalar rule -> row key
+        self.unknown_in: set[str] = set()  # tables with an unknown column
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -386,7 +399,9 @@ class _Reader:
                 self.problem(self.loc.cell(name, "header", j), f"column '{h}' appears twice")
                 continue
             if not known(h):
-                self.problem(self.loc.cell(name, "header", j), f"unknown column '{h}'")
+                hint = did_you_mean(h, self.known_columns(name))
+                self.problem(self.loc.cell(name, "header", j), f"unknown column '{h}'" + (f"; {hint}" if hint else ""))
+                self.unknown_in.add(name)
                 continue
             usable[j] = h
         return usable
@@ -395,7 +410,7 @@ class _Reader:
         data: dict = {}
         unknown = sorted(set(self.tables) - set(sheet_names()))
         for name in unknown:
-            self.problem(self.loc.table(name), f"unknown table '{name}'; the tables are {', '.join(sheet_names())}")
+            self.problem(self.loc.table(name), _unknown("table", name, sheet_names()))
         if SETTINGS in self.tables:
             self.read_settings(self.tables[SETTINGS], data)
         for name in table_fields():
@@ -405,12 +420,20 @@ class _Reader:
             data[RULES] = self.read_rules(self.tables[RULES])
         return data
 
+    def known_columns(self, name: str) -> list[str]:
+        """The column names a table may have (for a suggestion when a header is unknown)."""
+        if name == SETTINGS:
+            return SETTINGS_COLUMNS
+        if name == RULES:
+            return RULE_COLUMNS + [c.name for c in rule_item_columns()]
+        return [c.name for c in model_columns(table_model(name))] if name in table_fields() else []
+
     def value(self, table: str, key: Any, j: int, raw: Any, layout: str, info: FieldInfo | None) -> Any:
         try:
             return from_cell(raw, layout, info)
         except ValueError as err:
             self.problem(self.loc.cell(table, key, j), str(err))
-            return raw
+            return UNREAD
 
     def read_settings(self, table: Table, data: dict) -> None:
         self.cols[SETTINGS] = list(table.columns)
@@ -430,7 +453,7 @@ class _Reader:
             col = fields.get(name)
             if col is None:
                 self.problem(self.loc.cell(SETTINGS, key, at["field"]),
-                             f"unknown setting '{name}'; the settings are {', '.join(fields)}")
+                             _unknown("setting", name, list(fields)))
                 continue
             if name in self.settings_at:
                 self.problem(self.loc.cell(SETTINGS, key, at["field"]), f"setting '{name}' appears twice")
@@ -487,7 +510,7 @@ class _Reader:
             name = str(name).strip()
             if name not in kinds:
                 self.problem(self.loc.cell(RULES, key, at["rule"]),
-                             f"unknown rule '{name}'; the rules are {', '.join(kinds)}")
+                             _unknown("rule", name, list(kinds)))
                 continue
             info, layout, item_model = kinds[name]
             raw = row[at["value"]] if "value" in at else None
@@ -508,14 +531,14 @@ class _Reader:
             elif layout in ("groups", "list-items"):
                 value = self.value(RULES, key, vcol, raw, "list" if layout == "groups" else "scalar", None)
                 self.rules_at[(name, len(out.setdefault(name, [])))] = key
-                out[name].append(value)
+                out[name].append(raw if value is UNREAD else value)  # kept in place: later items keep their rows
             else:
                 if name in out:
                     self.problem(self.loc.cell(RULES, key, at["rule"]), f"rule '{name}' appears twice")
                     continue
                 self.rule_one[name] = key
                 if not is_blank(raw):
-                    out[name] = self.value(RULES, key, vcol, raw, layout, info)
+                    _set(out, (name,), self.value(RULES, key, vcol, raw, layout, info))
         return out
 
     # --- places -------------------------------------------------------------------------
@@ -572,15 +595,24 @@ class _Reader:
 
 
 def instance_from_tables(tables: Mapping[str, Table], locator: Locator | None = None) -> Instance:
-    """Validate tables into an :class:`Instance`; every problem names its cell."""
+    """Validate tables into an :class:`Instance`; every problem names its cell.
+
+    The problems of the tables themselves (cells that do not read, unknown columns) and those of the data
+    they hold (types, references) are reported together; a cell that does not read is left out of the
+    data, and a required field in a table with an unknown column (likely that field misspelt) is not
+    called missing on every row."""
     reader = _Reader(tables, locator or Locator())
     data = reader.data()
+    try:
+        instance = instance_from_data(data)
+    except InputError as err:
+        seen = {p.where for p in reader.problems}
+        found = [Problem(reader.place(p.where), p.message) for p in err.problems
+                 if not (p.message == "required field is missing" and p.where.split("[")[0] in reader.unknown_in)]
+        raise InputError(reader.problems + [p for p in found if p.where not in seen]) from None
     if reader.problems:
         raise InputError(reader.problems)
-    try:
-        return instance_from_data(data)
-    except InputError as err:
-        raise InputError([Problem(reader.place(p.where), p.message) for p in err.problems]) from None
+    return instance
 
 
 # --- writing ------------------------------------------------------------------------------
