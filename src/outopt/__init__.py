@@ -14,34 +14,19 @@ import importlib
 from importlib.util import find_spec
 
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
-from outopt.instance.generate import generate
-from outopt.instance.io import load, save
-from outopt.instance.io.limits import ReadLimits
-from outopt.instance.schema import (
-    INHOUSE,
-    Budget,
-    Bundle,
-    DiscountTier,
-    Exclusive,
-    Forbid,
-    Function,
-    InHouse,
-    Instance,
-    Lock,
-    Offer,
-    Requires,
-    Resource,
-    Rules,
-    Soft,
-    Vendor,
-    VendorGroup,
-)
-from outopt.instance.validation import check_instance
-from outopt.solver import Model, Solution, SolveOptions, Status, build, solve
-from outopt.verifier import Verification, status_quo, verify
 
-# Imported on first use (they bring pandas, matplotlib, dask, ...; reading and solving need none of them).
+# Imported on first use: ``import outopt`` (and ``outopt --help``) loads none of pydantic, Pyomo, pandas,
+# numpy, matplotlib or Dask; each name brings what it needs.
 _LAZY = {
+    "outopt.instance.schema": ("INHOUSE", "Budget", "Bundle", "DiscountTier", "Exclusive", "Forbid", "Function",
+                               "InHouse", "Instance", "Lock", "Offer", "Requires", "Resource", "Rules", "Soft",
+                               "Vendor", "VendorGroup"),
+    "outopt.instance.generate": ("generate",),
+    "outopt.instance.io": ("load", "save"),
+    "outopt.instance.io.limits": ("ReadLimits",),
+    "outopt.instance.validation": ("check_instance",),
+    "outopt.solver": ("Model", "Solution", "SolveOptions", "Status", "build", "solve"),
+    "outopt.verifier": ("Verification", "status_quo", "verify"),
     "outopt.analysis.diagnose": ("Diagnosis", "diagnose"),
     "outopt.analysis.explain": ("Explanation", "explain"),
     "outopt.report.files": ("write_results",),
@@ -57,8 +42,21 @@ _LAZY = {
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
 
+def version() -> str:
+    """outopt's version, as installed (pyproject.toml's ``version``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("outopt")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def __getattr__(name: str):
     """A name of the API from a module not imported yet, or a submodule (``outopt.analysis``), imported now."""
+    if name == "__version__":
+        return version()
     module = _LAZY_NAMES.get(name)
     if module is not None:
         value = getattr(importlib.import_module(module), name)

@@ -53,11 +53,13 @@ from pyomo.repn import generate_standard_repn
 
 from outopt.analysis._session import Job, Session
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
+from outopt.analysis.limits import binding as is_binding
 from outopt.errors import SolverError
 from outopt.instance.numerics import tolerance
 from outopt.instance.schema import INHOUSE, Instance, derived
 from outopt.solver import Model, SolveOptions, build
 from outopt.solver.interrupts import unless_interrupted
+from outopt.solver.options import Tally
 from outopt.solver.solution import Solution
 from outopt.verifier.portfolio import verify
 
@@ -123,8 +125,10 @@ class Explanation:
 
 
 class _Explainer:
-    def __init__(self, instance: Instance, options: SolveOptions, solution: Solution | None):
+    def __init__(self, instance: Instance, options: SolveOptions, solution: Solution | None, tally: Tally):
         t0 = time.perf_counter()
+        self.tally = tally
+        tally.start("solving the instance")
         self.deadline = None if options.time_limit is None else t0 + options.time_limit
         self.instance = instance
         self.options = replace(options, gap=0.0)
@@ -219,6 +223,8 @@ class _Explainer:
             with_offers, rule=lambda m, f: sum(m.outsource[p] for p in data.pairs_of_function[f]) >= 1)
         m.explain_force_out.deactivate()
         out, answers, jobs = [], {}, {}
+        self.tally.start("regrets", total=sum(1 for f in data.functions
+                                              if self.plan[f] != INHOUSE or f in m.explain_force_out))
         for f in data.functions:
             p = self.plan[f]
             row = {"function": f, "provider": p, "runner_up": None, "regret": None, "changes": []}
@@ -231,9 +237,10 @@ class _Explainer:
                 start = self._start_without(f, p)
                 if start is not None or not self.levels:  # one MIP, levels pinned: solved with the others
                     jobs[f] = self._job_without(f, p, start)
+        self.tally.tick(sum(1 for f in answers if f not in jobs and answers[f] is not None))
         if jobs:
             with self.levels_pinned():
-                found = self.session.solve_variants(list(jobs.values()), self.workers)
+                found = self.session.solve_variants(list(jobs.values()), self.workers, on_done=self.tally.tick)
             self.solves += len(jobs)
             for f, outcome in zip(jobs, found):
                 answers[f] = self._answer(*outcome)
@@ -244,6 +251,7 @@ class _Explainer:
             best = answers[f]
             if best is None:  # no verified plan without f -> p meets the levels: the full re-solve
                 best = self._resolve_without(f, p)
+                self.tally.tick()
             if best == "timeout":
                 row["note"] = "time limit reached"
                 continue
@@ -410,12 +418,14 @@ class _Explainer:
         try:
             with self.levels_pinned():
                 jobs = []
+                self.tally.start("break-even costs", total=len(allowed))
                 for p in allowed:
                     self.questions += 1
                     known = self.best_in_pool(lambda plan: plan[p[0]] == p[1])
                     jobs.append(Job(bounds=((m.outsource[p], 1.0, 1.0), (m.explain_cost_shift[p], -big, 0.0)),
                                     start=None if known is None else known[1]))
-                for p, (status, shift, witness) in zip(allowed, self.session.solve_variants(jobs, self.workers)):
+                found = self.session.solve_variants(jobs, self.workers, on_done=self.tally.tick)
+                for p, (status, shift, witness) in zip(allowed, found):
                     results[p] = self._break_even(p, status, shift, witness, rows, objective)
                 self.solves += len(jobs)
         finally:
@@ -480,12 +490,14 @@ class _Explainer:
         rows = {lim.place: affine_row(m, lim) for lim in limits}
         check = self.solution.verification
         out = []
+        self.tally.start("limits", total=len(limits))
         for lim in limits:
-            used = usage(check, lim)
+            self.tally.tick()
+            used = usage(check, lim, self.instance)
             affine = rows[lim.place]
             upward = affine is None or affine.loosens_upward
             if used is not None:
-                binding = lim.current - used < lim.step - 1e-9
+                binding = is_binding(check, lim, used)
             else:  # a limit added later: binding when its row is tight at the plan
                 con = lim.row(m)
                 slack = (pyo.value(con.upper) - pyo.value(con.body)) if con.has_ub() else (
@@ -565,13 +577,15 @@ def _rule_against(inst: Instance, f: str, v: str) -> str:
 
 
 def explain(instance: Instance, options: SolveOptions | None = None, solution: Solution | None = None,
-            **kw) -> Explanation:
+            progress=None, **kw) -> Explanation:
     """Explain the optimal plan of an instance (see the module docstring). ``solution``, when given,
     is used as the starting plan. An instance with no plan gets an explanation with empty tables
-    whose ``solution.status`` says why."""
+    whose ``solution.status`` says why. ``progress``: called with a
+    :class:`~outopt.solver.options.Progress` as questions are answered (limits, break-even costs,
+    regrets: done of how many)."""
     options = replace(options or SolveOptions(), **kw)
     t0 = time.perf_counter()
-    ex = _Explainer(instance, options, solution)
+    ex = _Explainer(instance, options, solution, Tally(progress, t0))
     timings = {"solve": time.perf_counter() - t0}
     if not ex.solution.status.has_plan:
         return Explanation(ex.solution, solves=ex.solves, questions=ex.questions, time=time.perf_counter() - t0,

@@ -22,13 +22,11 @@ from outopt.instance.schema import INHOUSE, Budget, derived
 from outopt.model.company import CompanyData, build_company_model, compile_company
 from outopt.solver.decompose import decompose
 from outopt.solver.highs import Model, quiet_update, stdout_to_stderr
-from outopt.solver.options import SolveOptions
+from outopt.solver.options import DEFAULT_METHOD, METHODS, SolveOptions
 from outopt.solver.pipeline import solve as solve_instance
 from outopt.solver.solution import CompanySolution, Status, company_status_quo
 from outopt.verifier.company import verify_company
 
-METHODS = ("joint", "decompose")
-DEFAULT_METHOD = "joint"  # chosen by benchmarks/company.py (see benchmarks/README.md, "Company")
 
 
 class CompanyModel(Model):

@@ -32,7 +32,7 @@ from outopt.errors import PlanError, SolverError
 from outopt.instance.numerics import plain
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData, compile_data
-from outopt.solver.interrupts import cancelled_by_ctrl_c
+from outopt.solver.interrupts import WORKER_THREAD, cancelled_by_ctrl_c
 from outopt.solver.options import SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import status_quo, verify
@@ -41,8 +41,6 @@ if TYPE_CHECKING:  # Pyomo is imported when a model is built: an instance the re
     import pyomo.environ as pyo
     from pyomo.contrib.solver.solvers.highs import Highs
 
-
-WORKER_THREAD = "outopt-solve"
 
 NO_PRESOLVE = {"presolve": "off"}
 """HiGHS options of the second run when the first found no plan: no presolve, whose reductions called
