@@ -222,7 +222,7 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
     rules = {str(dv.sqref): dv for dv in offers.data_validations.dataValidation}
     assert rules["A2:A501"].formula1 == "=functions!$A$2:$A$501"
     assert rules["B2:B501"].formula1 == "=vendors!$A$2:$A$501"
-    # amounts are between 0 and 1e12, the numerical policy's range (README, Numerical policy)
+    # amounts are between 0 and 1e12, the numerical policy's range (the manual, Numerical policy)
     assert (rules["C2:C501"].operator, rules["C2:C501"].formula1, rules["C2:C501"].formula2) == (
         "between", "0", "1000000000000.0")
     assert (rules["D2:D501"].operator, rules["D2:D501"].formula1, rules["D2:D501"].formula2) == ("between", "0", "1")

@@ -84,7 +84,7 @@ def test_good_instance_is_valid():
         ),
         ({"horizon": "three"}, "horizon: Input should be a valid number, unable to parse string as a number (got 'three')"),
         ({"rules": {"max_vendors": 2.5}}, "rules.max_vendors: Input should be a valid integer, got a number with a fractional part (got 2.5)"),
-        ({"colour": "red"}, "colour: unknown field; check its spelling against the format in the README"),
+        ({"colour": "red"}, "colour: unknown field; check its spelling against the instance format in the manual"),
         ({"functions": [{"id": "a", "inhouse": {"cost": 1, "costs": 2}}]}, "functions[0].inhouse.costs: unknown field; did you mean 'cost'?"),
         ({"vendors": [{"id": "inhouse"}]}, "vendors[0].id: 'inhouse' is reserved for the in-house option; rename the vendor"),
         ({"functions": []}, "functions: List should have at least 1 item after validation, not 0"),

@@ -20,7 +20,7 @@ from outopt.instance.salvage import salvaged_problems
 from outopt.instance.schema import INHOUSE, FunctionGroup, Instance
 
 RANGE_MESSAGE = (f"must be at most {MAX_AMOUNT:.0e} in absolute value, outopt's range of numbers "
-                 "(README, Numerical policy)")
+                 "(the manual, Numerical policy)")
 
 
 def location(loc: Iterable[Any]) -> str:
@@ -38,7 +38,7 @@ def location(loc: Iterable[Any]) -> str:
 
 _MESSAGES = {
     "missing": "required field is missing",
-    "extra_forbidden": "unknown field; check its spelling against the format in the README",
+    "extra_forbidden": "unknown field; check its spelling against the instance format in the manual",
     "finite_number": "must be a finite number, not NaN or infinity",
 }
 
@@ -444,7 +444,7 @@ def check_numeric_range(inst: Instance) -> list[Problem]:
     def yearly(where: str, amount: float, what: str) -> None:
         if amount > MAX_AMOUNT:
             problems.append(Problem(where, f"{what} is {amount:.3g} a year, above {MAX_AMOUNT:.0e}, outopt's range of "
-                                           "numbers (README, Numerical policy)"))
+                                           "numbers (the manual, Numerical policy)"))
 
     for i, v in enumerate(inst.vendors):
         share(f"vendors[{i}].max_share", v.max_share, zero_ok=False)
