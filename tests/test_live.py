@@ -31,7 +31,7 @@ def hard(tmp_path_factory):
 
 
 def test_a_solve_on_a_terminal_shows_its_progress_and_what_ctrl_c_does(hard):
-    code, shown = on_terminal("solve", hard, "--time-limit", "3", "--threads", "1")
+    code, shown = on_terminal("solve", hard, "--time-limit", "2", "--threads", "1")
     assert code == 0, shown
     assert "solve: reading" in shown and "solve: solving" in shown
     assert "best plan " in shown and "bound " in shown and "gap " in shown
@@ -40,21 +40,21 @@ def test_a_solve_on_a_terminal_shows_its_progress_and_what_ctrl_c_does(hard):
 
 
 def test_no_live_line_in_json_output_or_when_stderr_is_not_a_terminal(hard):
-    code, shown = on_terminal("solve", hard, "--time-limit", "2", "--threads", "1", "--json", "-")
+    code, shown = on_terminal("solve", hard, "--time-limit", "1", "--threads", "1", "--json", "-")
     assert code == 0 and CTRL_C_SOLVE not in shown and "solve:" not in shown
     assert shown.lstrip().startswith("{")
-    piped = run_cli("solve", hard, "--time-limit", "2", "--threads", "1")
+    piped = run_cli("solve", hard, "--time-limit", "1", "--threads", "1")
     assert piped.returncode == 0 and "status: feasible" in piped.stdout
     assert CTRL_C_SOLVE not in piped.stderr + piped.stdout and "\x1b" not in piped.stderr
 
 
 def test_explain_and_frontier_on_a_terminal_count_questions_and_points(tmp_path):
-    code, shown = on_terminal("explain", MIDSIZE, "--time-limit", "4", "--threads", "1")
+    code, shown = on_terminal("explain", MIDSIZE, "--time-limit", "5", "--threads", "1")
     assert code == 0, shown
     assert re.search(r"explain: (limits|break-even costs|regrets)  \d+s  \d+ of \d+", shown), shown
     assert "explain: solving the instance" in shown and "(Ctrl-C stops)" in shown
     code, shown = on_terminal("frontier", MIDSIZE, "--param", "budget.transition", "--from", "500000",
-                              "--to", "700000", "--steps", "5", "--time-limit", "4")
+                              "--to", "700000", "--steps", "5", "--time-limit", "2.5")
     assert code == 0, shown
     assert re.search(r"frontier: grid points  \d+s  \d of 5", shown), shown
     assert "(Ctrl-C stops and keeps what was found)" in shown
