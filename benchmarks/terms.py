@@ -169,7 +169,7 @@ def main(argv=None) -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     mid = outopt.load(ROOT / "instances" / "midsize.yaml")
     measure("midsize, all terms", mid, args.gap, args.time_limit)
-    flat_mid = mid.model_copy(update={
+    flat_mid = mid.replace(**{
         "vendor_groups": [], "rules": outopt.Rules(max_vendors=mid.rules.max_vendors, separate=mid.rules.separate,
                                                    together=mid.rules.together),
         "budget": outopt.Budget(operating=mid.budget.operating, transition=mid.budget.transition),

@@ -33,4 +33,4 @@ def packing_with_status_quo(vendors: int = 12, seed: int = 1) -> outopt.Instance
     inst = perfect_packing(vendors, seed)
     functions = [f.model_copy(update={"inhouse": outopt.InHouse(cost=20), "current": "inhouse"})
                  for f in inst.functions]
-    return inst.model_copy(update={"name": "perfect packing, in-house today", "functions": functions})
+    return inst.replace(name="perfect packing, in-house today", functions=functions)

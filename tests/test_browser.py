@@ -80,3 +80,44 @@ def screenshot(tmp_path, page, height: int = HEIGHT):
 def chart_blue(pixels):
     """Where the pixels are the charts' blue (#2b6cb0)."""
     return np.all(np.abs(pixels - np.array([0x2B, 0x6C, 0xB0]) / 255) < 0.03, axis=2)
+
+
+@pytest.fixture(scope="module")
+def midsize_report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("midsize")
+    sol = outopt.solve(outopt.load(INSTANCES / "midsize.yaml"))
+    write_results(sol, folder / "report.html")
+    return folder / "report.html"
+
+
+def test_midsize_report_reads_right_in_chromium(tmp_path, midsize_report):
+    """The report of midsize (issue 15): the figures that misled now say what they show, in words."""
+    r = run_browser(tmp_path, "--dump-dom", midsize_report.as_uri())
+    assert r.returncode == 0, r.stderr[-2000:]
+    dom = r.stdout
+    assert "The plan outsources <b>26 of 40</b> functions to <b>7</b> vendors" in dom
+    assert ("Today's arrangement is no plan to keep: it breaks budget.operating: recurring cost 8,762,820.00 "
+            "exceeds 7,784,000.00, and 8 more rules.") in dom
+    assert ("freight is outsourced at a negative yearly benefit because it has no in-house option, so a vendor "
+            "must take it; it stays with its current vendor shipfast") in dom
+    for header in ("why, at a negative benefit", "spare capacity", "freed by outsourcing", "if all in-house",
+                   "use / limit"):
+        assert f"<th>{header}</th>" in dom
+    assert "0 of 7 used; outsourcing frees 26.3 (all in-house: 26.3)" in dom  # the IT staff bar's note
+
+
+def test_midsize_report_charts_use_the_page_width(tmp_path, midsize_report):
+    height = 6000
+    shot = tmp_path / "midsize.png"
+    r = run_browser(tmp_path, f"--window-size={WIDTH},{height}", f"--screenshot={shot}", midsize_report.as_uri())
+    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    blue = np.all(np.abs(pixels - np.array([0x2B, 0x6C, 0xB0]) / 255) < 0.03, axis=2)
+    columns = np.flatnonzero(blue.any(axis=0))
+    # the spend chart's longest bar reaches across the page (a chart capped at its 7-inch size stopped at 60 %)
+    assert columns.max() > 0.8 * WIDTH, columns.max()
+    keep = os.environ.get("OUTOPT_KEEP_SCREENSHOT")
+    if keep:  # to look at it
+        shutil.copy(shot, keep)

@@ -68,8 +68,8 @@ def test_value_of_coordination_against_divisions_alone(group, joint):
     total = 0.0
     for a, d in zip(alone, group.divisions):
         # each division alone: its own retainers, corporate budgets split by in-house cost
-        instance = d.instance.model_copy(update={"budget": outopt.Budget(
-            operating=a["budget_operating"], transition=a["budget_transition"])})
+        instance = d.instance.replace(budget=outopt.Budget(
+            operating=a["budget_operating"], transition=a["budget_transition"]))
         opt, _ = best(instance)
         assert a["objective"] == pytest.approx(opt)
         total += opt
@@ -123,7 +123,7 @@ def test_problem_inside_division_file_names_that_file(tmp_path):
     with pytest.raises(outopt.InputError) as err:
         load_company(tmp_path / "c.yaml")
     lines = [str(p) for p in err.value.problems]
-    assert lines[0] == f"{tmp_path / 'r.yaml'}: offers[3].vendor: vendor 'nimbos' is not in vendors"
+    assert lines[0] == f"{tmp_path / 'r.yaml'}: offers[3].vendor: vendor 'nimbos' is not in vendors; did you mean 'nimbus'?"
     assert lines[1].startswith("divisions[0].path: ")
 
 

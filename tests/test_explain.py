@@ -11,6 +11,7 @@ from conftest import INSTANCES, make, run_cli as run
 import outopt
 from outopt.analysis.explain import explain
 from outopt.analysis.limits import set_place
+from outopt.instance.schema import derived
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +38,9 @@ def test_regret_and_runner_up_equal_enumeration(small_explained):
 
 
 def with_cost(inst, f, v, cost):
-    return inst.model_copy(update={"offers": [o.model_copy(update={"cost": cost}) if (o.function, o.vendor) == (f, v)
-                                              else o for o in inst.offers]})
+    # unchecked: the enumeration tries costs below 0 too
+    return derived(inst, offers=[o.model_copy(update={"cost": cost}) if (o.function, o.vendor) == (f, v)
+                                 else o for o in inst.offers])
 
 
 def best_with(inst, f, v):

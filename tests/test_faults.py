@@ -3,21 +3,20 @@ exit 4, outputs are written whole or not at all, and an unexpected error is one 
 
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import INSTANCES
+from conftest import INSTANCES, on_terminal
 from hard import packing_with_status_quo, perfect_packing
 from typer.testing import CliRunner
 
 import outopt
 from outopt import cli
 from outopt.instance.io.atomic import atomic_write_text
+from outopt.solver import pipeline
 
 PREVIOUS = '{"status": "optimal", "note": "a plan from an earlier run"}\n'
 
@@ -37,34 +36,17 @@ def solve_and_interrupt(*args, timeout: float = 60) -> tuple[int, str]:
     A terminal, not a pipe: HiGHS's log is line-buffered only on a terminal, and the log is how
     the test knows the solve (not the start-up) is under way.
     """
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "outopt", "solve", *map(str, args), "--verbose"],
-                            stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
-    os.close(slave)
-    shown, sent = b"", False
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                shown += chunk
-            if not sent and b"B&B Tree" in shown:
-                time.sleep(0.5)
-                proc.send_signal(signal.SIGINT)
-                sent = True
-        assert sent, "the solver never started:\n" + shown.decode(errors="replace")
-        return proc.wait(timeout=30), shown.decode(errors="replace")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+    sent = []
+
+    def press_ctrl_c(shown: bytes, proc) -> None:
+        if not sent and b"B&B Tree" in shown:
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            sent.append(True)
+
+    code, shown = on_terminal("solve", *args, "--verbose", timeout=timeout, react=press_ctrl_c)
+    assert sent, "the solver never started:\n" + shown
+    return code, shown
 
 
 def test_ctrl_c_returns_the_best_plan_so_far_marked_interrupted(hard_files, tmp_path):
@@ -148,7 +130,7 @@ def test_solver_exception_is_one_line_exit_1_and_output_survives(tmp_path, monke
     def broken(*a, **k):
         raise RuntimeError("HiGHS lost [its] way\nsecond line")
 
-    monkeypatch.setattr(cli, "solve_instance", broken)
+    monkeypatch.setattr(pipeline, "solve", broken)  # the command imports it when it runs
     r = invoke("solve", INSTANCES / "small_business.yaml", "--json", target)
     assert r.exit_code == 1
     assert r.stderr == ("error: internal error (RuntimeError: HiGHS lost [its] way); "
@@ -182,7 +164,7 @@ def test_ctrl_c_outside_the_solver_exits_130_and_output_survives(tmp_path, monke
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "solve_instance", interrupted)
+    monkeypatch.setattr(pipeline, "solve", interrupted)
     r = invoke("solve", INSTANCES / "small_business.yaml", "--json", target)
     assert r.exit_code == 130
     assert r.stderr == "error: interrupted\n"

@@ -96,20 +96,14 @@ def test_workbook_problems_name_sheet_and_cell(tmp_path):
         wb["functions"]["H3"] = "lots"  # inhouse.uses.finance_staff of collections
         wb["rules"]["B3"] = "invoicing, nothere"
 
+    # every problem at once: the cell that does not read and the references of the rows that do
     problems, text = _workbook(tmp_path, edit)
-    assert problems == ["functions!H3: Input should be a valid number, unable to parse string as a number (got 'lots')"]
-    assert text.startswith(str(tmp_path / "bad.xlsx") + ": functions!H3: ")
-
-    def edit2(wb):
-        wb["offers"].append(["payroll", "ledgrly", 1])
-        wb["rules"]["B3"] = "invoicing, nothere"
-        wb["vendors"]["C3"] = None
-
-    problems, _ = _workbook(tmp_path, edit2)
     assert problems == [
-        "offers!B14: vendor 'ledgrly' is not in vendors",
+        "functions!H3: Input should be a valid number, unable to parse string as a number (got 'lots')",
+        "offers!B14: vendor 'ledgrly' is not in vendors; did you mean 'ledgerly'?",
         "rules!B3: function 'nothere' is not in functions",
     ]
+    assert text.startswith(str(tmp_path / "bad.xlsx") + ": functions!H3: ")
 
 
 def test_workbook_header_and_table_problems(tmp_path):
@@ -123,13 +117,21 @@ def test_workbook_header_and_table_problems(tmp_path):
 
     problems, _ = _workbook(tmp_path, edit)
     assert problems == [
-        "sheet offer: unknown table 'offer'; the tables are settings, resources, functions, vendors, discounts, "
+        "sheet offer: unknown table 'offer'; did you mean 'offers'?",
+        "settings!A8: unknown setting 'budgett.operating'; did you mean 'budget.operating'?",
+        "vendors!G1: unknown column 'retainr'; did you mean 'retainer'?",
+        "rules!A5: unknown rule 'max_vendor'; did you mean 'max_vendors'?",
+    ]
+
+    def far(wb):
+        wb.create_sheet("notes")
+        wb["rules"].append(["maximum", 3])
+
+    problems, _ = _workbook(tmp_path, far)  # nothing close: the names to choose from
+    assert problems == [
+        "sheet notes: unknown table 'notes'; the tables are settings, resources, functions, vendors, discounts, "
         "bundles, offers, vendor_groups, rules",
-        "settings!A8: unknown setting 'budgett.operating'; the settings are name, currency, horizon, "
-        "budget.operating, budget.transition, budget.soft.operating.penalty, budget.soft.operating.priority, "
-        "budget.soft.transition.penalty, budget.soft.transition.priority",
-        "vendors!G1: unknown column 'retainr'",
-        "rules!A5: unknown rule 'max_vendor'; the rules are max_vendors, separate, together, locks, forbid, "
+        "rules!A5: unknown rule 'maximum'; the rules are max_vendors, separate, together, locks, forbid, "
         "requires, exclusive, max_changes, soft",
     ]
 
@@ -144,13 +146,19 @@ def test_csv_problems_name_file_row_and_column(tmp_path):
     with pytest.raises(outopt.InputError) as info:
         outopt.load(folder)
     assert str(info.value).splitlines() == [
-        f"{folder}: offers.csv:12:2: vendor 'ledgrly' is not in vendors",
+        f"{folder}: offers.csv:12:2: vendor 'ledgrly' is not in vendors; did you mean 'ledgerly'?",
         f"{folder}: functions.csv:7:5: current vendor 'techdesk' has no offer for 'it_support'; add the offer it runs under",
     ]
     (folder / "vendors.csv").write_text("id,name,retainer\nledgerly,L,-3\n")
     with pytest.raises(outopt.InputError) as info:
         outopt.load(folder)
-    assert [str(p) for p in info.value.problems] == ["vendors.csv:2:3: Input should be greater than or equal to 0 (got '-3')"]
+    problems = [str(p) for p in info.value.problems]
+    # the bad cell, and at once what the rows that read say: the vendors left out of vendors.csv
+    assert problems[0] == "vendors.csv:2:3: Input should be greater than or equal to 0 (got '-3')"
+    assert problems[1:] == [f"offers.csv:{n}:2: vendor 'numera' is not in vendors" for n in (3, 5, 7, 8, 10)] + [
+        "offers.csv:12:2: vendor 'ledgrly' is not in vendors; did you mean 'ledgerly'?",
+        "offers.csv:13:2: vendor 'salesreach' is not in vendors",
+        "functions.csv:7:5: vendor 'techdesk' is not in vendors (use 'inhouse' or a vendor id)"]
 
 
 def test_yaml_and_json_problems_name_the_place(tmp_path):
@@ -161,7 +169,7 @@ def test_yaml_and_json_problems_name_the_place(tmp_path):
         outopt.save(outopt.Instance.model_validate(data), tmp_path / name)
         with pytest.raises(outopt.InputError) as info:
             outopt.load(tmp_path / name)
-        assert str(info.value) == f"{tmp_path / name}: offers[11].vendor: vendor 'ledgrly' is not in vendors"
+        assert str(info.value) == f"{tmp_path / name}: offers[11].vendor: vendor 'ledgrly' is not in vendors; did you mean 'ledgerly'?"
 
 
 def test_frames_round_trip_and_problems_name_the_frame_cell():
@@ -217,7 +225,7 @@ def test_template_has_notes_validation_and_reads_back_once_filled(tmp_path):
     rules = {str(dv.sqref): dv for dv in offers.data_validations.dataValidation}
     assert rules["A2:A501"].formula1 == "=functions!$A$2:$A$501"
     assert rules["B2:B501"].formula1 == "=vendors!$A$2:$A$501"
-    # amounts are between 0 and 1e12, the numerical policy's range (README, Numerical policy)
+    # amounts are between 0 and 1e12, the numerical policy's range (the manual, Numerical policy)
     assert (rules["C2:C501"].operator, rules["C2:C501"].formula1, rules["C2:C501"].formula2) == (
         "between", "0", "1000000000000.0")
     assert (rules["D2:D501"].operator, rules["D2:D501"].formula1, rules["D2:D501"].formula2) == ("between", "0", "1")
@@ -320,6 +328,8 @@ def test_tables_follow_the_schema_when_it_grows(monkeypatch, tmp_path):
     assert [str(p) for p in info.value.problems] == [
         "tiers!A3: vendor 'ledgrly' is not in vendors",
         f"rules!{get_column_letter(why + 1)}{pair_row + 2}: column 'why' does not apply to rule 'pairs'",
+        f"rules!{get_column_letter(optional + 1)}{link_row + 2}: Input should be a valid boolean, unable to "
+        "interpret input (got 'maybe')",
     ]
     rows[pair_row][why] = None
     tables["tiers"].rows[1][0] = "ledgerly"
@@ -343,8 +353,9 @@ def test_unreadable_workbooks_and_folders(tmp_path):
     (tmp_path / "nameless" / "functions.csv").write_text("id,inhouse.cost,,x\na,1,2\n")
     with pytest.raises(outopt.InputError) as info:
         outopt.load(tmp_path / "nameless")
-    assert [str(p) for p in info.value.problems] == [
-        "functions.csv:2:3: a value under a column with no header", "functions.csv:1:4: unknown column 'x'"]
+    assert [str(p) for p in info.value.problems] == [  # the header's problems and the data's, at once
+        "functions.csv:2:3: a value under a column with no header", "functions.csv:1:4: unknown column 'x'",
+        "settings.csv: name: required field is missing"]
     (tmp_path / "nameless" / "functions.csv").write_text("id,inhouse.cost\na,1\n")
     with pytest.raises(outopt.InputError) as info:
         outopt.load(tmp_path / "nameless")

@@ -6,11 +6,16 @@ only from its own stage or lower ones, at the top of the module. Two kinds of im
 function are allowed, and only these:
 
 * the documented conveniences of ``Solution`` (``explain``, ``plot``, ``_repr_html_``) and
-  ``Instance`` (``to_frames``, ``from_frames``), which reach up to the analyses and reports;
-* an import, within the rules above, of a module that itself loads a heavy library (Pyomo,
-  pandas, matplotlib, openpyxl, Dask, numpy; the web stack, FastAPI and uvicorn), deferred so that
-  reading, solving small instances and ``outopt --help`` do not pay for it.
+  ``Instance`` (``to_frames``, ``from_frames``, ``replace``), which reach up to the analyses, reports
+  and validation;
+* an import, within the rules above, of a module that loads a heavy library (Pyomo, pandas,
+  matplotlib, openpyxl, Dask, numpy, pydantic, whose schema build is the dearest part of reading; the
+  web stack, FastAPI and uvicorn)
+  when it is imported: itself, through the packages that hold it or through the modules it imports,
+  deferred so that reading, solving small instances and ``outopt --help`` do not pay for it.
 """
+
+import functools
 
 import ast
 from pathlib import Path
@@ -20,13 +25,14 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "outopt"
 STAGES = ["errors", "instance", "verifier", "model", "solver", "uncertainty", "analysis", "report", "batch", "serve",
           "cli", "__main__"]
-HEAVY = {"pandas", "pyomo", "matplotlib", "openpyxl", "dask", "distributed", "numpy", "highspy", "uvicorn",
-         "fastapi"}
+HEAVY = {"pandas", "pyomo", "matplotlib", "openpyxl", "dask", "distributed", "numpy", "highspy", "pydantic",
+         "uvicorn", "fastapi"}
 CONVENIENCES = {
     ("outopt.solver.solution", "outopt.analysis.explain"),
     ("outopt.solver.solution", "outopt.report.charts"),
     ("outopt.solver.solution", "outopt.report.html"),
     ("outopt.instance.schema", "outopt.instance.io.frames"),
+    ("outopt.instance.schema", "outopt.instance.validation"),
 }
 
 
@@ -85,6 +91,24 @@ def imports(name: str) -> tuple[set[str], set[str], set[str]]:
     return top, inner, libs
 
 
+@functools.cache
+def loads_heavy(name: str) -> bool:
+    """Whether importing the module loads a heavy library: the module itself, a package holding it
+    (its ``__init__`` runs first) or an outopt module it imports at the top, transitively."""
+    seen, todo = set(), [name]
+    while todo:
+        module = todo.pop()
+        if module in seen or module not in MODULES:
+            continue
+        seen.add(module)
+        top, _, libs = imports(module)
+        if libs:
+            return True
+        parts = module.split(".")
+        todo += [".".join(parts[:k]) for k in range(1, len(parts))] + sorted(top)
+    return False
+
+
 def stage(name: str) -> int:
     parts = name.split(".")
     if len(parts) == 1:  # the package root re-exports everything
@@ -104,7 +128,7 @@ def test_inner_imports_are_conveniences_or_defer_a_heavy_library():
         for target in inner:
             if (name, target) in CONVENIENCES:
                 continue
-            if not imports(target)[2]:
+            if not loads_heavy(target):
                 bad.append(f"{name} imports {target} inside a function; import it at the top")
     assert not bad, "\n".join(bad)
 
@@ -156,3 +180,9 @@ def test_no_function_is_longer_than_120_lines():
 def test_few_loose_modules_at_the_top():
     loose = sorted(p.stem for p in SRC.glob("*.py") if p.stem != "__init__")
     assert loose == ["__main__", "batch", "cli", "errors"]
+
+
+def test_the_command_line_loads_no_heavy_library_before_a_command_runs():
+    """``outopt --help`` and ``--version`` answer at once: the cli module and what it imports at the top
+    load none of the heavy libraries (each command imports what it needs)."""
+    assert not loads_heavy("outopt.cli") and not loads_heavy("outopt")

@@ -119,7 +119,7 @@ def _problems(**kw) -> list[str]:
     return []
 
 
-RANGE = "must be at most 1e+12 in absolute value, outopt's range of numbers (README, Numerical policy)"
+RANGE = "must be at most 1e+12 in absolute value, outopt's range of numbers (the manual, Numerical policy)"
 
 
 def test_numbers_at_the_edge_of_the_range_are_accepted_and_beyond_it_refused_with_their_place():
@@ -145,11 +145,11 @@ def test_derived_yearly_figures_beyond_the_range_are_refused_with_their_place():
     over = {**fine, "horizon": 0.9e-3, "resources": [{"id": "r", "capacity": 1e6, "redeploy_value": 1.1e6}]}
     assert _problems(**over) == [
         "vendors[0].onboarding: onboarding over the horizon is 1.11e+12 a year, above 1e+12, outopt's range of "
-        "numbers (README, Numerical policy)",
+        "numbers (the manual, Numerical policy)",
         "functions[0].inhouse.uses: the redeploy value of the staff it frees is 1.1e+12 a year, above 1e+12, "
-        "outopt's range of numbers (README, Numerical policy)",
+        "outopt's range of numbers (the manual, Numerical policy)",
         "offers[0].transition: the transition over the horizon is 1.11e+12 a year, above 1e+12, outopt's range "
-        "of numbers (README, Numerical policy)",
+        "of numbers (the manual, Numerical policy)",
     ]
 
 

@@ -146,7 +146,7 @@ def test_amounts_that_overflow_are_refused_with_their_place_and_never_reach_the_
                  "vendors: [{id: v}]\noffers:\n  - {function: a, vendor: v, cost: 1}\n")
     r = run_cli("solve", f, "--json", "-")
     assert r.returncode == 2 and r.stdout == ""
-    msg = "must be at most 1e+12 in absolute value, outopt's range of numbers (README, Numerical policy) (got 1e+308)"
+    msg = "must be at most 1e+12 in absolute value, outopt's range of numbers (the manual, Numerical policy) (got 1e+308)"
     assert r.stderr.splitlines() == [f"error: {f}: 2 problems found", f"  {f}: functions[0].inhouse.cost: {msg}",
                                      f"  {f}: functions[1].inhouse.cost: {msg}"]
     g = tmp_path / "edge.yaml"  # at the edge of the range: solved, and every figure in the JSON is finite

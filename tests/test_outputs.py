@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 
 import outopt
 from outopt import batch as batch_module
-from outopt import cli
 from outopt.batch import find_inputs, result_names, run_batch
 from outopt.cli import app
 from outopt.instance.io.atomic import atomic_write_text
@@ -37,7 +36,10 @@ def invoke(*args):
 @pytest.fixture
 def serial(monkeypatch):
     """`outopt batch` in this process, one input after another (no worker processes to start)."""
-    monkeypatch.setattr(cli, "run_batch", lambda *a, **k: run_batch(*a, **{**k, "executor": "serial"}))
+    import outopt.batch
+
+    # the command imports run_batch when it runs: patched where it lives
+    monkeypatch.setattr(outopt.batch, "run_batch", lambda *a, **k: run_batch(*a, **{**k, "executor": "serial"}))
 
 
 # --- batch result names ---------------------------------------------------------------------------

@@ -183,10 +183,9 @@ def test_raising_a_budget_or_capacity_never_lowers_the_optimum(case, raise_by, d
     what = data.draw(st.sampled_from(limits + (["capacity"] if inst.resources else [])))
     if what == "capacity":
         resources = [r.model_copy(update={"capacity": r.capacity + raise_by}) for r in inst.resources]
-        richer = inst.model_copy(update={"resources": resources})
+        richer = inst.replace(resources=resources)
     else:
-        budget = inst.budget.model_copy(update={what: getattr(inst.budget, what) + raise_by})
-        richer = inst.model_copy(update={"budget": budget})
+        richer = inst.replace(budget={what: getattr(inst.budget, what) + raise_by})
     sol, sol2 = solve(inst), solve(richer)
     if sol.status.has_plan:
         assert sol2.status.has_plan

@@ -14,7 +14,7 @@ from conftest import make
 import outopt
 from outopt.model.data import compile_data
 from outopt.model.reduce import reduce_instance, separable_plan, unknown_fields
-from outopt.instance.schema import Offer
+from outopt.instance.schema import Offer, derived
 
 
 def random_instance(rng: random.Random) -> outopt.Instance:
@@ -113,7 +113,7 @@ def test_dominated_offer_needs_a_free_vendor():
     red = reduce_instance(inst)
     assert {(o.function, o.vendor) for o in red.instance.offers} == {("f0", "v0"), ("f0", "v1"), ("f1", "v1")}
     # without the retainer v0 is free and (f0, v1) is dominated
-    free = inst.model_copy(update={"vendors": [outopt.Vendor(id="v0"), outopt.Vendor(id="v1")]})
+    free = inst.replace(vendors=[outopt.Vendor(id="v0"), outopt.Vendor(id="v1")])
     red = reduce_instance(free)
     assert {(o.function, o.vendor) for o in red.instance.offers} == {("f0", "v0"), ("f1", "v1")}
     assert red.fixed == {"f0": "v0", "f1": "v1"}
@@ -132,9 +132,9 @@ def test_unknown_fields_switch_the_reductions_off():
     Extended = type("Offer", (Offer,), {"__annotations__": {"bundle_price": float}, "bundle_price": 0.0})
     base = INSTANCES[0]
     offers = [Extended(**o.model_dump()) for o in base.offers]
-    assert unknown_fields(base.model_copy(update={"offers": offers})) == []  # at its default: nothing to reason about
+    assert unknown_fields(derived(base, offers=offers)) == []  # at its default: nothing to reason about
     offers[0] = Extended(**{**base.offers[0].model_dump(), "bundle_price": 5.0})
-    inst = base.model_copy(update={"offers": offers})
+    inst = derived(base, offers=offers)
     assert unknown_fields(inst) == ["offers[0].bundle_price"]
     red = reduce_instance(inst)
     assert not red.applied and red.instance is inst and red.removed_offers == 0
@@ -152,7 +152,7 @@ def test_unknown_fields_are_found_past_the_first_row_in_file_order():
     offers[2] = offers[2].model_copy(update={"stay_discount": 5.0})
     functions = list(base.functions)
     functions[4] = functions[4].model_copy(update={"exit_fee": 10.0})
-    inst = base.model_copy(update={"offers": offers, "functions": functions})
+    inst = derived(base, offers=offers, functions=functions)  # fields set, not a valid plan of terms
     assert unknown_fields(inst) == ["functions[4].exit_fee", "offers[2].stay_discount", "offers[7].risk"]
     assert unknown_fields(inst, limit=2) == ["functions[4].exit_fee", "offers[2].stay_discount"]
     assert unknown_fields(base) == []

@@ -62,14 +62,14 @@ def test_results_workbook_and_csv(tmp_path, sol):
     assert wb.sheetnames == ["decisions", "totals", "vendors", "resources", "limits"]
     rows = list(wb["decisions"].iter_rows(values_only=True))
     assert rows[0] == ("function", "name", "provider", "provider_name", "yearly_cost", "one_off", "benefit",
-                       "current", "changed")
+                       "current", "changed", "why")
     assert {r[0]: r[2] for r in rows[1:]} == sol.plan
     totals = dict(wb["totals"].iter_rows(min_row=2, values_only=True))
     assert totals["status"] == "optimal" and totals["net_benefit"] == pytest.approx(sol.objective)
     write_results(sol, tmp_path / "r.csv")
     lines = (tmp_path / "r.csv").read_text().splitlines()
     assert len(lines) == 1 + len(sol.instance.functions)
-    assert lines[1] == "invoicing,Customer invoicing,ledgerly,Ledgerly BPO,48000,8000,85333.33333333333,inhouse,True"
+    assert lines[1] == "invoicing,Customer invoicing,ledgerly,Ledgerly BPO,48000,8000,85333.33333333333,inhouse,True,"  # why: empty (a positive benefit)
 
 
 def test_html_report_is_self_contained_and_escapes_text(sol):

@@ -548,7 +548,7 @@ BAD = [
     (rules(together=[{"functions": ["a", "b"], "soft": {"penalty": -2}}]),
      "rules.together[0].soft.penalty: Input should be greater than or equal to 0 (got -2)"),
     (rules(separate=[{"functions": ["a", "b"], "penalty": 5}]),
-     "rules.separate[0].penalty: unknown field; check its spelling against the format in the README"),
+     "rules.separate[0].penalty: unknown field; check its spelling against the instance format in the manual"),
     (rules(together=[{"soft": {"penalty": 5}}]), "rules.together[0].functions: required field is missing"),
     (rules(separate=["a"]), "rules.separate[0]: Input should be a valid list (got 'a')"),
     (function(0, exit_fee=10), "functions[0].exit_fee: 'a' has an exit fee but no current vendor; set `current` to the vendor it leaves"),

@@ -114,10 +114,11 @@ def test_problems_echoing_hostile_text_are_escaped(tmp_path):
 
 def serial_batches(monkeypatch):
     """`outopt batch` in this process, one input after another (no worker processes to start)."""
-    from outopt import cli
+    import outopt.batch
     from outopt.batch import run_batch
 
-    monkeypatch.setattr(cli, "run_batch", lambda *a, **k: run_batch(*a, **{**k, "executor": "serial"}))
+    # the command imports run_batch when it runs: patched where it lives
+    monkeypatch.setattr(outopt.batch, "run_batch", lambda *a, **k: run_batch(*a, **{**k, "executor": "serial"}))
 
 
 def test_batch_summary_with_markup_and_escapes(tmp_path, monkeypatch):

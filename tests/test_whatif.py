@@ -160,7 +160,7 @@ def test_frontier_builds_once_and_reuses_the_model(small, monkeypatch):
 def test_frontier_limit_absent_from_the_base_instance():
     # no operating budget at all in the base: the row is added for the sweep
     inst = random_instance(4)
-    inst = inst.model_copy(update={"budget": outopt.Budget(transition=1e6)})
+    inst = inst.replace(budget=outopt.Budget(transition=1e6))
     assert_frontier_matches_enumeration(inst, "budget.operating", 300_000, 700_000, 0.5)
 
 
@@ -373,8 +373,9 @@ def test_scenario_results_are_revalidated(small):
     with pytest.raises(outopt.InputError) as err:
         apply_overrides(small, {"remove": ["offers[sales,salesreach]"], "functions.sales.inhouse": None,
                                 "vendors.numera.max_share": 0}, where="scenarios.s")
-    assert [str(p) for p in err.value.problems] == [
+    assert [str(p) for p in err.value.problems] == [  # every problem at once: the format's, then the references'
         "scenarios.s: vendors[1].max_share: Input should be greater than 0 (got 0)",
+        "scenarios.s: functions[6].inhouse: function 'sales' has no in-house option and no offer; add one or the other",
     ]
     with pytest.raises(outopt.InputError) as err:
         apply_overrides(small, {"remove": ["offers[sales,salesreach]"], "functions.sales.inhouse": None},

@@ -12,37 +12,26 @@ The public API an analyst uses from a notebook::
 
 import importlib
 from importlib.util import find_spec
+from typing import TYPE_CHECKING
 
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
-from outopt.instance.generate import generate
-from outopt.instance.io import load, save
-from outopt.instance.io.limits import ReadLimits
-from outopt.instance.schema import (
-    INHOUSE,
-    Budget,
-    Bundle,
-    DiscountTier,
-    Exclusive,
-    Forbid,
-    Function,
-    InHouse,
-    Instance,
-    Lock,
-    Offer,
-    Requires,
-    Resource,
-    Rules,
-    Soft,
-    Vendor,
-    VendorGroup,
-)
-from outopt.instance.validation import check_instance
-from outopt.solver import Model, Solution, SolveOptions, Status, build
-from outopt.solver import solve as _solve
-from outopt.verifier import Verification, status_quo, verify
 
-# Imported on first use (they bring pandas, matplotlib, dask, ...; reading and solving need none of them).
+if TYPE_CHECKING:
+    from outopt.instance.schema import Instance
+    from outopt.solver.solution import Solution
+
+# Imported on first use: ``import outopt`` (and ``outopt --help``) loads none of pydantic, Pyomo, pandas,
+# numpy, matplotlib or Dask; each name brings what it needs.
 _LAZY = {
+    "outopt.instance.schema": ("INHOUSE", "Budget", "Bundle", "DiscountTier", "Exclusive", "Forbid", "Function",
+                               "InHouse", "Instance", "Lock", "Offer", "Requires", "Resource", "Rules", "Soft",
+                               "Vendor", "VendorGroup"),
+    "outopt.instance.generate": ("generate",),
+    "outopt.instance.io": ("load", "save"),
+    "outopt.instance.io.limits": ("ReadLimits",),
+    "outopt.instance.validation": ("check_instance",),
+    "outopt.solver": ("Model", "Solution", "SolveOptions", "Status", "build"),
+    "outopt.verifier": ("Verification", "status_quo", "verify"),
     "outopt.analysis.diagnose": ("Diagnosis", "diagnose"),
     "outopt.analysis.explain": ("Explanation", "explain"),
     "outopt.report.files": ("write_results",),
@@ -59,7 +48,7 @@ _LAZY = {
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
 
-def solve(instance: Instance, *args, robust: str | None = None, samples=None, **kwargs) -> Solution:
+def solve(instance: "Instance", *args, robust: str | None = None, samples=None, **kwargs) -> "Solution":
     """Solve an instance: :func:`outopt.solver.solve` (``time_limit``, ``gap``, ``threads``, ``seed``,
     ``options``). With ``robust`` (``"mean"``, ``"cvar:0.1"``, ``"mean-cvar:0.1:0.5"``), the plan with the best
     measure of its net benefit over ``samples`` scenarios of the instance's ranges (a count, default 200, a
@@ -67,14 +56,29 @@ def solve(instance: Instance, *args, robust: str | None = None, samples=None, **
     if robust is None:
         if samples is not None:
             raise TypeError("samples= goes with robust= (the measure to maximise over the scenarios)")
-        return _solve(instance, *args, **kwargs)
+        from outopt.solver import solve as solve_instance
+
+        return solve_instance(instance, *args, **kwargs)
     from outopt.uncertainty.assess import solve_robust
 
     return solve_robust(instance, robust, 200 if samples is None else samples, *args, **kwargs)
 
 
+def version() -> str:
+    """outopt's version, as installed (pyproject.toml's ``version``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("outopt")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def __getattr__(name: str):
     """A name of the API from a module not imported yet, or a submodule (``outopt.analysis``), imported now."""
+    if name == "__version__":
+        return version()
     module = _LAZY_NAMES.get(name)
     if module is not None:
         value = getattr(importlib.import_module(module), name)

@@ -2,6 +2,9 @@
 
 Exit codes: 0 a plan was found, 2 invalid input or usage, 3 infeasible,
 4 no plan within the time limit, 1 an internal or solver error.
+
+Each command imports what it needs when it runs (reading brings pydantic, solving Pyomo and HiGHS,
+reports pandas and matplotlib): ``outopt --help`` and ``--version`` load none of them.
 """
 
 from __future__ import annotations
@@ -23,39 +26,32 @@ from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from outopt.analysis.alternatives import alternatives as find_alternatives
-from outopt.analysis.diagnose import diagnose as diagnose_instance
-from outopt.analysis.diagnose import diagnose_infeasible
-from outopt.analysis.explain import explain as explain_instance
-from outopt.batch import run_batch
 from outopt.errors import SHOWN_PROBLEMS, InputError, OutoptError, more_problems
-from outopt.instance.company import Company, load_any, save_any
-from outopt.instance.io import load, save
-from outopt.instance.io.atomic import atomic_write_text
-from outopt.instance.io.text import json_schema
-from outopt.report.terminal import (
-    BatchProgress,
-    print_alternatives,
-    print_batch_summary,
-    print_company_solution,
-    print_comparison,
-    print_diagnosis,
-    print_explanation,
-    print_frontier,
-    print_pareto,
-    print_solution,
-    say,
-)
-from outopt.report.text import terminal_text
-from outopt.solver import WORKER_THREAD, SolveOptions
-from outopt.solver import solve as solve_instance
-from outopt.solver.company import DEFAULT_METHOD, METHODS, solve_company
+from outopt.report.live import CTRL_C_SOLVE, CTRL_C_STOP, CTRL_C_SWEEP, LiveLine
+from outopt.report.text import say, terminal_text
+from outopt.solver.interrupts import WORKER_THREAD
+from outopt.solver.options import DEFAULT_METHOD, METHODS, SolveOptions, default_time_limit
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # Ctrl-C outside the solver (the shell's convention: 128 + SIGINT)
 
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+def piped_width(environ=os.environ) -> int | None:
+    """The width of tables written to a pipe or file: ``COLUMNS`` when set (rich reads it on a terminal
+    only), else 120; None on a terminal (its own width)."""
+    if sys.stdout.isatty():
+        return None
+    try:
+        return max(40, int(environ.get("COLUMNS", "")))
+    except ValueError:
+        return 120
+
+
+out = Console(highlight=False, soft_wrap=True, width=piped_width())
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+LIVE: list[LiveLine] = []
+"""The live line of the running command (see :func:`live_line`)."""
 
 
 class GuardedGroup(TyperGroup):
@@ -78,6 +74,9 @@ class GuardedGroup(TyperGroup):
             err.print(error_line(f"internal error ({type(e).__name__}{': ' + detail if detail else ''}); "
                                  "please report it with the input file"))
             raise typer.Exit(EXIT_ERROR) from None
+        finally:  # the live line ends with the command, however it ends
+            while LIVE:
+                LIVE.pop().stop()
 
 
 app = typer.Typer(
@@ -88,6 +87,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=GuardedGroup,
 )
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"outopt {version('outopt')}")
+        except PackageNotFoundError:  # a source tree that was never installed
+            typer.echo("outopt (version unknown: not installed; pip install -e .)")
+        raise typer.Exit()
+
+
+@app.callback()
+def every_command(
+    version: Annotated[bool, typer.Option("--version", callback=show_version, is_eager=True,
+                                          help="Print outopt's version and exit.")] = False,
+) -> None:
+    """Decide which business functions to keep in-house and which to give to vendors."""
 
 
 def error_line(message: str) -> Text:
@@ -101,10 +119,37 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 def load_or_exit(path: Path, company: bool = False):
+    from outopt.instance.company import load_any
+    from outopt.instance.io import load
+
     try:
         return load_any(path) if company else load(path)
     except InputError as e:
         raise invalid(e, path)
+
+
+def time_limit_or_default(given: float | None) -> float | None:
+    """``--time-limit`` when given, else the default set once (``OUTOPT_TIME_LIMIT`` or the config file)."""
+    if given is not None:
+        return given
+    try:
+        return default_time_limit()
+    except InputError as e:
+        raise invalid(e, e.source)
+
+
+def live_line(command: str, ctrl_c: str, json_out: str | None = None, verbose: bool = False) -> LiveLine:
+    """The live line of a long command on stderr (never with ``--json -`` or ``--verbose``; only on a
+    terminal), started now and erased when the command ends or at ``live.stop()``, before its output."""
+    live = LiveLine(err, command, ctrl_c, show=json_out != "-" and not verbose).start()
+    LIVE.append(live)
+    return live
+
+
+def is_company(loaded) -> bool:
+    from outopt.instance.company import Company
+
+    return isinstance(loaded, Company)
 
 
 def invalid(e: InputError, path) -> typer.Exit:
@@ -120,6 +165,8 @@ def invalid(e: InputError, path) -> typer.Exit:
 
 def write_output(target: str | Path, text: str) -> None:
     """'-' writes to stdout (and nothing else goes there); a path is written atomically."""
+    from outopt.instance.io.atomic import atomic_write_text
+
     if str(target) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
@@ -141,7 +188,7 @@ def writing(target) -> Iterator[None]:
 def input_files(path: Path, loaded) -> list[tuple[Path, str]]:
     """The files (or CSV folder) a command reads, with how to call each: the input, and a company's divisions."""
     files = [(path, "the input file")]
-    if isinstance(loaded, Company):
+    if is_company(loaded):
         base = path if path.is_dir() else path.parent  # division paths are relative to the file, or the CSV folder
         files += [(base / d.path, "an input file (a division of the company)") for d in loaded.divisions if d.path]
     return files
@@ -210,17 +257,29 @@ def solve(
     samples_file: SamplesFileOpt = None,
 ) -> None:
     """Solve an instance or a company file: print the plan, totals, status and time."""
+    from outopt.analysis.diagnose import diagnose_infeasible
+    from outopt.instance.company import Company
+    from outopt.report.terminal import print_company_solution, print_diagnosis, print_solution
+    from outopt.solver.pipeline import solve as solve_instance
+    from outopt.solver.company import solve_company
+
     started = time.perf_counter()  # the time limit counts reading the file too
+    time_limit = time_limit_or_default(time_limit)
+    live = live_line("solve", CTRL_C_SOLVE, json_out, verbose)
+    live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
+    live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     if method not in METHODS:
         raise fail(f"--method must be one of {', '.join(METHODS)}", EXIT_INVALID)
-    options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose)
+    options = SolveOptions(time_limit=time_limit, gap=gap, threads=threads, seed=seed, verbose=verbose,
+                           progress=live.update)
     if robust is not None or samples is not None or samples_file is not None:
         raise typer.Exit(solve_robust_command(file, instance, robust, samples, samples_file, options, json_out,
                                               out_file, alternatives is not None or within is not None))
     if alternatives is not None or within is not None:
-        raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
+        raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file,
+                                            live))
     try:
         if isinstance(instance, Company):
             sol = solve_company(instance, method=method, options=options)
@@ -230,11 +289,13 @@ def solve(
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
     if sol.status.exit_code == EXIT_INFEASIBLE:
+        live.phase("diagnosing: why no plan")
         try:
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
         except OutoptError as e:
             say(err, f"{file}: the diagnosis failed: {e}")
+    live.stop()
     if json_out is not None:
         text = sol.to_json()
         if diagnosis is not None:
@@ -243,7 +304,7 @@ def solve(
     if out_file is not None:
         write_results_or_exit(sol, out_file)
     if json_out != "-":
-        (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
+        (print_company_solution if is_company(instance) else print_solution)(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
         say(err, f"{file}: infeasible: {sol.message}")
         if diagnosis is not None:
@@ -279,13 +340,15 @@ def scenarios_or_exit(instance, samples: int | None, samples_file: Path | None, 
 def solve_robust_command(file: Path, instance, robust: str | None, samples: int | None, samples_file: Path | None,
                          options: SolveOptions, json_out: str | None, out_file: Path | None, alternatives: bool) -> int:
     """``solve --robust M [--samples N | --samples-file S.csv]``: the plan with the best measure over scenarios."""
+    from outopt.instance.io.atomic import atomic_write_text
+    from outopt.report.terminal import print_solution
     from outopt.report.uncertainty import print_robust, robust_page
     from outopt.uncertainty.assess import solve_robust
 
     if robust is None:
         raise fail("--samples and --samples-file go with --robust (the measure to maximise over the scenarios)",
                    EXIT_INVALID)
-    if isinstance(instance, Company):
+    if is_company(instance):
         raise fail("--robust is for instance files, not company files", EXIT_INVALID)
     if alternatives:
         raise fail("--robust and --alternatives do not go together", EXIT_INVALID)
@@ -310,16 +373,21 @@ def solve_robust_command(file: Path, instance, robust: str | None, samples: int 
 
 
 def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, within: str | None,
-                       json_out: str | None, out_file: Path | None = None) -> int:
+                       json_out: str | None, out_file: Path | None = None, live: LiveLine | None = None) -> int:
     """``solve --alternatives K [--within D]``: the best plan as usual, then the K best plans."""
+    from outopt.analysis.alternatives import alternatives as find_alternatives
+    from outopt.report.terminal import print_alternatives, print_company_solution, print_solution
+
     alts = run_or_exit(file, lambda: find_alternatives(instance, k, within, options))
+    if live is not None:
+        live.stop()
     sol = alts.best
     if json_out is not None:
         write_output(json_out, json.dumps({**sol.to_dict(), **alts.to_dict()}, indent=2))
     if out_file is not None:  # the best plan's results
         write_results_or_exit(sol, out_file)
     if json_out != "-":
-        (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
+        (print_company_solution if is_company(instance) else print_solution)(sol, out)
         print_alternatives(alts, out)
     if not sol.status.has_plan:
         say(err, f"{file}: {sol.status.value}: {sol.message}")
@@ -333,12 +401,20 @@ def diagnose(
     json_out: JsonOpt = None,
 ) -> None:
     """Say why an instance or company has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
+    from outopt.analysis.diagnose import diagnose as diagnose_instance
+    from outopt.report.terminal import print_diagnosis
+
+    time_limit = time_limit_or_default(time_limit)
+    live = live_line("diagnose", CTRL_C_STOP, json_out)
+    live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out})
+    live.phase("looking for a plan, then for the smallest repairs and a conflict")
     try:
         d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
+    live.stop()
     if json_out is not None:
         write_output(json_out, d.to_json())
     if json_out != "-":
@@ -356,12 +432,20 @@ def explain(
     out_file: OutOpt = None,
 ) -> None:
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
+    from outopt.analysis.explain import explain as explain_instance
+    from outopt.report.terminal import print_explanation
+
+    time_limit = time_limit_or_default(time_limit)
+    live = live_line("explain", CTRL_C_STOP, json_out)
+    live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
+    live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
     try:
-        ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
+        ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads), progress=live.update)
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
+    live.stop()
     code = ex.solution.status.exit_code
     if code == EXIT_INFEASIBLE:
         say(err, f"{file}: infeasible: no plan to explain; `outopt diagnose {file}` says why")
@@ -382,7 +466,7 @@ def explain(
 def validate(file: FileArg) -> None:
     """Check an instance or company file and report every problem; solve nothing."""
     inst = load_or_exit(file, company=True)
-    if isinstance(inst, Company):
+    if is_company(inst):
         n = sum(len(d.instance.functions) for d in inst.divisions)
         say(out, f"{file}: valid company ({len(inst.divisions)} divisions, {n} functions)")
         return
@@ -405,6 +489,8 @@ def convert(
     target: Annotated[Path, typer.Argument(help="Where to write it; format by extension, a folder for CSV files.")],
 ) -> None:
     """Convert an instance or a company between YAML, JSON, Excel and a folder of CSV files, losslessly."""
+    from outopt.instance.company import save_any
+
     instance = load_or_exit(source, company=True)
     refuse_over_inputs(input_files(source, instance), {"": target})
     try:
@@ -435,6 +521,8 @@ def template(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the instance format (for editors validating YAML and JSON)."""
+    from outopt.instance.io.text import json_schema
+
     write_output("-", json_schema())
 
 
@@ -448,6 +536,10 @@ def batch(
     force: Annotated[bool, typer.Option("--force", help="Solve again inputs whose result exists for the same content.")] = False,
 ) -> None:
     """Solve many files on local worker processes or a Dask cluster; exit 0 when every input has a plan."""
+    from outopt.batch import run_batch
+    from outopt.report.terminal import BatchProgress, print_batch_summary
+
+    time_limit = time_limit_or_default(time_limit)
     if scheduler is not None and not scheduler.startswith(("tcp://", "dask://")):
         raise fail("--scheduler must look like tcp://HOST:PORT", EXIT_INVALID)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
@@ -499,11 +591,17 @@ def compare(
     """Solve the base and each scenario; one table of status, net benefit, cost, vendors and changes."""
     from outopt.analysis.scenarios import compare as compare_scenarios
     from outopt.analysis.scenarios import comparison_to_dict, load_scenarios
+    from outopt.report.terminal import print_comparison
 
+    time_limit = time_limit_or_default(time_limit)
+    live = live_line("compare", CTRL_C_STOP, json_out)
+    live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
+    live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance) + [(scenarios, "the scenario file")], {"--json": json_out})
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
-                                                             SolveOptions(time_limit=time_limit)))
+                                                             SolveOptions(time_limit=time_limit), progress=live.update))
+    live.stop()
     if json_out is not None:
         write_output(json_out, json.dumps(comparison_to_dict(table), indent=2))
     if json_out != "-":
@@ -532,18 +630,29 @@ def frontier(
 ) -> None:
     """Best net benefit across a range of one limit: every breakpoint, what changes there, a chart."""
     from outopt.analysis.frontier import frontier as sweep_frontier
+    from outopt.report.terminal import print_frontier
+    from outopt.solver.company import solve_company
+    from outopt.solver.pipeline import solve as solve_instance
 
+    time_limit = time_limit_or_default(time_limit)
+    live = live_line("frontier", CTRL_C_SWEEP, json_out)
+    live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
+    live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--csv": csv_out, "--plot": plot,
                                                      "--out": out_file})
     result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
-                                                      options=SolveOptions(time_limit=time_limit)))
+                                                      options=SolveOptions(time_limit=time_limit),
+                                                      progress=live.update))
+    if out_file is not None:
+        live.phase("solving at the instance's own limits, for the report")
+        base = run_or_exit(file, lambda: solve_company(instance) if is_company(instance)
+                           else solve_instance(instance))
+    live.stop()
     write_outputs(result, json_out, plot)
     if csv_out is not None:
         write_output(csv_out, result.to_csv())
     if out_file is not None:
-        base = run_or_exit(file, lambda: solve_company(instance) if isinstance(instance, Company)
-                           else solve_instance(instance))
         write_results_or_exit(base, out_file, frontier=result)
     if json_out != "-":
         print_frontier(result, out)
@@ -566,11 +675,18 @@ def pareto(
 ) -> None:
     """Net benefit against risk: every efficient plan, by the epsilon-constraint method."""
     from outopt.analysis.pareto import pareto as trace_pareto
+    from outopt.report.terminal import print_pareto
 
+    time_limit = time_limit_or_default(time_limit)
+    live = live_line("pareto", CTRL_C_SWEEP, json_out)
+    live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
+    live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--plot": plot})
     result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
-                                                    options=SolveOptions(time_limit=time_limit)))
+                                                    options=SolveOptions(time_limit=time_limit),
+                                                    progress=live.update))
+    live.stop()
     write_outputs(result, json_out, plot)
     if json_out != "-":
         print_pareto(result, instance.currency, out)
@@ -596,6 +712,7 @@ def risk(
     time_limit: TimeLimitOpt = None,
 ) -> None:
     """How sure the plans are: the optimal plan, the status quo and given plans over scenarios of the amounts."""
+    from outopt.instance.io.atomic import atomic_write_text
     from outopt.report.uncertainty import print_risk, risk_page
     from outopt.uncertainty.assess import risk as assess_risk
 
@@ -645,6 +762,7 @@ def generate(
 ) -> None:
     """Write a seeded synthetic instance (for benchmarks and tests)."""
     from outopt.instance.generate import generate as make
+    from outopt.instance.io import save
     try:
         n, m = (int(x) for x in size.lower().split("x"))
         instance = make(n, m, profile=profile, seed=seed, rules=rules)

@@ -23,7 +23,7 @@ from pyomo.environ import Param
 from outopt.analysis._subject import subject_of
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE
-from outopt.solver import stdout_to_stderr
+from outopt.solver.highs import quiet_update, stdout_to_stderr
 from outopt.solver.interrupts import cancelled_by_ctrl_c
 
 
@@ -109,7 +109,7 @@ class Session:
             auto = self._solver.config.auto_updates
             auto.update_parameters = params != self._params
             try:
-                self._solver.update()
+                quiet_update(self._solver)
             finally:
                 auto.update_parameters = True
         self._params = params
@@ -134,13 +134,14 @@ class Session:
         idx, val = self._start(plan)
         self._solver._solver_model.setSolution(len(idx), idx, val)
 
-    def solve_variants(self, jobs: list[Job], workers: int | None = None) -> list[tuple]:
+    def solve_variants(self, jobs: list[Job], workers: int | None = None, on_done=None) -> list[tuple]:
         """Solve independent variants of the current model at once: each job is the model as it is now
         plus the job's column bounds and rows. Each runs on a copy of the HiGHS model in a worker
         thread (HiGHS releases the GIL; one HiGHS thread per copy), from a cleared state, so the
         results do not depend on which worker ran which job or in what order. Returns per job
         (status, objective, plan) as :meth:`solve` does; status "timeout" once the deadline has passed.
-        ``workers``: copies solved at the same time (default: the CPU count)."""
+        ``workers``: copies solved at the same time (default: the CPU count); ``on_done``: called (from the
+        worker thread) as each job ends."""
         import highspy
 
         if not jobs:
@@ -194,7 +195,10 @@ class Session:
                 if start is not None:
                     h.setSolution(len(start[0]), *start)
                 h.run()
-                return _outcome(h, columns, {f: fixed.get(f, INHOUSE) for f in subject.slots})
+                outcome = _outcome(h, columns, {f: fixed.get(f, INHOUSE) for f in subject.slots})
+                if on_done is not None:
+                    on_done()
+                return outcome
             finally:
                 for (c, _, _), lo, up in zip(bounds, lower, upper):
                     h.changeColBounds(c, lo, up)

@@ -42,7 +42,7 @@ from outopt.analysis.limits import (
     violated,
 )
 from outopt.instance.numerics import exceeds
-from outopt.instance.schema import Company, group_functions
+from outopt.instance.schema import Company, derived, group_functions
 from outopt.solver import SolveOptions
 from outopt.solver.interrupts import unless_interrupted
 from outopt.solver.solution import Status
@@ -237,7 +237,7 @@ def _uncored(source: Source) -> Source:
     if isinstance(source, Company):
         return source.model_copy(update={"divisions": [d.model_copy(update={"instance": _uncored(d.instance)})
                                                        for d in source.divisions]})
-    return source.model_copy(update={"functions": [f.model_copy(update={"core": False}) for f in source.functions]})
+    return derived(source, functions=[f.model_copy(update={"core": False}) for f in source.functions])
 
 
 def _scope_groups(scope, known: set[str]) -> list[tuple[str, _Group]]:

@@ -54,11 +54,13 @@ from pyomo.repn import generate_standard_repn
 from outopt.analysis._session import Job, Session
 from outopt.analysis._subject import Source, build_any, row_words
 from outopt.analysis.limits import Limit, affine_row, find_limits, set_place, usage
+from outopt.analysis.limits import binding as is_binding
 from outopt.errors import SolverError
 from outopt.instance.numerics import tolerance
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.solver import SolveOptions
 from outopt.solver.interrupts import unless_interrupted
+from outopt.solver.options import Tally
 from outopt.solver.solution import CompanySolution, Solution
 
 BREAK_EVEN_TOLERANCE = 1e-6  # relative to the optimum: a plan "enters" when within this of the optimum
@@ -128,8 +130,11 @@ class _Explainer:
     """The questions about one instance's or company's optimal plan. Plans are flat (slot -> provider; a slot
     is a function, or a company's (division, function): see outopt.analysis._subject)."""
 
-    def __init__(self, instance: Source, options: SolveOptions, solution: Solution | CompanySolution | None):
+    def __init__(self, instance: Source, options: SolveOptions, solution: Solution | CompanySolution | None,
+                 tally: Tally):
         t0 = time.perf_counter()
+        self.tally = tally
+        tally.start("solving the instance")
         self.deadline = None if options.time_limit is None else t0 + options.time_limit
         self.instance = instance
         self.options = replace(options, gap=0.0)
@@ -227,6 +232,7 @@ class _Explainer:
             range(len(with_offers)), rule=lambda m, k: sum(s.x(p) for p in s.pairs_of(with_offers[k])) >= 1)
         m.explain_force_out.deactivate()
         out, answers, jobs, slots = [], {}, {}, {}
+        self.tally.start("regrets", total=sum(1 for f in s.slots if self.plan[f] != INHOUSE or f in self.force_out))
         for f in s.slots:
             p = self.plan[f]
             row = {**s.label(f), "provider": p, "runner_up": None, "regret": None, "changes": []}
@@ -240,9 +246,10 @@ class _Explainer:
                 start = self._start_without(f, p)
                 if start is not None or not self.levels:  # one MIP, levels pinned: solved with the others
                     jobs[f] = self._job_without(f, p, start)
+        self.tally.tick(sum(1 for f in answers if f not in jobs and answers[f] is not None))
         if jobs:
             with self.levels_pinned():
-                found = self.session.solve_variants(list(jobs.values()), self.workers)
+                found = self.session.solve_variants(list(jobs.values()), self.workers, on_done=self.tally.tick)
             self.solves += len(jobs)
             for f, outcome in zip(jobs, found):
                 answers[f] = self._answer(*outcome)
@@ -253,6 +260,7 @@ class _Explainer:
             best = answers[f]
             if best is None:  # no verified plan without f -> p meets the levels: the full re-solve
                 best = self._resolve_without(f, p)
+                self.tally.tick()
             if best == "timeout":
                 row["note"] = "time limit reached"
                 continue
@@ -418,12 +426,14 @@ class _Explainer:
         try:
             with self.levels_pinned():
                 jobs = []
+                self.tally.start("break-even costs", total=len(allowed))
                 for p in allowed:
                     self.questions += 1
                     known = self.best_in_pool(lambda plan: plan[p[0]] == p[1])
                     jobs.append(Job(bounds=((s.x(p), 1.0, 1.0), (m.explain_cost_shift[shift[p]], -big, 0.0)),
                                     start=None if known is None else known[1]))
-                for p, (status, shift, witness) in zip(allowed, self.session.solve_variants(jobs, self.workers)):
+                found = self.session.solve_variants(jobs, self.workers, on_done=self.tally.tick)
+                for p, (status, shift, witness) in zip(allowed, found):
                     results[p] = self._break_even(p, status, shift, witness, rows, objective)
                 self.solves += len(jobs)
         finally:
@@ -487,12 +497,14 @@ class _Explainer:
         rows = {lim.place: affine_row(m, lim) for lim in limits}
         check = self.solution.verification
         out = []
+        self.tally.start("limits", total=len(limits))
         for lim in limits:
-            used = usage(check, lim)
+            self.tally.tick()
+            used = usage(check, lim, self.instance)
             affine = rows[lim.place]
             upward = affine is None or affine.loosens_upward
             if used is not None:
-                binding = lim.current - used < lim.step - 1e-9
+                binding = is_binding(check, lim, used)
             else:  # a limit added later: binding when its row is tight at the plan
                 con = lim.row(m)
                 slack = (pyo.value(con.upper) - pyo.value(con.body)) if con.has_ub() else (
@@ -572,14 +584,16 @@ def _rule_against(inst: Instance, f: str, v: str) -> str:
 
 
 def explain(instance: Source, options: SolveOptions | None = None,
-            solution: Solution | CompanySolution | None = None, **kw) -> Explanation:
+            solution: Solution | CompanySolution | None = None, progress=None, **kw) -> Explanation:
     """Explain the optimal plan of an instance or a company (see the module docstring; a company's rows
     name the division too, and its limits are the corporate ones and every division's). ``solution``,
     when given, is used as the starting plan. An instance with no plan gets an explanation with empty
-    tables whose ``solution.status`` says why."""
+    tables whose ``solution.status`` says why. ``progress``: called with a
+    :class:`~outopt.solver.options.Progress` as questions are answered (limits, break-even costs,
+    regrets: done of how many)."""
     options = replace(options or SolveOptions(), **kw)
     t0 = time.perf_counter()
-    ex = _Explainer(instance, options, solution)
+    ex = _Explainer(instance, options, solution, Tally(progress, t0))
     timings = {"solve": time.perf_counter() - t0}
     if not ex.solution.status.has_plan:
         return Explanation(ex.solution, solves=ex.solves, questions=ex.questions, time=time.perf_counter() - t0,

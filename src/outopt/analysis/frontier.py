@@ -42,6 +42,7 @@ from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes
 from outopt.instance.schema import Company, Instance
 from outopt.solver import SolveOptions
+from outopt.solver.options import Tally
 from outopt.solver.solution import Status
 from outopt.verifier.portfolio import Verification
 
@@ -239,13 +240,23 @@ class Frontier:
         return top.objective
 
     @property
+    def levels(self) -> list[int]:
+        """The priority levels of the soft rules, highest first (none: net benefit alone ranks plans)."""
+        return sorted({level for p in self.points for level in p.levels}, reverse=True)
+
+    @property
     def table(self) -> pd.DataFrame:
-        """Every point solved: value, objective, status, requirement (how much of the limit the plan takes)."""
-        return pd.DataFrame(
-            [{"value": p.value, "objective": p.objective, "status": p.status.value, "requirement": p.requirement}
-             for p in self.points],
-            columns=["value", "objective", "status", "requirement"],
-        )
+        """Every point solved: value, objective, with prioritised soft rules each level's weighted violation
+        (``priority_2_violation``, ...: the plans are ranked by these first, so where the net benefit falls as
+        the limit rises, a violation falls), status, requirement (how much of the limit the plan takes)."""
+        levels = [f"priority_{level}_violation" for level in self.levels]
+        rows = []
+        for p in self.points:
+            row = {"value": p.value, "objective": p.objective}
+            row.update({c: (p.levels.get(level, 0.0) if p.objective is not None else None)
+                        for c, level in zip(levels, self.levels)})
+            rows.append({**row, "status": p.status.value, "requirement": p.requirement})
+        return pd.DataFrame(rows, columns=["value", "objective", *levels, "status", "requirement"])
 
     def to_dict(self) -> dict:
         return {
@@ -257,7 +268,10 @@ class Frontier:
             "complete": self.complete,
             "prioritised": self.prioritised,
             "breakpoints": [b.to_dict() for b in self.breakpoints],
-            "points": [{"value": p.value, "objective": p.objective, "status": p.status.value} for p in self.points],
+            "points": [{"value": p.value, "objective": p.objective, "status": p.status.value,
+                        **({"priority_violations": {str(k): p.levels.get(k, 0.0) for k in self.levels}}
+                           if self.levels and p.objective is not None else {})}
+                       for p in self.points],
             "solves": len(self.points),
             "time": round(self.time, 4),
             "build_time": round(self.build_time, 4),
@@ -300,16 +314,21 @@ class _OutOfTime(Exception):
 
 
 def sweep(model, base: Instance | Company, limit, lower: float, upper: float, steps: int, tol: float,
-          options=None, max_solves: int = 5000, deadline: float | None = None) -> Frontier:
+          options=None, max_solves: int = 5000, deadline: float | None = None, progress=None) -> Frontier:
     """Walk the built ``model`` down from ``upper`` to ``lower`` (see the module docstring).
 
     ``limit`` has ``instance_at(base, t)``, ``set(model, t)``, ``requirement(check)`` and ``clean(t)``.
     ``deadline`` (perf_counter seconds; default: ``options.time_limit`` from now) bounds the sweep:
     each solve gets what is left, and once a solve is not proven (optimal or infeasible) or the
     time is spent the walk stops there, ``complete`` False; the breakpoints found above it stand.
+    ``progress``: called with a :class:`~outopt.solver.options.Progress` after each solve (the grid's points
+    done of how many, then the walk's solves and where it is).
     """
     options = options or SolveOptions()
     t_start = time.perf_counter()
+    tally = Tally(progress, t_start)
+    grid = len({limit.clean(float(t)) for t in np.linspace(lower, upper, max(2, steps))} | {limit.clean(upper)})
+    tally.start("grid points", total=grid)
     if deadline is None and options.time_limit is not None:
         deadline = t_start + options.time_limit
     points: dict[float, Point] = {}
@@ -336,6 +355,10 @@ def sweep(model, base: Instance | Company, limit, lower: float, upper: float, st
         req = limit.requirement(check) if sol.plan is not None else None
         levels = dict(getattr(check, "level_violation", None) or {}) if check is not None else {}
         points[t] = Point(t, sol.objective, sol.status, sol.plan, req, levels)
+        if len(points) <= grid:
+            tally.tick()
+        else:
+            tally.start(f"breakpoints: walking down, at {t:,.6g}", total=None, done=len(points))
         if sol.interrupted:  # Ctrl-C: the walk stops as at the time limit, keeping what it found
             raise _OutOfTime()
         return points[t]
@@ -420,14 +443,15 @@ def check_range(limit: Limit, lower: float, upper: float, steps: int, tol: float
 
 
 def frontier(instance: Instance | Company, param: str, lower: float, upper: float, steps: int = 11,
-             tol: float | None = None, options=None) -> Frontier:
+             tol: float | None = None, options=None, progress=None) -> Frontier:
     """The best net benefit of ``instance`` (or a company) as the limit ``param`` goes from ``lower`` to ``upper``.
 
     ``param`` is one of budget.operating, budget.transition, resources.<id>.capacity,
     vendors.<id>.capacity, vendors.<id>.max_share, rules.max_vendors; of a company, a corporate
     limit (see :func:`parse_company_limit`), every division solved jointly at each value. Every breakpoint
     in the range is found to within ``tol`` (default: 1e-5 of the range; 1 for
-    whole-number limits); ``steps`` grid points are solved as well, for the chart.
+    whole-number limits); ``steps`` grid points are solved as well, for the chart. ``progress``: called
+    with a :class:`~outopt.solver.options.Progress` after each solve (points done).
     """
     limit = parse_limit(instance, param)
     check_range(limit, lower, upper, steps, tol)
@@ -436,7 +460,7 @@ def frontier(instance: Instance | Company, param: str, lower: float, upper: floa
     t0 = time.perf_counter()
     deadline = None if options is None or options.time_limit is None else t0 + options.time_limit
     model = build_any(limit.instance_at(instance, upper), reduce=False)
-    result = sweep(model, instance, limit, lower, upper, steps, tol, options, deadline=deadline)
+    result = sweep(model, instance, limit, lower, upper, steps, tol, options, deadline=deadline, progress=progress)
     result.time = time.perf_counter() - t0
     return result
 
@@ -445,11 +469,17 @@ def frontier(instance: Instance | Company, param: str, lower: float, upper: floa
 
 
 def step_figure(result: Frontier, title: str | None = None, xlabel: str | None = None):
-    """A matplotlib Figure of the step function, its breakpoints and the points solved."""
+    """A matplotlib Figure of the step function, its breakpoints and the points solved; with prioritised
+    soft rules, a panel below with each priority level's violation at the points solved (the plans are
+    ranked by those first, so a fall in net benefit shows as a fall in violation). No two labels overlap."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8, 4.5), dpi=100)
-    ax = fig.add_subplot()
+    levels = result.levels
+    fig = Figure(figsize=(8, 6.2 if levels else 4.5), dpi=100, layout="constrained")
+    if levels:
+        ax, below = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.4))
+    else:
+        ax, below = fig.add_subplot(), None
     edges = [result.lower] + [b.at for b in result.breakpoints] + [result.upper]
     values = [b.objective_below for b in result.breakpoints] + [result.objective_of_top]
     for a, b, z in zip(edges[:-1], edges[1:], values):
@@ -457,21 +487,55 @@ def step_figure(result: Frontier, title: str | None = None, xlabel: str | None =
             ax.hlines(z, a, b, colors="tab:blue", linewidth=2)
     if result.breakpoints and result.breakpoints[0].objective_below is None:
         ax.axvspan(result.lower, result.breakpoints[0].at, color="tab:red", alpha=0.08, label="no plan")
+    labels = []
     for b in result.breakpoints if len(result.breakpoints) <= 25 else []:
         ax.axvline(b.at, color="grey", linestyle=":", linewidth=1)
-        if len(result.breakpoints) <= 12 and b.objective_below is not None:
-            ax.annotate(f"{len(b.changes)} change{'s' if len(b.changes) != 1 else ''}", (b.at, b.objective_above),
-                        textcoords="offset points", xytext=(3, 3), fontsize=7, color="dimgrey")
+        if b.objective_below is not None:
+            labels.append(ax.annotate(f"{len(b.changes)} change{'s' if len(b.changes) != 1 else ''}",
+                                      (b.at, b.objective_above), textcoords="offset points", xytext=(3, 3),
+                                      fontsize=7, color="dimgrey"))
     solved = [p for p in result.points if p.objective is not None]
     ax.plot([p.value for p in solved], [p.objective for p in solved], "o", color="tab:orange", markersize=3,
             label="solved")
-    ax.set_xlabel(xlabel or result.param)
     ax.set_ylabel(f"net benefit per year ({result.currency})".replace(" ()", ""))
     ax.set_title(title or f"Best net benefit against {result.param}: {len(result.breakpoints)} breakpoints")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
+    if below is not None:
+        for level in levels:
+            below.step([p.value for p in solved], [p.levels.get(level, 0.0) for p in solved], where="post",
+                       marker="o", markersize=3, label=f"priority {level}")
+        below.set_ylabel("soft-rule violation", fontsize=8)
+        below.grid(True, alpha=0.3)
+        below.legend(loc="best", fontsize=7, title="ranked first, by level", title_fontsize=7)
+    (below or ax).set_xlabel(xlabel or result.param)
+    from matplotlib.ticker import FuncFormatter
+
+    readable = FuncFormatter(lambda x, _: f"{x:,.6g}" if abs(x) < 1e4 else f"{x:,.0f}")  # 4,200,000, not 4.2 1e6
+    for axis in fig.axes:
+        axis.xaxis.set_major_formatter(readable)
+        axis.yaxis.set_major_formatter(readable)
+    _drop_overlapping(fig, labels)
     return fig
+
+
+def _drop_overlapping(fig, labels: list) -> None:
+    """Remove each label that would overlap one kept before it (or leave the axes), so none overlap."""
+    if not labels:
+        return
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    fig.draw(renderer)  # the constrained layout places the axes; label extents are then final
+    kept = []
+    for label in labels:
+        box = label.get_window_extent(renderer).expanded(1.05, 1.1)
+        inside = label.axes.get_window_extent(renderer)
+        if any(box.overlaps(k) for k in kept) or box.x1 > inside.x1 or box.y1 > inside.y1:
+            label.remove()
+        else:
+            kept.append(box)
 
 
 def write_figure(fig, path) -> None:

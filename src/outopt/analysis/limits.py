@@ -77,12 +77,20 @@ def _place(inst: Instance, param: str, index, doc: str | None) -> tuple[str, str
         return f"vendors[{i}].max_share", f"{index} max share", "share", False, 1.0
     if param == "max_vendors_limit":
         return "rules.max_vendors", "max vendors", "vendors", True, None
+    if param == "max_changes_limit":
+        return "rules.max_changes", "max changes", "", False, None
+    if param in ("group_share_limit", "group_count_limit") and isinstance(index, tuple) and len(index) == 2:
+        g, quota = index
+        share = param == "group_share_limit"
+        return (f"vendor_groups[{g}].{quota}", f"{inst.vendor_groups[g].id} {quota.replace('_', ' ')}",
+                "share" if share else "functions", not share, 1.0 if share else None)
     # a limit added later: its doc names its place, with [v] / [r] standing for the id in the index
     name = doc or param
     ids = {"[v]": [v.id for v in inst.vendors], "[r]": [r.id for r in inst.resources]}
     for token, table in ids.items():
         if token in name and index in table:
-            return name.replace(token, f"[{table.index(index)}]"), f"{index} {name.split('.')[-1]}", "", False, None
+            field_name = name.split(".")[-1].replace("_", " ")
+            return name.replace(token, f"[{table.index(index)}]"), f"{index} {field_name}", "", False, None
     if "[g]" in name and isinstance(index, tuple) and len(index) == 2:  # vendor_groups[g].min/max_share, (0, "min_share")
         name = f"{name.split('[g]')[0]}[{index[0]}].{index[1]}"
     elif index is not None:
@@ -273,12 +281,32 @@ def round_up(x: float, digits: int = 6) -> float:
     return math.ceil(x * scale - 1e-6) / scale
 
 
-def usage(check: Verification | CompanyVerification, limit: Limit) -> float | None:
-    """How much of a limit a plan uses, by the verifier's recomputation (None for an unknown limit); a
-    company's division limit by that division's figures."""
+UPPER = {"operating_budget_limit", "transition_budget_limit", "resource_capacity_limit", "vendor_capacity_limit",
+         "max_share_limit", "max_vendors_limit", "max_changes_limit"}
+"""Limits a plan's use must stay under, always (minimums and quotas of a group may be either way)."""
+
+
+def binding(check: Verification | CompanyVerification, limit: Limit, used: float | None) -> bool | None:
+    """Whether the plan uses the limit to within one step: under a maximum, over a minimum (a minimum
+    contract binds only a vendor that is engaged). None when the use is not known."""
+    if used is None:
+        return None
     if limit.division is not None:
         check = check.divisions[limit.division]
-    return usage_of(check, limit.param, limit.index)
+    room = limit.step - 1e-9
+    if limit.param in UPPER or (limit.param.startswith("group_") and limit.index[1].startswith("max")):
+        return limit.current - used < room
+    if limit.param in ("min_spend_limit", "min_functions_limit") and limit.index not in check.engaged:
+        return False
+    return used - limit.current < room
+
+
+def usage(check: Verification | CompanyVerification, limit: Limit, instance: Instance | None = None) -> float | None:
+    """How much of a limit a plan uses, by the verifier's recomputation (None for an unknown limit;
+    a vendor group's quotas need the ``instance``); a company's division limit by that division's figures."""
+    if limit.division is not None:
+        check = check.divisions[limit.division]
+    return usage_of(check, limit.param, limit.index, instance)
 
 
 def violated(check: Verification | CompanyVerification, limit: Limit) -> bool:
@@ -287,8 +315,9 @@ def violated(check: Verification | CompanyVerification, limit: Limit) -> bool:
     return any(v.startswith(prefix) for v in check.violations)
 
 
-def usage_of(check: Verification, param: str, index=None) -> float | None:
-    """How much of the limit behind the mutable Param ``param`` (at ``index``) a verified plan uses."""
+def usage_of(check: Verification, param: str, index=None, instance: Instance | None = None) -> float | None:
+    """How much of the limit behind the mutable Param ``param`` (at ``index``) a verified plan uses: a
+    minimum contract counts the vendor's spend or functions, a group quota the group's share or count."""
     if param == "operating_budget_limit":
         return check.operating_cost
     if param == "transition_budget_limit":
@@ -302,4 +331,16 @@ def usage_of(check: Verification, param: str, index=None) -> float | None:
         return check.spend.get(index, 0.0) / total if total > 0 else 0.0
     if param == "max_vendors_limit":
         return float(len(check.engaged))
+    if param == "max_changes_limit":
+        return float(check.changes)
+    if param == "min_spend_limit":
+        return check.spend.get(index, 0.0)
+    if param == "min_functions_limit":
+        return float(sum(r["provider"] == index for r in check.rows))
+    if param in ("group_share_limit", "group_count_limit") and instance is not None:
+        members = set(instance.vendor_groups[index[0]].vendors)
+        if param == "group_count_limit":
+            return float(sum(r["provider"] in members for r in check.rows))
+        total = sum(check.spend.values())
+        return sum(check.spend.get(v, 0.0) for v in members) / total if total > 0 else 0.0
     return None

@@ -153,12 +153,13 @@ class Pareto:
         return f"<Pareto: {len(self.plans)} efficient plans, {len(self.sweep.points)} solves, {self.time:.2f}s>"
 
 
-def pareto(instance: Instance | Company, points: int = 11, tol: float = 1e-4, options=None) -> Pareto:
+def pareto(instance: Instance | Company, points: int = 11, tol: float = 1e-4, options=None, progress=None) -> Pareto:
     """The benefit-risk frontier of ``instance`` (or a company, every division together): every efficient
     plan, least risk first.
 
     ``points`` risk limits evenly spread from 0 to the risk of the best plan are solved
-    too (for the chart); risks within ``tol`` of each other count as one.
+    too (for the chart); risks within ``tol`` of each other count as one. ``progress``: called with a
+    :class:`~outopt.solver.options.Progress` after each solve (points done).
     """
     if points < 2:
         raise InputError([Problem("--points", "need at least 2 points")])
@@ -172,7 +173,8 @@ def pareto(instance: Instance | Company, points: int = 11, tol: float = 1e-4, op
     best = unless_interrupted(model.solve(
         options if deadline is None else replace(options, time_limit=max(0.01, deadline - time.perf_counter()))))
     top = best.verification.risk if best.plan is not None else 1.0
-    result = sweep(model, instance, RiskLimit(), 0.0, max(top, tol), points, tol, options, deadline=deadline)
+    result = sweep(model, instance, RiskLimit(), 0.0, max(top, tol), points, tol, options, deadline=deadline,
+                   progress=progress)
     found = []
     subject = subject_of(model)
     for piece in result.pieces:

@@ -50,6 +50,7 @@ from outopt.instance.schema import Company, Instance, SharedVendor
 from outopt.instance.validation import instance_from_data
 from outopt.solver import SolveOptions
 from outopt.solver.interrupts import unless_interrupted
+from outopt.solver.options import Tally
 
 _RELATIVE = re.compile(r"^\s*([*+-])\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*$")
 _OFFER = re.compile(r"^offers\[\s*([^,\]]+?)\s*,\s*([^\]]+?)\s*\]$")
@@ -377,19 +378,24 @@ def _row(name: str, sol, base_plan: dict | None, base_objective: float | None) -
     }
 
 
-def compare(instance: Instance, scenarios, options=None) -> pd.DataFrame:
+def compare(instance: Instance, scenarios, options=None, progress=None) -> pd.DataFrame:
     """Solve the base and every scenario; one row each, the base first.
 
     Columns: ``scenario``, ``status``, ``objective`` (net yearly benefit), ``delta`` (against
     the base), ``total_cost`` (recurring cost per year), ``one_off``, ``vendors`` (engaged),
-    ``changed`` (functions whose provider differs from the base plan).
+    ``changed`` (functions whose provider differs from the base plan). ``progress``: called with a
+    :class:`~outopt.solver.options.Progress` as each solve starts and ends (scenarios done of how many).
     """
     applied = apply_all(instance, scenarios)
     options = options or SolveOptions()
+    tally = Tally(progress)
+    tally.start("solving the base", total=len(applied) + 1)
     base = unless_interrupted(solve_any(instance, options))
     rows = [_row("base", base, base.plan, base.objective)]
     for sc, inst in applied:
+        tally.tick(phase=f"solving scenario {sc.name}")
         rows.append(_row(sc.name, unless_interrupted(solve_any(inst, options)), base.plan, base.objective))
+    tally.tick(phase="done")
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

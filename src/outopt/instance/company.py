@@ -54,7 +54,7 @@ from outopt.instance.io.csv import CsvLocator, read_csv_tables, write_csv_tables
 from outopt.instance.io.limits import ReadLimits, check_file, resolve, using
 from outopt.instance.io.text import dump_text, read_text
 from outopt.instance.numerics import MIN_SHARE
-from outopt.instance.schema import Company, Division, Instance, SharedVendor
+from outopt.instance.schema import Company, Division, Instance, SharedVendor, derived
 from outopt.instance.validation import (
     instance_from_data,
     problems_from_validation_error,
@@ -77,7 +77,7 @@ def division_view(instance: Instance) -> Instance:
     if not any(v.retainer or v.onboarding for v in instance.vendors):
         return instance
     vendors = [v.model_copy(update={"retainer": 0.0, "onboarding": 0.0}) for v in instance.vendors]
-    return instance.model_copy(update={"vendors": vendors})
+    return derived(instance, vendors=vendors)
 
 
 # --- loading and validation ---------------------------------------------------------

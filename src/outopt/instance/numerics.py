@@ -1,4 +1,4 @@
-"""The numerical policy, in one place (models/portfolio.md, "Numerical policy"; README, "Numerical policy").
+"""The numerical policy, in one place (models/portfolio.md, "Numerical policy"; the manual, docs/guide/numerics.md).
 
 * **When a limit is met.** A plan meets an upper limit ``L`` when its use is at most
   ``L + tolerance(L)``, a lower limit when its use is at least ``L - tolerance(L)``, with

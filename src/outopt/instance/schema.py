@@ -8,7 +8,8 @@ duplicates, ...) live in :mod:`outopt.instance.validation`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -471,6 +472,53 @@ class Instance(_Frozen):
 
         return instance_to_frames(self)
 
+    # Changing an instance in code: validated like a file.
+    def replace(self, **changes: Any) -> "Instance":
+        """A copy with fields changed, validated as a file is (schema and cross-table checks).
+
+        Values are plain data or outopt's models; a mapping is merged into the field's current value
+        (``inst.replace(budget={"operating": 1_100_000})`` keeps the transition budget, ``None`` in it
+        removes a limit), a model or a list replaces it whole. Raises :class:`~outopt.errors.InputError`
+        listing every problem, each with its place (``budget.operating: ...``)."""
+        from outopt.instance.validation import instance_from_data
+
+        data = self.model_dump()
+        for name, value in changes.items():
+            data[name] = _merged(data.get(name), value)
+        return instance_from_data(data)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Instance":
+        """A copy; changing fields this way is refused, as it skips validation: use :meth:`replace`."""
+        if update:
+            raise TypeError("Instance.model_copy(update=...) skips validation (a plain dict would be stored "
+                            "as it is); use inst.replace(" + ", ".join(f"{k}=..." for k in update)
+                            + "), which checks the new values as a file's are")
+        return super().model_copy(deep=deep)
+
+
+def _plain(value: Any) -> Any:
+    """Models as plain data (lists and mappings of them too)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _merged(current: Any, change: Any) -> Any:
+    """``change`` merged into ``current``: mappings key by key (recursively), anything else replaced."""
+    if isinstance(change, Mapping) and not isinstance(change, BaseModel) and isinstance(current, dict):
+        return {**current, **{k: _merged(current.get(k), v) for k, v in change.items()}}
+    return _plain(change)
+
+
+def derived(instance: Instance, **update: Any) -> Instance:
+    """A copy of a valid instance with fields set to already-valid values, unchecked: for outopt's own
+    derivations (reductions, analyses), which keep the format's rules and must stay cheap on 300,000
+    offers. Code outside outopt uses :meth:`Instance.replace`."""
+    return BaseModel.model_copy(instance, update=update)
 
 # --- companies: several divisions (each an instance) under corporate limits (outopt.instance.company) ---
 

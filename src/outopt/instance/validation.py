@@ -7,18 +7,20 @@ every problem, each naming its place in the file (``offers[3].vendor``) and the 
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from outopt.errors import InputError, Problem
 from outopt.instance.numerics import MAX_AMOUNT, MIN_SHARE
+from outopt.instance.salvage import salvaged_problems
 from outopt.instance.schema import INHOUSE, FunctionGroup, Instance
 
 RANGE_MESSAGE = (f"must be at most {MAX_AMOUNT:.0e} in absolute value, outopt's range of numbers "
-                 "(README, Numerical policy)")
+                 "(the manual, Numerical policy)")
 
 
 def location(loc: Iterable[Any]) -> str:
@@ -36,7 +38,7 @@ def location(loc: Iterable[Any]) -> str:
 
 _MESSAGES = {
     "missing": "required field is missing",
-    "extra_forbidden": "unknown field; check its spelling against the format in the README",
+    "extra_forbidden": "unknown field; check its spelling against the instance format in the manual",
     "finite_number": "must be a finite number, not NaN or infinity",
 }
 
@@ -58,9 +60,37 @@ def _out_of_range(error: dict) -> bool:
         and abs(float(bound)) == MAX_AMOUNT
 
 
+def _fields_at(loc: Iterable[Any]) -> list[str]:
+    """The field names of the model at a location (``functions[0].inhouse`` -> InHouse's), [] if none."""
+    models = [Instance]
+    for part in loc:
+        if isinstance(part, int) or (isinstance(part, str) and part.startswith("<")):
+            continue
+        models = [m for model in models if part in getattr(model, "model_fields", {})
+                  for m in _models_in(model.model_fields[part].annotation)]
+    return [name for model in models for name in model.model_fields]
+
+
+def _models_in(annotation: Any) -> list[type]:
+    """The pydantic models an annotation holds (through lists, optionals, unions and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def did_you_mean(value: str, known: Iterable[str]) -> str:
+    """``did you mean 'alpha'?`` for the closest of ``known`` to ``value``, or "" when none is close."""
+    close = difflib.get_close_matches(value, list(known), n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
 def _problem(error: dict) -> Problem:
     kind = error["type"]
     message = _MESSAGES.get(kind)
+    if kind == "extra_forbidden" and error["loc"]:
+        hint = did_you_mean(str(error["loc"][-1]), _fields_at(error["loc"][:-1]))
+        if hint:
+            message = f"unknown field; {hint}"
     if _out_of_range(error):
         value = error.get("input")
         try:
@@ -91,9 +121,35 @@ def instance_from_data(data: Any) -> Instance:
     try:
         instance = Instance.model_validate(data)
     except ValidationError as err:
-        raise InputError(problems_from_validation_error(err)) from None
+        # the rows that parsed get the cross-table checks too: every problem at once
+        raise InputError(problems_from_validation_error(err) + salvaged_problems(data, CHECKS, location)) from None
     check_instance(instance)
     return instance
+
+
+class _Unknown:
+    """The message of an id that is not in its table, with the closest known id when one is close
+    (``vendor 'alpah' is not in vendors; did you mean 'alpha'?``). Looked up for the first ``LOOKUPS`` ids
+    of a check only: 20 problems are shown, and 30,000 look-ups among 2,000 ids would take minutes."""
+
+    LOOKUPS = 100
+
+    def __init__(self, kind: str, known: set[str], provider: bool = False):
+        self.kind, self.known, self.provider = kind, known, provider
+        self.left = self.LOOKUPS
+
+    def __contains__(self, value: str) -> bool:
+        return value in self.known
+
+    def __call__(self, value: str) -> str:
+        text = f"{self.kind} '{value}' is not in {self.kind}s"
+        hint = ""
+        if self.left > 0:
+            self.left -= 1
+            hint = did_you_mean(value, sorted(self.known) + ([INHOUSE] if self.provider else []))
+        if hint:
+            return f"{text}; {hint}"
+        return text + (" (use 'inhouse' or a vendor id)" if self.provider else "")
 
 
 # --- cross-table checks -------------------------------------------------------------
@@ -144,19 +200,21 @@ def check_reserved_ids(inst: Instance) -> list[Problem]:
 def check_offer_references(inst: Instance) -> list[Problem]:
     functions = {f.id for f in inst.functions}
     vendors = {v.id for v in inst.vendors}
+    no_function, no_vendor = _Unknown("function", functions), _Unknown("vendor", vendors)
     problems = []
     for i, o in enumerate(inst.offers):
         if o.function not in functions:
-            problems.append(Problem(f"offers[{i}].function", f"function '{o.function}' is not in functions"))
+            problems.append(Problem(f"offers[{i}].function", no_function(o.function)))
         if o.vendor not in vendors:
-            problems.append(Problem(f"offers[{i}].vendor", f"vendor '{o.vendor}' is not in vendors"))
+            problems.append(Problem(f"offers[{i}].vendor", no_vendor(o.vendor)))
     return problems
 
 
 def check_resource_uses(inst: Instance) -> list[Problem]:
     resources = {r.id for r in inst.resources}
+    no_resource = _Unknown("resource", resources)
     return [
-        Problem(f"functions[{i}].inhouse.uses.{rid}", f"resource '{rid}' is not in resources")
+        Problem(f"functions[{i}].inhouse.uses.{rid}", no_resource(rid))
         for i, f in enumerate(inst.functions)
         if f.inhouse is not None
         for rid in f.inhouse.uses
@@ -167,6 +225,7 @@ def check_resource_uses(inst: Instance) -> list[Problem]:
 def check_current_providers(inst: Instance) -> list[Problem]:
     vendors = {v.id for v in inst.vendors}
     offered = _offered(inst) if any(f.current in vendors for f in inst.functions) else set()
+    no_vendor = _Unknown("vendor", vendors, provider=True)
     problems = []
     for i, f in enumerate(inst.functions):
         where = f"functions[{i}].current"
@@ -176,7 +235,7 @@ def check_current_providers(inst: Instance) -> list[Problem]:
             if f.inhouse is None:
                 problems.append(Problem(where, f"'{f.id}' is current in-house but has no in-house option; add `inhouse`"))
         elif f.current not in vendors:
-            problems.append(Problem(where, f"vendor '{f.current}' is not in vendors (use 'inhouse' or a vendor id)"))
+            problems.append(Problem(where, no_vendor(f.current)))
         elif (f.id, f.current) not in offered:
             problems.append(
                 Problem(where, f"current vendor '{f.current}' has no offer for '{f.id}'; add the offer it runs under")
@@ -202,14 +261,14 @@ def check_function_options(inst: Instance) -> list[Problem]:
     return problems
 
 
-def _function_group(where: str, group: list[str], functions: set[str], item: str = "") -> list[Problem]:
+def _function_group(where: str, group: list[str], functions: _Unknown, item: str = "") -> list[Problem]:
     """A list of two or more known, distinct functions; ``item`` is the list's own key, if any."""
     problems = []
     if len(group) < 2:
         problems.append(Problem(where, "a group needs at least two functions"))
     for k, fid in enumerate(group):
         if fid not in functions:
-            problems.append(Problem(f"{where}{item}[{k}]", f"function '{fid}' is not in functions"))
+            problems.append(Problem(f"{where}{item}[{k}]", functions(fid)))
     for fid, n in Counter(group).items():
         if n > 1:
             problems.append(Problem(where, f"function '{fid}' is listed {n} times"))
@@ -217,7 +276,7 @@ def _function_group(where: str, group: list[str], functions: set[str], item: str
 
 
 def check_rule_groups(inst: Instance) -> list[Problem]:
-    functions = {f.id for f in inst.functions}
+    functions = _Unknown("function", {f.id for f in inst.functions})
     problems = []
     for kind in ("separate", "together"):
         for g, group in enumerate(getattr(inst.rules, kind)):
@@ -247,6 +306,7 @@ def check_discounts(inst: Instance) -> list[Problem]:
 
 def check_bundles(inst: Instance) -> list[Problem]:
     functions = {f.id: f for f in inst.functions}
+    known = _Unknown("function", set(functions))
     offered = _offered(inst) if any(v.bundles for v in inst.vendors) else set()
     problems = []
     for i, v in enumerate(inst.vendors):
@@ -256,7 +316,7 @@ def check_bundles(inst: Instance) -> list[Problem]:
             where = f"vendors[{i}].bundles[{k}]"
             if b.id is not None and ids[b.id] > 1:
                 problems.append(Problem(f"{where}.id", f"duplicate bundle id '{b.id}' in vendor '{v.id}'"))
-            problems += _function_group(where, b.functions, set(functions), ".functions")
+            problems += _function_group(where, b.functions, known, ".functions")
             for j, fid in enumerate(b.functions):
                 if fid not in functions:
                     continue
@@ -283,7 +343,7 @@ def check_commitments(inst: Instance) -> list[Problem]:
 
 
 def check_vendor_groups(inst: Instance) -> list[Problem]:
-    vendors = {v.id for v in inst.vendors}
+    vendors = _Unknown("vendor", {v.id for v in inst.vendors})
     counts = Counter(g.id for g in inst.vendor_groups)
     problems = []
     for g, group in enumerate(inst.vendor_groups):
@@ -292,7 +352,7 @@ def check_vendor_groups(inst: Instance) -> list[Problem]:
             problems.append(Problem(f"{where}.id", f"duplicate id '{group.id}'; ids must be unique"))
         for k, vid in enumerate(group.vendors):
             if vid not in vendors:
-                problems.append(Problem(f"{where}.vendors[{k}]", f"vendor '{vid}' is not in vendors"))
+                problems.append(Problem(f"{where}.vendors[{k}]", vendors(vid)))
         for vid, n in Counter(group.vendors).items():
             if n > 1:
                 problems.append(Problem(f"{where}.vendors", f"vendor '{vid}' is listed {n} times"))
@@ -309,6 +369,7 @@ def check_vendor_groups(inst: Instance) -> list[Problem]:
 def check_locks_and_bans(inst: Instance) -> list[Problem]:
     functions = {f.id: f for f in inst.functions}
     vendors = {v.id for v in inst.vendors}
+    no_function, no_vendor = _Unknown("function", set(functions)), _Unknown("vendor", vendors, provider=True)
     offered = _offered(inst) if inst.rules.locks else set()
     problems = []
     hard: dict[str, tuple[int, str]] = {}
@@ -316,13 +377,13 @@ def check_locks_and_bans(inst: Instance) -> list[Problem]:
         where = f"rules.locks[{k}]"
         f = functions.get(lock.function)
         if f is None:
-            problems.append(Problem(f"{where}.function", f"function '{lock.function}' is not in functions"))
+            problems.append(Problem(f"{where}.function", no_function(lock.function)))
             continue
         if lock.provider == INHOUSE:
             if f.inhouse is None:
                 problems.append(Problem(f"{where}.provider", f"'{f.id}' has no in-house option; add `inhouse` or lock it to a vendor"))
         elif lock.provider not in vendors:
-            problems.append(Problem(f"{where}.provider", f"vendor '{lock.provider}' is not in vendors (use 'inhouse' or a vendor id)"))
+            problems.append(Problem(f"{where}.provider", no_vendor(lock.provider)))
         elif (f.id, lock.provider) not in offered:
             problems.append(Problem(f"{where}.provider", f"vendor '{lock.provider}' has no offer for '{f.id}'; add the offer"))
         elif f.core:
@@ -336,16 +397,16 @@ def check_locks_and_bans(inst: Instance) -> list[Problem]:
         where = f"rules.forbid[{k}]"
         for j, fid in enumerate(ban.functions):
             if fid not in functions:
-                problems.append(Problem(f"{where}.functions[{j}]", f"function '{fid}' is not in functions"))
+                problems.append(Problem(f"{where}.functions[{j}]", no_function(fid)))
         for j, vid in enumerate(ban.vendors):
             if vid != INHOUSE and vid not in vendors:
-                problems.append(Problem(f"{where}.vendors[{j}]", f"vendor '{vid}' is not in vendors (use 'inhouse' or a vendor id)"))
+                problems.append(Problem(f"{where}.vendors[{j}]", no_vendor(vid)))
     for k, req in enumerate(inst.rules.requires):
         where = f"rules.requires[{k}]"
         for key in ("function", "requires"):
             fid = getattr(req, key)
             if fid not in functions:
-                problems.append(Problem(f"{where}.{key}", f"function '{fid}' is not in functions"))
+                problems.append(Problem(f"{where}.{key}", no_function(fid)))
         if req.function == req.requires:
             problems.append(Problem(f"{where}.requires", f"'{req.function}' cannot require itself"))
     return problems
@@ -383,7 +444,7 @@ def check_numeric_range(inst: Instance) -> list[Problem]:
     def yearly(where: str, amount: float, what: str) -> None:
         if amount > MAX_AMOUNT:
             problems.append(Problem(where, f"{what} is {amount:.3g} a year, above {MAX_AMOUNT:.0e}, outopt's range of "
-                                           "numbers (README, Numerical policy)"))
+                                           "numbers (the manual, Numerical policy)"))
 
     for i, v in enumerate(inst.vendors):
         share(f"vendors[{i}].max_share", v.max_share, zero_ok=False)

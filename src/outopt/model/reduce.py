@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from outopt.instance.schema import INHOUSE, Instance, group_functions
+from outopt.instance.schema import INHOUSE, Instance, derived, group_functions
 from outopt.model.data import PortfolioData, compile_data
 
 KNOWN_FIELDS: dict[str, set[str]] = {
@@ -160,7 +160,7 @@ def reduce_instance(instance: Instance) -> Reduction:
     dropped = _redundant_budgets(data)
     if dropped:
         budget = inst.budget.model_copy(update={name: None for name in dropped})
-        inst = inst.model_copy(update={"budget": budget})
+        inst = derived(inst, budget=budget)
         data.instance = inst
 
     keep = _fitting_offers(data)
@@ -196,7 +196,7 @@ def reduce_instance(instance: Instance) -> Reduction:
     offers = [o for o in inst.offers if (o.function, o.vendor) in keep]
     removed = len(inst.offers) - len(offers)
     if removed:
-        inst = inst.model_copy(update={"offers": offers})
+        inst = derived(inst, offers=offers)
     return Reduction(instance=inst, fixed=fixed, removed_offers=removed, dropped_budgets=dropped)
 
 

@@ -20,7 +20,8 @@ from outopt.report.text import chart_label
 from outopt.solver.solution import Solution
 
 BLUE, GREEN, RED, GREY = "#2b6cb0", "#2f855a", "#c53030", "#718096"
-SIZES = {"spend": (7, 3.6), "waterfall": (7, 4), "resources": (7, 2.8), "frontier": (7, 3.6)}
+SIZES = {"spend": (10, 4.2), "waterfall": (10, 5), "resources": (10, 3.4), "frontier": (10, 4.6)}
+"""Inches: drawn 10 wide, so in the report (as wide as its 1000-pixel page) the text is its own size."""
 
 
 def _axes(ax, size=(7, 3.6)):
@@ -70,24 +71,35 @@ def waterfall(sol: Solution, ax=None, top: int = 10):
     if levels:  # start the axis near the lowest level so the steps are visible
         low, high = min(levels), max(levels)
         ax.set_ylim(bottom=max(0.0, low - 0.5 * (high - low)) if high > low else 0.0)
-    ax.set_xticks(range(len(w)), [chart_label(step) for step in w["step"]], rotation=35, ha="right", fontsize=7)
+    ax.set_xticks(range(len(w)), [chart_label(step) for step in w["step"]], rotation=35, ha="right", fontsize=8)
     _money_axis(ax.yaxis, sol.instance.currency)
     ax.set_title("Recurring cost: all in-house to the plan", loc="left", fontsize=10)
     return ax
 
 
 def resources(sol: Solution, ax=None):
-    """Units of each internal resource: used by the plan, freed, against capacity."""
+    """Each internal resource's capacity, split into the plan's use and what is left (they add up to the
+    capacity; a soft capacity overrun shows past it in red), and beside each bar the units the outsourced
+    functions no longer need, against what all in-house would use (it can exceed the pool)."""
     ax = _axes(ax, SIZES["resources"])
     r = tables.resource_use(sol).iloc[::-1]
     at = range(len(r))
-    ax.barh(at, r["used"], color=BLUE, label="used by the plan")
-    ax.barh(at, r["freed"].clip(lower=0), left=r["used"], color=GREEN, alpha=0.6, label="freed for other work")
-    ax.scatter(r["capacity"], at, marker="|", s=400, color=RED, label="capacity", zorder=3)
+    within = r[["used", "capacity"]].min(axis=1)
+    ax.barh(at, within, color=BLUE, label="used by the plan")
+    ax.barh(at, r["spare"].clip(lower=0), left=within, color=GREEN, alpha=0.45, label="spare capacity")
+    over = (r["used"] - r["capacity"]).clip(lower=0)
+    if (over > 0).any():
+        ax.barh(at, over, left=r["capacity"], color=RED, label="over capacity (soft)")
+    top = max(float(r[["used", "capacity"]].max().max()), 1e-9)
+    for y, row in zip(at, r.itertuples()):
+        ax.text(max(row.used, row.capacity) + 0.02 * top, y,
+                f"{row.used:,.3g} of {row.capacity:,.3g} used; outsourcing frees {row.freed:,.3g}"
+                f" (all in-house: {row.all_inhouse:,.3g})", va="center", fontsize=8, color="#4a5568")
+    ax.set_xlim(0, top * 2.1)  # room for the notes
     ax.set_yticks(at, [chart_label(n) for n in r["name"]])
     ax.set_xlabel("units (e.g. FTE)")
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("Internal resources", loc="left", fontsize=10)
+    ax.set_title("Internal resources: the plan's use of each pool's capacity", loc="left", fontsize=10)
     return ax
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from outopt.instance.schema import INHOUSE
+from outopt.analysis.why import status_quo_breaks, why_outsourced
 from outopt.report import charts, tables
 from outopt.solver.solution import Solution
 
@@ -28,7 +29,7 @@ padding:.8rem 1rem}.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
 table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.5rem 0}
 th,td{border-bottom:1px solid #e2e8f0;padding:.3rem .5rem;text-align:left}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.changed td{background:#fffbea}
-.chart svg{max-width:100%;height:auto}.status-ok{color:#2f855a}.status-bad{color:#c53030}
+.chart svg{width:100%;height:auto}.status-ok{color:#2f855a}.status-bad{color:#c53030}
 footer{margin-top:3rem;color:#718096;font-size:.8rem}
 """
 
@@ -56,7 +57,7 @@ def _cell(v) -> tuple[str, bool]:
 
 def table_html(frame: pd.DataFrame, highlight: str | None = None, percent: tuple[str, ...] = ()) -> str:
     """A DataFrame as an HTML table, every value escaped; numbers right-aligned."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{html.escape(tables.heading(str(c)))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
@@ -93,6 +94,12 @@ def summary(sol: Solution) -> str:
            if "net_benefit_vs_status_quo" in t else "")
         + ".",
     ]
+    if t.get("status_quo_feasible") is False:
+        parts.append(f"Today's arrangement is no plan to keep: {html.escape(status_quo_breaks(sol.instance))}.")
+    why = why_outsourced(sol.instance, sol.plan, sol.verification)
+    if why:
+        parts.append(" ".join(f"{html.escape(f)} is outsourced at a negative yearly benefit because "
+                              f"{html.escape(w)}." for f, w in why.items()))
     if sol.status.value == "optimal":
         parts.append("No better plan exists under these rules" + (
             f" (within {sol.gap:.2%})." if sol.gap else "."))
@@ -143,8 +150,9 @@ def plan_sections(sol: Solution, prefix: str = "", h: str = "h2") -> list[str]:
     limits and broken soft rules (section ids start with ``prefix`` and headings are ``h``: a company's
     report has these for each division)."""
     d = tables.decisions(sol).drop(columns=["provider"])
-    d = d.rename(columns={"provider_name": "provider", "yearly_cost": "yearly cost", "one_off": "one-off",
-                          "benefit": "benefit / year"})
+    if not d["why"].astype(bool).any():
+        d = d.drop(columns=["why"])
+    d = d.rename(columns={"provider_name": "provider"})
     d["current"] = d["current"].map(lambda c: "in-house" if c == INHOUSE else c)
     out = [_cards(sol), f"<{h} id='{prefix}decisions'>Decisions</{h}>",
            "<p>One row per function; highlighted rows change provider from today.</p>",

@@ -8,16 +8,32 @@ from __future__ import annotations
 
 import pandas as pd
 
+from outopt.analysis.why import why_outsourced
 from outopt.instance.numerics import tolerance
 from outopt.instance.schema import INHOUSE
 from outopt.solver.solution import Solution
 
 DECISION_COLUMNS = ["function", "name", "provider", "provider_name", "yearly_cost", "one_off", "benefit",
-                    "current", "changed"]
+                    "current", "changed", "why"]
+
+HEADERS = {
+    "provider_name": "provider name", "yearly_cost": "yearly cost", "one_off": "one-off", "benefit": "benefit / year",
+    "why": "why, at a negative benefit", "all_inhouse": "if all in-house", "freed": "freed by outsourcing",
+    "spare": "spare capacity", "utilisation": "use / capacity", "limit_value": "limit", "closeness": "use / limit",
+    "spend": "spend / year", "share": "share of spend", "objective": "net benefit / year", "value": "limit at",
+    "net_benefit": "net benefit", "solve_time_s": "solve time (s)",
+}
+"""Column headers in words for tables people read (the report); files and DataFrames keep the field names."""
+
+
+def heading(column: str) -> str:
+    """A column's header in words: ``limit_value`` -> ``limit``, ``break_even_cost`` -> ``break even cost``."""
+    return HEADERS.get(column, column.replace("_", " "))
 
 
 def decisions(sol: Solution) -> pd.DataFrame:
-    """One row per function: provider, yearly cost, one-off cost, yearly benefit, change from current."""
+    """One row per function: provider, yearly cost, one-off cost, yearly benefit, change from current, and
+    for a function outsourced at a negative yearly benefit, what holds it there (``why``)."""
     a = sol.assignments
     if a.empty:
         return pd.DataFrame(columns=DECISION_COLUMNS)
@@ -25,6 +41,8 @@ def decisions(sol: Solution) -> pd.DataFrame:
     names[INHOUSE] = "in-house"
     a = a.copy()
     a["provider_name"] = a["provider"].map(lambda p: names.get(p, p))
+    why = why_outsourced(sol.instance, sol.plan, sol.verification)
+    a["why"] = a["function"].map(lambda f: why.get(f, ""))
     return a[DECISION_COLUMNS]
 
 
@@ -52,8 +70,11 @@ def vendor_spend(sol: Solution) -> pd.DataFrame:
 
 
 def resource_use(sol: Solution) -> pd.DataFrame:
-    """Each internal resource: capacity, units used by the plan, units used if all stayed in-house, freed."""
-    cols = ["resource", "name", "capacity", "used", "all_inhouse", "freed", "utilisation"]
+    """Each internal resource: capacity, units used by the plan and the capacity left (``used + spare =
+    capacity``), units all in-house would use and the units the outsourced functions no longer need
+    (``freed = all_inhouse - used``, what the redeploy value is paid on; it can exceed the capacity when
+    keeping everything in-house would overload the pool)."""
+    cols = ["resource", "name", "capacity", "used", "spare", "all_inhouse", "freed", "utilisation"]
     if sol.verification is None:
         return pd.DataFrame(columns=cols)
     inst = sol.instance
@@ -66,7 +87,7 @@ def resource_use(sol: Solution) -> pd.DataFrame:
     for r in inst.resources:
         used = sol.verification.resource_use[r.id]
         rows.append({"resource": r.id, "name": r.name or r.id, "capacity": r.capacity, "used": used,
-                     "all_inhouse": base[r.id], "freed": base[r.id] - used,
+                     "spare": r.capacity - used, "all_inhouse": base[r.id], "freed": base[r.id] - used,
                      "utilisation": used / r.capacity if r.capacity else None})
     return pd.DataFrame(rows, columns=cols)
 

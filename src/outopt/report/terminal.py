@@ -6,7 +6,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from outopt.report.text import terminal_text
+from outopt.analysis.why import status_quo_breaks, why_outsourced
+from outopt.report.text import money, say, terminal_text
 from outopt.solver.interrupts import helper_threads
 from outopt.instance.numerics import plain
 from outopt.solver.solution import Solution
@@ -17,23 +18,9 @@ def add_row(table: Table, *cells) -> None:
     table.add_row(*(c if isinstance(c, Text) else terminal_text(c) for c in cells))
 
 
-def say(console: Console, text: str) -> None:
-    """Print a line (or lines) of text that may hold user text: escapes visible, no markup."""
-    console.print(terminal_text(text, newlines=True))
-
-
 def titled(title: str, **kw) -> Table:
     """A table whose title (which holds user text) is never read as markup."""
     return Table(title=terminal_text(title), title_justify="left", **kw)
-
-
-def money(x: float | None, currency: str = "") -> str:
-    if x is None:
-        return "-"
-    whole = abs(x) >= 100 or x == int(x)
-    x = plain(round(x, 0 if whole else 2))  # never "-0": a rounded negative zero reads as a loss
-    text = f"{x:,.0f}" if whole else f"{x:,.2f}"
-    return f"{text} {currency}".strip()
 
 
 def status_line(sol, currency: str, after_status: str = "") -> Text:
@@ -60,12 +47,15 @@ def print_solution(sol: Solution, console: Console) -> None:
             add_row(table, row.function, row.provider, money(row.yearly_cost), money(row.one_off),
                           money(row.benefit), change)
         console.print(table)
+        for f, why in why_outsourced(sol.instance, sol.plan, sol.verification).items():
+            say(console, f"  {f} is outsourced at a negative yearly benefit because {why}")
         t = sol.totals()
         totals = Table(show_header=False, box=None, padding=(0, 2))
         add_row(totals, "recurring cost per year", money(t["operating_cost"], cur))
         add_row(totals, "  all in-house", money(t["all_inhouse_operating_cost"], cur))
         if "status_quo_operating_cost" in t:
-            add_row(totals, "  status quo", money(t["status_quo_operating_cost"], cur))
+            add_row(totals, "  status quo" + (" (breaks a rule)" if t["status_quo_feasible"] is False else ""),
+                    money(t["status_quo_operating_cost"], cur))
         add_row(totals, "one-off cost", money(t["transition_cost"], cur))
         add_row(totals, "net benefit per year vs all in-house", money(t["net_benefit_vs_all_inhouse"], cur))
         if "net_benefit_vs_status_quo" in t:
@@ -77,6 +67,8 @@ def print_solution(sol: Solution, console: Console) -> None:
         add_row(totals, "functions outsourced", f"{t['functions_outsourced']} of {len(sol.plan)}")
         add_row(totals, "vendors engaged", str(t["vendors_engaged"]))
         console.print(totals)
+        if t.get("status_quo_feasible") is False:
+            say(console, f"  the status quo is no plan to keep: {status_quo_breaks(sol.instance)}")
         soft = sol.soft_violations
         if len(soft):
             broken = titled("soft rules broken")
@@ -220,17 +212,23 @@ def print_explanation(expl, console: Console) -> None:
         be = "never" if r["break_even_cost"] is None else money(r["break_even_cost"])
         add_row(offers, row_words(r), r["vendor"], money(r["cost"]), be, r["reason"])
     console.print(offers)
+    def num(x):
+        return "-" if x is None else (f"{x:.4g}" if abs(x) < 10 else money(x))
+
+    rows = [(r["limit"], r["label"], num(r["used"]), num(r["current"]), "yes" if r["binding"] else "no",
+             num(r["step"]) if r["binding"] else "", money(r["gain"]), num(r["value_of_unit"]), num(r["lp_dual"]))
+            for r in expl.limits]
     limits = titled("Limits: binding = used to within one step; value of one more unit by re-solving "
-                         "with the limit relaxed by the step")
-    for col, just in [("limit", "left"), ("", "left"), ("used", "right"), ("of", "right"), ("binding", "left"),
-                      ("step", "right"), ("gain/yr", "right"), ("per unit", "right"), ("LP dual", "right")]:
-        limits.add_column(col, justify=just)
-    for r in expl.limits:
-        def num(x):
-            return "-" if x is None else (f"{x:.4g}" if abs(x) < 10 else money(x))
-        add_row(limits, r["limit"], r["label"], num(r["used"]), num(r["current"]), "yes" if r["binding"] else "no",
-                       num(r["step"]) if r["binding"] else "", money(r["gain"]), num(r["value_of_unit"]),
-                       num(r["lp_dual"]))
+                    "with the limit relaxed by the step")
+    for j, (col, just) in enumerate([("limit", "left"), ("", "left"), ("used", "right"), ("of", "right"),
+                                     ("binding", "left"), ("step", "right"), ("gain/yr", "right"),
+                                     ("per unit", "right"), ("LP dual", "right")]):
+        # a narrow terminal folds the names onto more lines; a figure or a place is never cut short
+        # (two cut places read the same: `vendor_groups[0].mi...`)
+        widest = max((len(row[j]) for row in rows), default=0)
+        limits.add_column(col, justify=just, overflow="fold", min_width=widest if just == "right" else None)
+    for row in rows:
+        add_row(limits, *row)
     console.print(limits)
     console.print(f"{expl.solves} solves for {expl.questions} questions in {expl.time:.2f}s", markup=False)
 # --- what-if analyses (outopt.analysis) ----------------------------------------------------
@@ -276,11 +274,15 @@ def print_frontier(result, console: Console) -> None:
                 what = "; ".join(f"{row_words(c)}: {c['below']} -> {c['above']}" for c in b.changes)
             add_row(t, number(b.at), money(b.objective_below, cur), money(b.objective_above, cur), what)
         console.print(t)
-    grid = titled("points")
-    for col, just in [("value", "right"), ("net benefit/yr", "right"), ("status", "left")]:
+    levels = result.levels  # prioritised soft rules: each level's violation beside the net benefit
+    grid = titled("points" + (": plans ranked by least violation, highest priority first, then net benefit"
+                              if levels else ""))
+    for col, just in [("value", "right"), ("net benefit/yr", "right")] + [
+            (f"priority {level} violation", "right") for level in levels] + [("status", "left")]:
         grid.add_column(col, justify=just)
     for p in result.points:
-        add_row(grid, number(p.value), money(p.objective, cur), p.status.value)
+        violations = [number(p.levels.get(level, 0.0)) if p.objective is not None else "-" for level in levels]
+        add_row(grid, number(p.value), money(p.objective, cur), *violations, p.status.value)
     console.print(grid)
 
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 
+from rich.console import Console
 from rich.text import Text
+
+from outopt.instance.numerics import plain
 
 _BIDI_AND_SEPARATORS = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}]")
@@ -38,6 +41,21 @@ def visible(text: str, newlines: bool = False) -> str:
 def terminal_text(value, style: str = "", newlines: bool = False) -> Text:
     """A rich Text of user text: escapes visible (:func:`visible`), markup never interpreted."""
     return Text(visible(str(value), newlines=newlines), style=style)
+
+
+def money(x: float | None, currency: str = "") -> str:
+    """An amount as a planner reads it: 1,234,567 (cents below 100), ``-`` for none."""
+    if x is None:
+        return "-"
+    whole = abs(x) >= 100 or x == int(x)
+    x = plain(round(x, 0 if whole else 2))  # never "-0": a rounded negative zero reads as a loss
+    text = f"{x:,.0f}" if whole else f"{x:,.2f}"
+    return f"{text} {currency}".strip()
+
+
+def say(console: Console, text: str) -> None:
+    """Print a line (or lines) of text that may hold user text: escapes visible, no markup."""
+    console.print(terminal_text(text, newlines=True))
 
 
 CHART_LABEL_CHARS = 40

@@ -18,17 +18,15 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from outopt.errors import PlanError, SolverError
 from outopt.instance.company import Company, CompanyPlan
 from outopt.instance.numerics import plain
-from outopt.instance.schema import INHOUSE, Budget
+from outopt.instance.schema import INHOUSE, Budget, derived
 from outopt.model.company import CompanyData, build_company_model, compile_company
 from outopt.solver.decompose import decompose
-from outopt.solver.highs import Model, set_start, stdout_to_stderr
-from outopt.solver.options import SolveOptions
+from outopt.solver.highs import Model, quiet_update, set_start, stdout_to_stderr
+from outopt.solver.options import DEFAULT_METHOD, METHODS, SolveOptions
 from outopt.solver.pipeline import solve as solve_instance
 from outopt.solver.solution import CompanySolution, Status, company_status_quo
 from outopt.verifier.company import verify_company
 
-METHODS = ("joint", "decompose")
-DEFAULT_METHOD = "joint"  # chosen by benchmarks/company.py (see benchmarks/README.md, "Company")
 
 
 class CompanyModel(Model):
@@ -116,7 +114,7 @@ class CompanyModel(Model):
                 self._solver = Highs()
                 self._solver.set_instance(self.pyomo)
             else:
-                self._solver.update()
+                quiet_update(self._solver)
             highs = self._solver._solver_model
             if start is not None:  # only a start that sets every column (see set_start)
                 set_start(highs, *self._start_vector(start))
@@ -188,7 +186,7 @@ def separate_solutions(company: Company, options: SolveOptions | None = None) ->
             return theirs * share if mine is None else min(mine, theirs * share)
 
         budget = Budget(operating=split(own.operating, corp.operating), transition=split(own.transition, corp.transition))
-        alone = d.instance.model_copy(update={"budget": budget})
+        alone = derived(d.instance, budget=budget)
         sol = solve_instance(alone, options=options)
         out.append({"division": d.id, "share": share, "budget_operating": budget.operating,
                     "budget_transition": budget.transition, "status": sol.status.value,

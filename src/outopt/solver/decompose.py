@@ -36,7 +36,7 @@ from outopt.model.portfolio import (
     transition_cost,
     vendor_spend,
 )
-from outopt.solver.highs import stdout_to_stderr
+from outopt.solver.highs import quiet_update, stdout_to_stderr
 from outopt.solver.options import SolveOptions
 from outopt.solver.solution import CompanySolution, Status, company_status_quo
 from outopt.verifier.company import verify_company
@@ -118,7 +118,7 @@ class DivisionProblem:
             self.solver = Highs()
             self.solver.set_instance(self.m)
         else:
-            self.solver.update()
+            quiet_update(self.solver)
         h = self.solver._solver_model
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", gap)

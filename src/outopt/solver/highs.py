@@ -32,7 +32,7 @@ from outopt.errors import PlanError, SolverError
 from outopt.instance.numerics import plain
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import PortfolioData, compile_data
-from outopt.solver.interrupts import cancelled_by_ctrl_c
+from outopt.solver.interrupts import WORKER_THREAD, cancelled_by_ctrl_c
 from outopt.solver.options import SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import status_quo, verify
@@ -41,8 +41,6 @@ if TYPE_CHECKING:  # Pyomo is imported when a model is built: an instance the re
     import pyomo.environ as pyo
     from pyomo.contrib.solver.solvers.highs import Highs
 
-
-WORKER_THREAD = "outopt-solve"
 
 NO_PRESOLVE = {"presolve": "off"}
 """HiGHS options of the second run when the first found no plan: no presolve, whose reductions called
@@ -96,6 +94,7 @@ def stdout_to_stderr():
     if threading.current_thread().name == WORKER_THREAD:
         yield
         return
+    swallow_banner()
     sys.stdout.flush()
     try:
         saved = os.dup(1)
@@ -109,6 +108,42 @@ def stdout_to_stderr():
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+_banner = {"swallowed": False, "lock": threading.Lock()}
+
+
+def swallow_banner() -> None:
+    """HiGHS prints its banner ("Running HiGHS 1.16.0 ...") to fd 1 when a process makes its first
+    ``Highs`` object, and never again: make that first object here, with fd 1 on the null device, so no
+    banner reaches stdout or stderr (a ``--verbose`` solve still shows HiGHS's log)."""
+    with _banner["lock"]:
+        if _banner["swallowed"]:
+            return
+        import highspy
+
+        sys.stdout.flush()
+        try:
+            saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        except OSError:  # no fd 1 (embedded interpreters): nothing to keep clean
+            _banner["swallowed"] = True
+            return
+        try:
+            os.dup2(null, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+        _banner["swallowed"] = True
+
+
+def quiet_update(solver) -> None:
+    """Pyomo's update of a solved model with HiGHS's console log off: Pyomo turns the log on for each
+    run (and captures it), and an update that sets a coefficient to 0 then warns on the console (`pareto`
+    on midsize printed 306 lines of ``|Value| of 0 supplied to Highs::changeCoeff``)."""
+    solver._solver_model.setOptionValue("log_to_console", False)
+    solver.update()
 
 
 class Model:
@@ -189,7 +224,7 @@ class Model:
         self.hand_off()
         with stdout_to_stderr():
             if not self._fresh:
-                self._solver.update()  # pass changed limits of a model solved before
+                quiet_update(self._solver)  # pass changed limits of a model solved before
             self._fresh = False
             highs = self._solver._solver_model
             self._pending_start = self._start_vector(start) if start is not None else None
@@ -233,7 +268,7 @@ class Model:
         try:
             for p in m.P:
                 m.priority_objective[p].activate()
-                self._solver.update()
+                quiet_update(self._solver)
                 results, interrupted = self._run(highs, options, remaining(), solver_options)
                 m.priority_objective[p].deactivate()
                 if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
@@ -246,7 +281,7 @@ class Model:
         finally:
             m.priority_objective.deactivate()
             m.net_benefit.activate()
-            self._solver.update()
+            quiet_update(self._solver)
         return None
 
     _spent_before_solve = 0.0

@@ -19,6 +19,9 @@ import signal
 import threading
 from collections.abc import Iterator
 
+WORKER_THREAD = "outopt-solve"
+"""The name of the thread that prepares a time-limited solve (:mod:`outopt.solver.pipeline`)."""
+
 
 @contextlib.contextmanager
 def helper_threads() -> Iterator[None]:

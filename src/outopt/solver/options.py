@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import os
+import sys
 import threading
 import time
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+from outopt.errors import InputError, Problem
+
+METHODS = ("joint", "decompose")
+"""How a company file is solved: one MIP of every division, or Lagrangian decomposition."""
+DEFAULT_METHOD = "joint"  # chosen by benchmarks/company.py (see benchmarks/README.md, "Company")
 
 
 @dataclass(frozen=True)
@@ -18,12 +29,16 @@ class Progress:
     elapsed: seconds since the call started.
     objective: the best verified plan's net benefit so far (None: no plan yet).
     bound: the best proven bound on the net benefit so far (None: none yet).
+    done, total: for an analysis (explain, frontier, pareto, compare), the questions or points answered
+        so far, of how many (total None: not known ahead, as in a frontier's walk down the range).
     """
 
     phase: str
     elapsed: float
     objective: float | None = None
     bound: float | None = None
+    done: int | None = None
+    total: int | None = None
 
     @property
     def gap(self) -> float | None:
@@ -89,3 +104,83 @@ def merged_progress(callback: Callable[[Progress], None] | None, t0: float) -> C
             callback(Progress(p.phase, time.perf_counter() - t0, best.get("objective"), best.get("bound")))
 
     return report
+
+
+class Tally:
+    """Questions or points an analysis has answered, reported to its ``progress`` callback as a
+    :class:`Progress` with ``done`` and ``total`` (thread-safe: parallel re-solves tick it)."""
+
+    def __init__(self, progress: Callable[[Progress], None] | None, t0: float | None = None):
+        self.progress = progress
+        self.t0 = time.perf_counter() if t0 is None else t0
+        self.phase, self.done, self.total = "", 0, None
+        self._lock = threading.Lock()
+
+    def start(self, phase: str, total: int | None = None, done: int = 0) -> None:
+        with self._lock:
+            self.phase, self.total, self.done = phase, total, done
+            self._report()
+
+    def tick(self, n: int = 1, phase: str | None = None) -> None:
+        with self._lock:
+            self.done += n
+            if phase is not None:
+                self.phase = phase
+            self._report()
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(Progress(self.phase, time.perf_counter() - self.t0, done=self.done, total=self.total))
+
+
+# --- defaults set once, for the command line -----------------------------------------------------
+
+TIME_LIMIT_ENV = "OUTOPT_TIME_LIMIT"
+CONFIG_ENV = "OUTOPT_CONFIG"
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's configuration file: ``$OUTOPT_CONFIG`` when set, else ``config.toml`` in the user's
+    configuration folder: ``$XDG_CONFIG_HOME/outopt`` (default ``~/.config/outopt``), ``%APPDATA%\\outopt``
+    on Windows."""
+    env = os.environ if environ is None else environ
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV]).expanduser()
+    if sys.platform == "win32" and env.get("APPDATA"):
+        return Path(env["APPDATA"]) / "outopt" / "config.toml"
+    base = env.get("XDG_CONFIG_HOME") or str(Path("~/.config").expanduser())
+    return Path(base) / "outopt" / "config.toml"
+
+
+def _seconds(value, where: str, source: str) -> float:
+    try:
+        seconds = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise InputError([Problem(where, f"must be a number of seconds above 0, got {value!r}")], source)
+    return seconds
+
+
+def default_time_limit(environ: Mapping[str, str] | None = None) -> float | None:
+    """The time limit of a command run without ``--time-limit``: ``$OUTOPT_TIME_LIMIT`` (seconds), else
+    ``time_limit`` in the configuration file (:func:`config_path`), else None (no limit). A bad value
+    raises :class:`InputError` naming the variable or the file."""
+    env = os.environ if environ is None else environ
+    if env.get(TIME_LIMIT_ENV, "").strip():
+        return _seconds(env[TIME_LIMIT_ENV].strip(), TIME_LIMIT_ENV, "environment")
+    path = config_path(env)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError([Problem("", f"cannot be read: {getattr(err, 'strerror', None) or err}")], str(path)) from None
+    try:
+        config = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError([Problem("", f"invalid TOML: {err}")], str(path)) from None
+    unknown = sorted(set(config) - {"time_limit"})
+    if unknown:
+        raise InputError([Problem(k, "unknown setting; the settings are: time_limit") for k in unknown], str(path))
+    return _seconds(config["time_limit"], "time_limit", str(path)) if "time_limit" in config else None

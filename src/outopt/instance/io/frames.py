@@ -37,7 +37,7 @@ from pydantic.fields import FieldInfo
 
 from outopt.errors import InputError, Problem
 from outopt.instance.schema import Group, Instance
-from outopt.instance.validation import instance_from_data
+from outopt.instance.validation import did_you_mean, instance_from_data
 
 SETTINGS, RULES = "settings", "rules"
 SETTINGS_COLUMNS = ["field", "value"]
@@ -408,7 +408,19 @@ class Locator:
         return table
 
 
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    """``unknown rule 'lock'; did you mean 'locks'?``, or the list of the known names when none is close."""
+    hint = did_you_mean(name, known)
+    return f"unknown {kind} '{name}'; " + (hint or f"the {kind}s are {', '.join(known)}")
+
+
+UNREAD = object()
+"""A cell that could not be read (its problem is reported): left out of the data."""
+
+
 def _set(target: dict, path: tuple[str, ...], value: Any) -> None:
+    if value is UNREAD:
+        return
     for p in path[:-1]:
         target = target.setdefault(p, {})
     target[path[-1]] = value
@@ -464,6 +476,7 @@ class _Reader:
         self.soft_marked: set[str] = set()  # scalar rules marked soft in their rows' soft.* columns
         self.children_at: dict[tuple, Any] = {}
         self.children = child_tables()  # (owners' table, owner index, field, item index) -> row key
+        self.unknown_in: set[str] = set()  # tables with an unknown column
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -482,7 +495,9 @@ class _Reader:
                 self.problem(self.loc.cell(name, "header", j), f"column '{h}' appears twice")
                 continue
             if not known(h):
-                self.problem(self.loc.cell(name, "header", j), f"unknown column '{h}'")
+                hint = did_you_mean(h, self.known_columns(name))
+                self.problem(self.loc.cell(name, "header", j), f"unknown column '{h}'" + (f"; {hint}" if hint else ""))
+                self.unknown_in.add(name)
                 continue
             usable[j] = h
         return usable
@@ -491,7 +506,7 @@ class _Reader:
         data: dict = {}
         unknown = sorted(set(self.tables) - set(sheet_names()))
         for name in unknown:
-            self.problem(self.loc.table(name), f"unknown table '{name}'; the tables are {', '.join(sheet_names())}")
+            self.problem(self.loc.table(name), _unknown("table", name, sheet_names()))
         if SETTINGS in self.tables:
             self.read_settings(self.tables[SETTINGS], data)
         for name in table_fields():
@@ -504,12 +519,20 @@ class _Reader:
             data[RULES] = self.read_rules(self.tables[RULES])
         return data
 
+    def known_columns(self, name: str) -> list[str]:
+        """The column names a table may have (for a suggestion when a header is unknown)."""
+        if name == SETTINGS:
+            return SETTINGS_COLUMNS
+        if name == RULES:
+            return RULE_COLUMNS + [c.name for c in rule_item_columns()]
+        return [c.name for c in model_columns(table_model(name))] if name in table_fields() else []
+
     def value(self, table: str, key: Any, j: int, raw: Any, layout: str, info: FieldInfo | None) -> Any:
         try:
             return from_cell(raw, layout, info)
         except ValueError as err:
             self.problem(self.loc.cell(table, key, j), str(err))
-            return raw
+            return UNREAD
 
     def read_settings(self, table: Table, data: dict, name: str = SETTINGS,
                       model: type[BaseModel] | None = None, tables: tuple[str, ...] = ()) -> None:
@@ -532,8 +555,7 @@ class _Reader:
             field_ = str(field_).strip()
             col = fields.get(field_)
             if col is None:
-                self.problem(where, f"unknown setting '{field_}'; the settings "
-                             f"are {', '.join(c.name for c in settings_rows(model, tables=tables))}")
+                self.problem(where, _unknown("setting", field_, [c.name for c in settings_rows(model, tables=tables)]))
                 continue
             if field_ in self.settings_at:
                 self.problem(where, f"setting '{field_}' appears twice")
@@ -644,7 +666,7 @@ class _Reader:
             name = str(name).strip()
             if name not in kinds:
                 self.problem(self.loc.cell(RULES, key, at["rule"]),
-                             f"unknown rule '{name}'; the rules are {', '.join(kinds)}")
+                             _unknown("rule", name, list(kinds)))
                 continue
             info, layout, item_model = kinds[name]
             raw = row[at["value"]] if "value" in at else None
@@ -667,7 +689,7 @@ class _Reader:
                 if item and isinstance(value, list):  # a group with a reason or a soft marker
                     value = {"functions": value, **item}
                 self.rules_at[(name, len(out.setdefault(name, [])))] = key
-                out[name].append(value)
+                out[name].append(raw if value is UNREAD else value)  # kept in place: later items keep their rows
             else:
                 if name in out or name in self.rule_one:
                     self.problem(self.loc.cell(RULES, key, at["rule"]), f"rule '{name}' appears twice")
@@ -676,7 +698,7 @@ class _Reader:
                 if item.get("soft"):
                     markers[name] = item["soft"]
                 if not is_blank(raw):
-                    out[name] = self.value(RULES, key, vcol, raw, "json" if layout == "dict-model" else layout, info)
+                    _set(out, (name,), self.value(RULES, key, vcol, raw, "json" if layout == "dict-model" else layout, info))
         self._soft_markers(out, markers)
         return out
 
@@ -774,7 +796,12 @@ class _Reader:
 
 
 def instance_from_tables(tables: Mapping[str, Table], locator: Locator | None = None) -> Instance:
-    """Validate tables into an :class:`Instance`; every problem names its cell."""
+    """Validate tables into an :class:`Instance`; every problem names its cell.
+
+    The problems of the tables themselves (cells that do not read, unknown columns) and those of the data
+    they hold (types, references) are reported together; a cell that does not read is left out of the
+    data, and a required field in a table with an unknown column (likely that field misspelt) is not
+    called missing on every row."""
     return instance_and_places(tables, locator)[0]
 
 
@@ -784,12 +811,16 @@ def instance_and_places(tables: Mapping[str, Table],
     (``offers[12].vendor``) to the tables' coordinates, for checks made later (a company's)."""
     reader = _Reader(tables, locator or Locator())
     data = reader.data()
+    try:
+        instance = instance_from_data(data)
+    except InputError as err:
+        seen = {p.where for p in reader.problems}
+        found = [Problem(reader.place(p.where), p.message) for p in err.problems
+                 if not (p.message == "required field is missing" and p.where.split("[")[0] in reader.unknown_in)]
+        raise InputError(reader.problems + [p for p in found if p.where not in seen]) from None
     if reader.problems:
         raise InputError(reader.problems)
-    try:
-        return instance_from_data(data), reader.place
-    except InputError as err:
-        raise InputError([Problem(reader.place(p.where), p.message) for p in err.problems]) from None
+    return instance, reader.place
 
 
 # --- writing ------------------------------------------------------------------------------
