@@ -25,6 +25,8 @@ CONVENIENCES = {
     ("outopt.solver.solution", "outopt.report.charts"),
     ("outopt.solver.solution", "outopt.report.html"),
     ("outopt.instance.schema", "outopt.instance.io.frames"),
+    ("outopt.solver.roadmap", "outopt.analysis.roadmap"),
+    ("outopt.solver.roadmap", "outopt.report.roadmap"),
 }
 
 

@@ -215,6 +215,7 @@ def solve(
     if alternatives is not None or within is not None:
         if isinstance(instance, Company):
             raise fail("--alternatives is for instance files, not company files", EXIT_INVALID)
+        refuse_roadmap(file, instance, "solve --alternatives")
         raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file))
     if out_file is not None and isinstance(instance, Company):
         raise fail("--out is for instance files; use --json for the results of a company file", EXIT_INVALID)
@@ -226,7 +227,7 @@ def solve(
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
-    if sol.status.exit_code == EXIT_INFEASIBLE and not isinstance(instance, Company):
+    if sol.status.exit_code == EXIT_INFEASIBLE and not isinstance(instance, Company) and not is_roadmap(instance):
         try:
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
             diagnosis = diagnose_infeasible(instance, SolveOptions(time_limit=left, threads=threads, seed=seed))
@@ -240,7 +241,7 @@ def solve(
     if out_file is not None:
         write_results_or_exit(sol, out_file)
     if json_out != "-":
-        (print_company_solution if isinstance(instance, Company) else print_solution)(sol, out)
+        printer(instance)(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
         say(err, f"{file}: infeasible: {sol.message}")
         if diagnosis is not None:
@@ -281,6 +282,7 @@ def diagnose(
     """Say why an instance has no plan: smallest repairs of its limits and a minimal set of conflicting rules."""
     instance = load_or_exit(file)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out})
+    refuse_roadmap(file, instance, "diagnose")
     try:
         d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
     except OutoptError as e:
@@ -304,6 +306,9 @@ def explain(
     """Explain the optimal plan: runner-up and regret per function, break-even cost per offer, binding limits."""
     instance = load_or_exit(file)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
+    if is_roadmap(instance):
+        raise typer.Exit(explain_roadmap_command(file, instance, SolveOptions(time_limit=time_limit, threads=threads),
+                                                 json_out, out_file))
     try:
         ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads))
     except OutoptError as e:
@@ -448,6 +453,7 @@ def compare(
 
     instance = load_or_exit(file)
     refuse_over_inputs(input_files(file, instance) + [(scenarios, "the scenario file")], {"--json": json_out})
+    refuse_roadmap(file, instance, "compare")
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
                                                              SolveOptions(time_limit=time_limit)))
     if json_out is not None:
@@ -478,6 +484,8 @@ def frontier(
     from outopt.analysis.frontier import frontier as sweep_frontier
 
     instance = load_or_exit(file)
+    if is_roadmap(instance):  # a roadmap's limits: a year's budget, every year's, the team's capacity
+        from outopt.analysis.roadmap import roadmap_frontier as sweep_frontier
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--csv": csv_out, "--plot": plot,
                                                      "--out": out_file})
     result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
@@ -512,6 +520,7 @@ def pareto(
 
     instance = load_or_exit(file)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--plot": plot})
+    refuse_roadmap(file, instance, "pareto")
     result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
                                                     options=SolveOptions(time_limit=time_limit)))
     write_outputs(result, json_out, plot)
@@ -547,6 +556,53 @@ def generate(
     except InputError as e:
         raise fail(f"{file}: {e.problems[0].message}", EXIT_INVALID)
     say(out, f"{file}: {n} functions, {m} vendors, {len(instance.offers)} offers ({profile}, seed {seed})")
+
+
+# --- roadmaps (issue 16) ---------------------------------------------------------------------------
+
+
+def is_roadmap(instance) -> bool:
+    """An instance with a `roadmap` section: a multi-year plan (README, The transition roadmap)."""
+    return getattr(instance, "roadmap", None) is not None
+
+
+def printer(instance):
+    """How `solve` prints the result of this input: a company's plans, a roadmap, or one plan."""
+    if isinstance(instance, Company):
+        return print_company_solution
+    if is_roadmap(instance):
+        from outopt.report.roadmap import print_roadmap
+
+        return print_roadmap
+    return print_solution
+
+
+def refuse_roadmap(file: Path, instance, command: str) -> None:
+    """Commands that do not plan roadmaps say so (exit 2) rather than answer for one steady state."""
+    if is_roadmap(instance):
+        raise fail(f"{file}: `outopt {command}` does not plan roadmaps; it would answer for one steady state. "
+                   "Use `outopt solve`, `explain` or `frontier`, or remove the `roadmap` section", EXIT_INVALID)
+
+
+def explain_roadmap_command(file: Path, instance, options: SolveOptions, json_out: str | None,
+                            out_file: Path | None) -> int:
+    """``outopt explain`` of a roadmap: why each change happens in its year; returns the exit code."""
+    from outopt.analysis.roadmap import explain_roadmap
+    from outopt.report.roadmap import print_roadmap_explanation
+
+    ex = run_or_exit(file, lambda: explain_roadmap(instance, options=options))
+    code = ex.solution.status.exit_code
+    if not ex.solution.status.has_plan:
+        say(err, f"{file}: {ex.solution.status.value}: no roadmap to explain" + (
+            "" if code != EXIT_INFEASIBLE else "; no roadmap satisfies every rule"))
+        return code
+    if json_out is not None:
+        write_output(json_out, ex.to_json())
+    if out_file is not None:
+        write_results_or_exit(ex.solution, out_file, explanation=ex)
+    if json_out != "-":
+        print_roadmap_explanation(ex, out)
+    return code
 
 
 def main() -> None:  # pragma: no cover - console entry point

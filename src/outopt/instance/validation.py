@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from outopt.errors import InputError, Problem
 from outopt.instance.numerics import MAX_AMOUNT, MIN_SHARE
+from outopt.instance.roadmap import check_roadmap
 from outopt.instance.schema import INHOUSE, FunctionGroup, Instance
 
 RANGE_MESSAGE = (f"must be at most {MAX_AMOUNT:.0e} in absolute value, outopt's range of numbers "
@@ -434,6 +435,7 @@ CHECKS: list[Callable[[Instance], list[Problem]]] = [
     check_incumbents,
     check_numeric_range,
     check_soft_limits,
+    check_roadmap,
 ]
 
 

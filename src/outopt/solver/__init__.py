@@ -6,7 +6,7 @@ models, :mod:`~outopt.solver.child`), the starting-plan heuristic, the typed res
 
 from outopt.solver.highs import WORKER_THREAD, Model, build, stdout_to_stderr
 from outopt.solver.options import SolveOptions
-from outopt.solver.pipeline import solve
+from outopt.solver.entry import solve  # a roadmap to solver.roadmap, any other instance to solver.pipeline
 from outopt.solver.solution import Solution, Status
 
 __all__ = ["WORKER_THREAD", "Model", "SolveOptions", "Solution", "Status", "build", "solve", "stdout_to_stderr"]
