@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import itertools
 
+from bruteforce import options
+
 from outopt.instance.schema import Instance
 from outopt.verifier.roadmap import verify_roadmap
-from bruteforce import options
 
 
 def all_roadmaps(instance: Instance, limit: int = 20_000):

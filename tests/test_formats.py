@@ -125,7 +125,8 @@ def test_workbook_header_and_table_problems(tmp_path):
         "sheet offer: unknown table 'offer'; the tables are settings, resources, functions, vendors, offers, "
         "vendor_groups, rules",
         "settings!A8: unknown setting 'budgett.operating'; the settings are name, currency, horizon, "
-        "budget.operating, budget.transition, budget.soft",
+        "budget.operating, budget.transition, budget.soft, roadmap.years, roadmap.discount_rate, roadmap.tail_years, "
+        "roadmap.max_changes_per_year, roadmap.budget.operating, roadmap.budget.transition",
         "vendors!G1: unknown column 'retainr'",
         "rules!A5: unknown rule 'max_vendor'; the rules are max_vendors, separate, together, locks, forbid, "
         "requires, exclusive, max_changes, soft",

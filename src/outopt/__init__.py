@@ -31,6 +31,8 @@ from outopt.instance.schema import (
     Offer,
     Requires,
     Resource,
+    Roadmap,
+    RoadmapBudget,
     Rules,
     Soft,
     Vendor,
@@ -53,6 +55,9 @@ _LAZY = {
     "outopt.analysis.frontier": ("frontier",),
     "outopt.analysis.pareto": ("pareto",),
     "outopt.analysis.scenarios": ("apply_overrides", "compare"),
+    "outopt.verifier.roadmap": ("RoadmapVerification", "verify_roadmap"),
+    "outopt.solver.roadmap": ("RoadmapSolution", "build_roadmap", "solve_roadmap"),
+    "outopt.analysis.roadmap": ("RoadmapExplanation", "explain_roadmap", "roadmap_frontier"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -83,4 +88,6 @@ __all__ = [
     "verify_company", "BatchResult", "solve_many",
     "Diagnosis", "Explanation", "diagnose", "explain",
     "alternatives", "apply_overrides", "compare", "frontier", "pareto",
+    "Roadmap", "RoadmapBudget", "RoadmapExplanation", "RoadmapSolution", "RoadmapVerification", "build_roadmap",
+    "explain_roadmap", "roadmap_frontier", "solve_roadmap", "verify_roadmap",
 ]

@@ -149,8 +149,12 @@ def _fix_path(model: RoadmapModel, function: str, path: list | None) -> bool:
 
 
 def explain_roadmap(instance: Instance, solution: RoadmapSolution | None = None,
-                    options: SolveOptions | None = None) -> RoadmapExplanation:
-    """Why each change of the optimal roadmap happens in its year (see the module docstring)."""
+                    options: SolveOptions | None = None, functions: list[str] | None = None) -> RoadmapExplanation:
+    """Why each change of the optimal roadmap happens in its year (see the module docstring); ``functions``:
+    only the changes of these functions (default: every change)."""
+    unknown = [f for f in functions or [] if f not in {g.id for g in instance.functions}]
+    if unknown:
+        raise InputError([Problem("functions", f"function '{f}' is not in functions") for f in unknown])
     t0 = time.perf_counter()
     options = replace(options or SolveOptions(), warm_start=False)
     sol = solution if solution is not None and solution.plan is not None else solve_roadmap(instance, options=options)
@@ -162,6 +166,8 @@ def explain_roadmap(instance: Instance, solution: RoadmapSolution | None = None,
     best = sol.verification
     quo = before(instance)
     for c in best.changes:
+        if functions is not None and c["function"] not in functions:
+            continue
         f, t = c["function"], c["year"]
         path = sol.plan[f]
         old = path[t - 2] if t > 1 else quo[f]

@@ -101,7 +101,9 @@ def old_cost(instance: Instance, function: str, provider: str, year: int) -> flo
     f = instance.function(function)
     if provider == INHOUSE:
         return f.inhouse.cost if f.inhouse is not None else 0.0
-    offer = next(o for o in instance.offers if o.function == function and o.vendor == provider)
+    offer = next((o for o in instance.offers if o.function == function and o.vendor == provider), None)
+    if offer is None:  # not an option (the verifier reports the plan that names it)
+        return 0.0
     cost = escalated(offer.cost, instance.vendor(provider).escalation, year)
     if f.current == provider:
         cost *= 1 - offer.stay_discount / 100

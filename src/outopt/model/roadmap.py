@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from outopt.instance.roadmap import before, discount, tail_factor, year_budget, year_view, years
 from outopt.instance.numerics import row_upper
+from outopt.instance.roadmap import before, discount, tail_factor, year_budget, year_view, years
 from outopt.instance.schema import INHOUSE, Instance
 from outopt.model.data import Pair, PortfolioData, compile_data
 from outopt.model.portfolio import build_model
@@ -162,9 +162,10 @@ def _is_zero(expr) -> bool:
 
 
 def arrivals(rd: RoadmapData) -> list[Key]:
-    """(f, p, t) where f may arrive at p in year t: p in P(f,t) and not certainly there the year before."""
+    """(f, p, t) where f may arrive at p in year t: p in P(f,t), and f not certainly with p the year before
+    (its provider in the status quo, or its only option then)."""
     return [(f.id, p, t) for t in rd.years for f in rd.instance.functions for p in rd.providers[f.id, t]
-            if not (t == 1 and rd.quo[f.id] == p)]
+            if not (rd.quo[f.id] == p if t == 1 else rd.providers[f.id, t - 1] == [p])]
 
 
 def add_arrival(m, rd: RoadmapData) -> None:

@@ -271,20 +271,24 @@ def notebook_html(sol: RoadmapSolution) -> str:
 
 
 def print_roadmap_explanation(ex, console: Console) -> None:
-    """Why each change happens in its year: the regret of moving it a year earlier or later, and why not."""
+    """Why each change happens in its year: the regret of moving it a year earlier or later, then why not."""
     sol = ex.solution
     cur = sol.instance.currency
     say(console, f"{sol.instance.name}: net present value {money(sol.objective, cur)} ({sol.status.value})")
     table = titled("Changes: regret = NPV lost by the best roadmap that makes the move a year earlier or later "
-                   "(- : no roadmap can); why = what that move alone would break or cost")
-    for col, just in [("function", "left"), ("year", "right"), ("from -> to", "left"), ("regret earlier", "right"),
-                      ("why not earlier", "left"), ("regret later", "right"), ("why not later", "left")]:
+                   "(- : no roadmap can)")
+    for col, just in [("function", "left"), ("year", "right"), ("from", "left"), ("to", "left"),
+                      ("regret earlier", "right"), ("regret later", "right")]:
         table.add_column(col, justify=just)
     for c in ex.changes:
-        e, lt = c["earlier"], c["later"]
-        add_row(table, c["function"], str(c["year"]), f"{_name(c['from'])} -> {_name(c['to'])}",
-                _regret(e), "; ".join(e.reasons), _regret(lt), "; ".join(lt.reasons))
+        add_row(table, c["function"], str(c["year"]), _name(c["from"]), _name(c["to"]), _regret(c["earlier"]),
+                _regret(c["later"]))
     console.print(table)
+    say(console, "Why not: what the move alone would break, and what it would cost (+) or save (-), discounted")
+    for c in ex.changes:
+        for key, shift in (("earlier", c["earlier"]), ("later", c["later"])):
+            if shift.year is not None:
+                say(console, f"  {c['function']} in year {shift.year} ({key}): " + "; ".join(shift.reasons))
     say(console, f"{ex.solves} solves in {ex.time:.2f}s")
 
 

@@ -49,7 +49,7 @@ class RoadmapSolution:
     verification: RoadmapVerification | None = field(default=None, repr=False)
 
     @classmethod
-    def from_plan(cls, instance: Instance, plan: RoadmapPlan, status: Status, **kw) -> "RoadmapSolution":
+    def from_plan(cls, instance: Instance, plan: RoadmapPlan, status: Status, **kw) -> RoadmapSolution:
         """A solution for a roadmap, verified; raises :class:`PlanError` if it breaks a rule."""
         check = kw.pop("verification", None) or verify_roadmap(instance, plan)
         if not check.feasible:
