@@ -258,3 +258,14 @@ def test_infeasible_roadmap_exit_code(tmp_path):
     run = run_cli("solve", path, "--json", "-")
     assert run.returncode == 3
     assert json.loads(run.stdout)["status"] == "infeasible" and json.loads(run.stdout)["roadmap"] == []
+
+
+def test_a_company_division_cannot_have_a_roadmap():
+    from outopt.instance.company import company_from_data
+
+    division = instance_with(None).model_dump(mode="json", exclude_none=True)
+    with pytest.raises(outopt.InputError) as info:
+        company_from_data({"name": "Group", "divisions": [{"id": "tiny", "instance": division}]})
+    assert [str(p) for p in info.value.problems] == [
+        "divisions[0].roadmap: a division cannot have a `roadmap` (the company model plans one steady state); "
+        "solve the division's roadmap alone with `outopt solve`"]

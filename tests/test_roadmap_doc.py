@@ -33,7 +33,7 @@ def built():
 
 def test_link_families_match_the_document():
     families = doc_families()
-    assert len(families) == 9
+    assert len(families) == 10
     model = built().pyomo
     top = {c.local_name for c in model.component_objects(pyo.Constraint, descend_into=False)}
     assert top == set(families)

@@ -120,7 +120,8 @@ def build_roadmap_model(rd: RoadmapData, sparse_shares: bool = True) -> pyo.Conc
     add_arrival(m, rd)
     add_exit_fee(m, rd)
     add_onboarding(m, rd)
-    add_parallel_run(m, rd)
+    add_parallel_in(m, rd)
+    add_parallel_out(m, rd)
     add_redeploy(m, rd)
     add_changes_per_year(m, rd)
     add_earliest_change(m, rd)
@@ -221,26 +222,45 @@ def add_onboarding(m, rd: RoadmapData) -> None:
     )
 
 
-def _leaving(rd: RoadmapData, f: str, v: str, t: int) -> list[str]:
-    """The providers f may leave for v in year t."""
-    old = [rd.quo[f]] if t == 1 else rd.providers[f, t - 1]
-    return [w for w in old if w is not None and w != v]
+def _before(rd: RoadmapData, f: str, t: int) -> list[str]:
+    """The providers f may have in year t-1 (the status quo in year 0)."""
+    return [w for w in ([rd.quo[f]] if t == 1 else rd.providers[f, t - 1]) if w is not None]
 
 
-def add_parallel_run(m, rd: RoadmapData) -> None:
-    """Parallel run of an offer (f,v) with share s: parallel[f,v,t] >= s (sum_{w != v} c[f,w,t] x[f,w,t-1]
-    - M (1 - x[f,v,t])), M = max_w c[f,w,t]: that share of the old provider's yearly cost in the change year."""
-    idx = [(f, v, t) for (f, v) in rd.parallel for t in rd.years
-           if (f, v) in block(m, t).A and _leaving(rd, f, v, t)]
-    m.PR = pyo.Set(initialize=idx, dimen=3, ordered=True, doc="(f, v, t): f may move to v in year t with a parallel run")
-    m.parallel = pyo.Var(m.PR, domain=pyo.NonNegativeReals, doc="parallel-run cost of f's move to v in year t")
+def parallel_moves(rd: RoadmapData) -> list[tuple[str, str, str, int]]:
+    """(f, w, v, t): f may be with w in year t-1 and with v in year t, (f, v) an offer of A_t with a parallel
+    run (w = v included: staying)."""
+    return [(f, w, v, t) for t in rd.years for (f, v) in rd.parallel if v in rd.providers[f, t]
+            for w in _before(rd, f, t)]
 
-    def rule(m, f, v, t):
-        cost = {w: rd.old_cost[f, w, t] for w in _leaving(rd, f, v, t)}
-        old = sum(c * holds(m, rd, f, w, t - 1) for w, c in cost.items())
-        return m.parallel[f, v, t] >= rd.parallel[f, v] * (old - max(cost.values()) * (1 - holds(m, rd, f, v, t)))
 
-    m.parallel_run = pyo.Constraint(m.PR, rule=rule, doc="parallel run in the change year")
+def add_parallel_in(m, rd: RoadmapData) -> None:
+    """Where f comes from when it is with v (an offer with a parallel run) in year t: sum_w move[f,w,v,t] =
+    x[f,v,t]. With ``parallel_out`` this is the transport of f's provider from t-1 to t restricted to those v,
+    exact for 0/1 decisions and as tight as a linear relaxation gets for the parallel run's cost (which depends
+    on both the old and the new provider)."""
+    idx = parallel_moves(rd)
+    m.PR = pyo.Set(initialize=idx, dimen=4, ordered=True,
+                   doc="(f, w, v, t): f may move from w to v, an offer with a parallel run, in year t")
+    m.move = pyo.Var(m.PR, domain=pyo.NonNegativeReals, bounds=(0, 1), doc="1 if f is with w in t-1 and v in t")
+    into: dict[tuple[str, str, int], list] = {}
+    for f, w, v, t in idx:
+        into.setdefault((f, v, t), []).append(m.move[f, w, v, t])
+    m.parallel_in = pyo.Constraint(
+        pyo.Set(initialize=list(into), dimen=3, ordered=True),
+        rule=lambda m, f, v, t: sum(into[f, v, t]) == holds(m, rd, f, v, t), doc="arrivals at a parallel-run offer",
+    )
+
+
+def add_parallel_out(m, rd: RoadmapData) -> None:
+    """f leaves w at most once: sum_v move[f,w,v,t] <= x[f,w,t-1] (over the offers v with a parallel run)."""
+    out: dict[tuple[str, str, int], list] = {}
+    for f, w, v, t in m.PR:
+        out.setdefault((f, w, t), []).append(m.move[f, w, v, t])
+    m.parallel_out = pyo.Constraint(
+        pyo.Set(initialize=list(out), dimen=3, ordered=True),
+        rule=lambda m, f, w, t: sum(out[f, w, t]) <= holds(m, rd, f, w, t - 1), doc="departures to them",
+    )
 
 
 def add_redeploy(m, rd: RoadmapData) -> None:
@@ -287,8 +307,9 @@ def one_off_costs(m, rd: RoadmapData) -> dict:
             terms[t].append(rd.transition[f, p] * m.arrive[f, p, t])
     for f, t in m.EX:
         terms[t].append(rd.exit_fee[f][1] * m.depart[f, t])
-    for f, v, t in m.PR:
-        terms[t].append(m.parallel[f, v, t])
+    for f, w, v, t in m.PR:  # a parallel run: that share of the old provider's yearly cost in the change year
+        if w != v:
+            terms[t].append(rd.parallel[f, v] * rd.old_cost[f, w, t] * m.move[f, w, v, t])
     for v, t in m.ON:
         terms[t].append(rd.onboarding[v] * m.onboard[v, t])
     return {t: pyo.quicksum(terms[t]) if terms[t] else 0 for t in rd.years}
