@@ -5,11 +5,14 @@
 The base is ``generate(F, V, "hard")`` (every single-year limit binds: budgets, staff, vendor
 capacities, retainers and onboarding, a 40 % share cap; ``--rules`` adds max_vendors and
 separate/together groups, which make even the single-year solve of 200 x 20 stop at 600 s with a gap
-of 0.23 %). The roadmap adds, seeded: a contract end (years 1..T) and an exit fee for every function
-with a current vendor, an earliest change for a tenth of the functions, vendors arriving in years 2..3,
-escalation 0-4 % a year, parallel runs on a third of the offers, a transition team of a twentieth of the
-functions a year, per-year operating budgets falling from the base's and transition budgets of a
-fifth of the base's. Times the single-year solve (``outopt.solve``) and the roadmap's build and solve
+of 0.23 %); today's providers are its single-year optimum. The roadmap adds, seeded: offers 20 % cheaper
+from the vendors today's plan does not use (half of them arriving in year 2 or 3; with ``--rules``,
+max_vendors gets room for one more), escalation of 2-4 %
+a year for today's vendors (0-1 % for the others), a contract end (years 1..T) and an exit fee for every
+function with a current vendor, an earliest change for a tenth of the functions, parallel runs on a third
+of the offers, a transition team of a twentieth of the functions a year, an operating budget at today's
+cost in every year and a transition budget of a sixth of the base's. The single-year instance is the same
+without its roadmap. Times the single-year solve (``outopt.solve``) and the roadmap's build and solve
 (HiGHS threads=1), reports how close the roadmap is to each per-year limit (use / limit), and writes
 benchmarks/results/roadmap.json.
 """
@@ -31,10 +34,9 @@ from outopt.verifier.portfolio import verify
 
 
 def roadmap_instance(functions: int, vendors: int, years: int, seed: int, options: SolveOptions, rules: bool = False):
-    """(the single-year instance, its roadmap). Today's providers are the single-year optimum of the generated
-    instance, so year 1 starts from a plan that meets every limit. The roadmap has reasons to move: the vendors
-    today's plan does not use cut their offers by 20 % (and max_vendors has room for one more) (half of them arrive only in year 2 or 3), today's
-    vendors escalate 2-4 % a year, operating budgets tighten by 2 % over the years, contracts end."""
+    """(the single-year instance, its roadmap): see the module docstring. Today's plan is the single-year optimum,
+    so year 1 starts from a plan that meets every limit; the roadmap has reasons to move (cheaper vendors,
+    escalation, contract ends) and per-year limits that bind."""
     base = generate(functions, vendors, "hard", seed=seed, rules=rules)
     rng = random.Random(seed)
     today = solve(base, options=options).plan
@@ -67,8 +69,7 @@ def roadmap_instance(functions: int, vendors: int, years: int, seed: int, option
     tr = data["budget"]["transition"]
     data["roadmap"] = {
         "years": years, "discount_rate": 0.08, "tail_years": 2, "max_changes_per_year": max(1, functions // 20),
-        "budget": {"operating": [round(now * (1 + 0.01 * t) + 500, -3) for t in range(years)],
-                   "transition": [round(tr / 6, -3)] * years},
+        "budget": {"operating": [round(now + 500, -3)] * years, "transition": [round(tr / 6, -3)] * years},
     }
     return single, instance_from_data(data)
 
