@@ -33,6 +33,8 @@ CONVENIENCES = {
     ("outopt.solver.solution", "outopt.report.html"),
     ("outopt.instance.schema", "outopt.instance.io.frames"),
     ("outopt.instance.schema", "outopt.instance.validation"),
+    ("outopt.solver.roadmap", "outopt.analysis.roadmap"),
+    ("outopt.solver.roadmap", "outopt.report.roadmap"),
 }
 
 

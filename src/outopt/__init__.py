@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 # numpy, matplotlib or Dask; each name brings what it needs.
 _LAZY = {
     "outopt.instance.schema": ("INHOUSE", "Budget", "Bundle", "DiscountTier", "Exclusive", "Forbid", "Function",
-                               "InHouse", "Instance", "Lock", "Offer", "Requires", "Resource", "Rules", "Soft",
-                               "Vendor", "VendorGroup"),
+                               "InHouse", "Instance", "Lock", "Offer", "Requires", "Resource", "Roadmap",
+                               "RoadmapBudget", "Rules", "Soft", "Vendor", "VendorGroup"),
     "outopt.instance.generate": ("generate",),
     "outopt.instance.io": ("load", "save"),
     "outopt.instance.io.limits": ("ReadLimits",),
@@ -44,6 +44,9 @@ _LAZY = {
     "outopt.analysis.pareto": ("pareto",),
     "outopt.analysis.scenarios": ("apply_overrides", "compare"),
     "outopt.uncertainty": ("Measure", "RiskResult", "RobustSolution", "draw", "read_samples", "risk", "solve_robust"),
+    "outopt.verifier.roadmap": ("RoadmapVerification", "verify_roadmap"),
+    "outopt.solver.roadmap": ("RoadmapSolution", "build_roadmap", "solve_roadmap"),
+    "outopt.analysis.roadmap": ("RoadmapExplanation", "explain_roadmap", "roadmap_frontier"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -104,4 +107,6 @@ __all__ = [
     "Diagnosis", "Explanation", "diagnose", "explain",
     "alternatives", "apply_overrides", "compare", "frontier", "pareto",
     "Measure", "RiskResult", "RobustSolution", "draw", "read_samples", "risk", "solve_robust",
+    "Roadmap", "RoadmapBudget", "RoadmapExplanation", "RoadmapSolution", "RoadmapVerification", "build_roadmap",
+    "explain_roadmap", "roadmap_frontier", "solve_roadmap", "verify_roadmap",
 ]

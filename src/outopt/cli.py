@@ -30,7 +30,12 @@ from outopt.errors import SHOWN_PROBLEMS, InputError, OutoptError, more_problems
 from outopt.report.live import CTRL_C_SOLVE, CTRL_C_STOP, CTRL_C_SWEEP, LiveLine
 from outopt.report.text import say, terminal_text
 from outopt.solver.interrupts import WORKER_THREAD
-from outopt.solver.options import DEFAULT_METHOD, METHODS, SolveOptions, default_time_limit
+from outopt.solver.options import (
+    DEFAULT_METHOD,
+    METHODS,
+    SolveOptions,
+    default_time_limit,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_INFEASIBLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # Ctrl-C outside the solver (the shell's convention: 128 + SIGINT)
@@ -259,9 +264,9 @@ def solve(
     """Solve an instance or a company file: print the plan, totals, status and time."""
     from outopt.analysis.diagnose import diagnose_infeasible
     from outopt.instance.company import Company
-    from outopt.report.terminal import print_company_solution, print_diagnosis, print_solution
-    from outopt.solver.pipeline import solve as solve_instance
+    from outopt.report.terminal import print_diagnosis
     from outopt.solver.company import solve_company
+    from outopt.solver.entry import solve as solve_instance
 
     started = time.perf_counter()  # the time limit counts reading the file too
     time_limit = time_limit_or_default(time_limit)
@@ -278,6 +283,7 @@ def solve(
         raise typer.Exit(solve_robust_command(file, instance, robust, samples, samples_file, options, json_out,
                                               out_file, alternatives is not None or within is not None))
     if alternatives is not None or within is not None:
+        refuse_roadmap(file, instance, "solve --alternatives")
         raise typer.Exit(solve_alternatives(file, instance, options, alternatives or 10, within, json_out, out_file,
                                             live))
     try:
@@ -288,7 +294,7 @@ def solve(
     except OutoptError as e:
         raise fail(str(e), EXIT_ERROR)
     diagnosis = None
-    if sol.status.exit_code == EXIT_INFEASIBLE:
+    if sol.status.exit_code == EXIT_INFEASIBLE and not is_roadmap(instance):
         live.phase("diagnosing: why no plan")
         try:
             left = None if time_limit is None else max(0.05, time_limit - sol.total_time)
@@ -304,7 +310,7 @@ def solve(
     if out_file is not None:
         write_results_or_exit(sol, out_file)
     if json_out != "-":
-        (print_company_solution if is_company(instance) else print_solution)(sol, out)
+        printer(instance)(sol, out)
     if sol.status.exit_code == EXIT_INFEASIBLE:
         say(err, f"{file}: infeasible: {sol.message}")
         if diagnosis is not None:
@@ -350,6 +356,7 @@ def solve_robust_command(file: Path, instance, robust: str | None, samples: int 
                    EXIT_INVALID)
     if is_company(instance):
         raise fail("--robust is for instance files, not company files", EXIT_INVALID)
+    refuse_roadmap(file, instance, "solve --robust")
     if alternatives:
         raise fail("--robust and --alternatives do not go together", EXIT_INVALID)
     if samples_file is not None:
@@ -376,7 +383,11 @@ def solve_alternatives(file: Path, instance, options: SolveOptions, k: int, with
                        json_out: str | None, out_file: Path | None = None, live: LiveLine | None = None) -> int:
     """``solve --alternatives K [--within D]``: the best plan as usual, then the K best plans."""
     from outopt.analysis.alternatives import alternatives as find_alternatives
-    from outopt.report.terminal import print_alternatives, print_company_solution, print_solution
+    from outopt.report.terminal import (
+        print_alternatives,
+        print_company_solution,
+        print_solution,
+    )
 
     alts = run_or_exit(file, lambda: find_alternatives(instance, k, within, options))
     if live is not None:
@@ -409,6 +420,7 @@ def diagnose(
     live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
     refuse_over_inputs(input_files(file, instance), {"--json": json_out})
+    refuse_roadmap(file, instance, "diagnose")
     live.phase("looking for a plan, then for the smallest repairs and a conflict")
     try:
         d = diagnose_instance(instance, SolveOptions(time_limit=time_limit))
@@ -441,6 +453,9 @@ def explain(
     instance = load_or_exit(file, company=True)
     live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--out": out_file})
+    if is_roadmap(instance):
+        raise typer.Exit(explain_roadmap_command(file, instance, SolveOptions(time_limit=time_limit, threads=threads),
+                                                 json_out, out_file))
     try:
         ex = explain_instance(instance, SolveOptions(time_limit=time_limit, threads=threads), progress=live.update)
     except OutoptError as e:
@@ -599,6 +614,7 @@ def compare(
     instance = load_or_exit(file, company=True)
     live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance) + [(scenarios, "the scenario file")], {"--json": json_out})
+    refuse_roadmap(file, instance, "compare")
     table = run_or_exit(scenarios, lambda: compare_scenarios(instance, load_scenarios(scenarios),
                                                              SolveOptions(time_limit=time_limit), progress=live.update))
     live.stop()
@@ -632,13 +648,15 @@ def frontier(
     from outopt.analysis.frontier import frontier as sweep_frontier
     from outopt.report.terminal import print_frontier
     from outopt.solver.company import solve_company
-    from outopt.solver.pipeline import solve as solve_instance
+    from outopt.solver.entry import solve as solve_instance
 
     time_limit = time_limit_or_default(time_limit)
     live = live_line("frontier", CTRL_C_SWEEP, json_out)
     live.phase(f"reading {file}")
     instance = load_or_exit(file, company=True)
     live.currency = instance.currency
+    if is_roadmap(instance):  # a roadmap's limits: a year's budget, every year's, the team's capacity
+        from outopt.analysis.roadmap import roadmap_frontier as sweep_frontier
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--csv": csv_out, "--plot": plot,
                                                      "--out": out_file})
     result = run_or_exit(file, lambda: sweep_frontier(instance, param, lower, upper, steps=steps, tol=tol,
@@ -683,6 +701,7 @@ def pareto(
     instance = load_or_exit(file, company=True)
     live.currency = instance.currency
     refuse_over_inputs(input_files(file, instance), {"--json": json_out, "--plot": plot})
+    refuse_roadmap(file, instance, "pareto")
     result = run_or_exit(file, lambda: trace_pareto(instance, points=points, tol=tol,
                                                     options=SolveOptions(time_limit=time_limit),
                                                     progress=live.update))
@@ -717,6 +736,7 @@ def risk(
     from outopt.uncertainty.assess import risk as assess_risk
 
     instance = load_or_exit(file)
+    refuse_roadmap(file, instance, "risk")
     plans = plan or []
     extra = [(samples_file, "the samples file")] if samples_file is not None else []
     refuse_over_inputs(input_files(file, instance) + extra + [(p, "a plan file") for p in plans],
@@ -786,7 +806,8 @@ def serve(
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="Solves run at once (default: cores).")] = None,
 ) -> None:
     """Start the workbench: open, solve, steer and compare plans in the browser, and a JSON API under /api."""
-    from outopt.serve.server import is_loopback, serve as run_server
+    from outopt.serve.server import is_loopback
+    from outopt.serve.server import serve as run_server
 
     if path is not None and not path.exists():
         raise fail(f"{path}: file or folder not found", EXIT_INVALID)
@@ -800,6 +821,53 @@ def serve(
         raise invalid(e, "environment")
     except OSError as e:
         raise fail(f"cannot listen on {host}:{port}: {e.strerror or e}", EXIT_INVALID)
+# --- roadmaps (issue 16) ---------------------------------------------------------------------------
+
+
+def is_roadmap(instance) -> bool:
+    """An instance with a `roadmap` section: a multi-year plan (README, The transition roadmap)."""
+    return getattr(instance, "roadmap", None) is not None
+
+
+def printer(instance):
+    """How `solve` prints the result of this input: a company's plans, a roadmap, or one plan."""
+    from outopt.report.terminal import print_company_solution, print_solution
+
+    if is_company(instance):
+        return print_company_solution
+    if is_roadmap(instance):
+        from outopt.report.roadmap import print_roadmap
+
+        return print_roadmap
+    return print_solution
+
+
+def refuse_roadmap(file: Path, instance, command: str) -> None:
+    """Commands that do not plan roadmaps say so (exit 2) rather than answer for one steady state."""
+    if is_roadmap(instance):
+        raise fail(f"{file}: `outopt {command}` does not plan roadmaps; it would answer for one steady state. "
+                   "Use `outopt solve`, `explain` or `frontier`, or remove the `roadmap` section", EXIT_INVALID)
+
+
+def explain_roadmap_command(file: Path, instance, options: SolveOptions, json_out: str | None,
+                            out_file: Path | None) -> int:
+    """``outopt explain`` of a roadmap: why each change happens in its year; returns the exit code."""
+    from outopt.analysis.roadmap import explain_roadmap
+    from outopt.report.roadmap import print_roadmap_explanation
+
+    ex = run_or_exit(file, lambda: explain_roadmap(instance, options=options))
+    code = ex.solution.status.exit_code
+    if not ex.solution.status.has_plan:
+        say(err, f"{file}: {ex.solution.status.value}: no roadmap to explain" + (
+            "" if code != EXIT_INFEASIBLE else "; no roadmap satisfies every rule"))
+        return code
+    if json_out is not None:
+        write_output(json_out, ex.to_json())
+    if out_file is not None:
+        write_results_or_exit(ex.solution, out_file, explanation=ex)
+    if json_out != "-":
+        print_roadmap_explanation(ex, out)
+    return code
 
 
 def main() -> None:  # pragma: no cover - console entry point

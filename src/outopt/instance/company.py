@@ -295,6 +295,10 @@ def check_company(company: Company) -> list[Problem]:
             problems.append(Problem(
                 f"divisions[{i}]", "soft rules with a `priority` are not supported in a company (the joint model "
                 "weighs all divisions in one objective); give them a `penalty` instead"))
+        if d.instance.roadmap is not None:  # issue 16: a roadmap is planned alone, not inside a company
+            problems.append(Problem(
+                f"divisions[{i}].roadmap", "a division cannot have a `roadmap` (the company model plans one steady "
+                "state); solve the division's roadmap alone with `outopt solve`"))
     for vid, shared in company.vendors.items():
         if vid not in terms:
             problems.append(Problem(f"vendors.{vid}", f"vendor '{vid}' is in no division"))

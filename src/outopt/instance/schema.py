@@ -35,6 +35,8 @@ Money = Annotated[float, Field(ge=0, le=MAX_AMOUNT)]
 NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT)]
 Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
 MAX_COUNT = int(MAX_AMOUNT)
+MAX_YEARS = 50
+"""The longest roadmap (plan years, tail years) outopt takes."""
 
 
 class _Frozen(BaseModel):
@@ -141,6 +143,16 @@ class Function(_Frozen):
         description="One-off fee (currency) for leaving the current vendor (`current` must be a vendor): "
         "paid when the plan gives the function to anyone else, in-house included.",
     )
+    # --- roadmap terms (used only with a `roadmap` section; models/roadmap.md) ---
+    contract_end: int | None = Field(
+        None, ge=1, le=MAX_YEARS,
+        description="Roadmap: the current contract runs through this plan year; leaving the current vendor in a "
+        "year up to and including it pays `exit_fee`, later it is free (absent = every departure pays it).",
+    )
+    earliest_change: int | None = Field(
+        None, ge=1, le=MAX_YEARS,
+        description="Roadmap: no change of provider before this plan year (absent = from year 1).",
+    )
 
 
 class DiscountTier(_Frozen):
@@ -215,6 +227,17 @@ class Vendor(_Frozen):
         description="Uncertainty (outopt risk, solve --robust): one percent shift, uniform from `low` to `high`, "
         "common to all of this vendor's offer costs, for vendors whose prices move together; absent = none.",
     )
+    # --- roadmap terms (used only with a `roadmap` section; models/roadmap.md) ---
+    available_from: int | None = Field(
+        None, ge=1, le=MAX_YEARS,
+        description="Roadmap: no function with this vendor before this plan year, a current one included "
+        "(absent = from year 1).",
+    )
+    escalation: float = Field(
+        0.0, ge=0, le=100,
+        description="Roadmap: percent [0, 100] per year on its offers' cost and its retainer (plan year t pays "
+        "(1 + escalation/100)^(t-1) times them).",
+    )
 
 
 class Offer(_Frozen):
@@ -239,6 +262,11 @@ class Offer(_Frozen):
     stay_discount: float = Field(
         0.0, ge=0, le=100,
         description="Percent [0, 100] off `cost` when the function stays with this vendor, its current one.",
+    )
+    parallel_run: float = Field(
+        0.0, ge=0, le=1,
+        description="Roadmap: share [0, 1] of the change year in which the old provider is paid as well when the "
+        "function moves to this offer (a one-off: that share of the old provider's yearly cost in that year).",
     )
 
 
@@ -368,6 +396,42 @@ class Rules(_Frozen):
     )
 
 
+class RoadmapBudget(_Frozen):
+    """Budgets per plan year of a roadmap; each list has one amount per year (absent = the instance's budget
+    applies in every year)."""
+
+    operating: list[Money] | None = Field(
+        None, description="Max recurring cost in each plan year (currency/year), year 1 first.",
+    )
+    transition: list[Money] | None = Field(
+        None,
+        description="Max one-off cost in each plan year (currency): transitions, onboarding, exit fees and "
+        "parallel runs of that year's changes, year 1 first.",
+    )
+
+
+class Roadmap(_Frozen):
+    """A multi-year plan: which function moves to which provider in which year (models/roadmap.md)."""
+
+    years: int = Field(ge=1, le=MAX_YEARS, description="Plan years 1..years; year 1 starts from `current`.")
+    discount_rate: float = Field(
+        0.0, ge=0, le=1,
+        description="Per year (0.08 = 8 %): year t's net benefit and one-offs count 1/(1+rate)^(t-1) in the net "
+        "present value.",
+    )
+    tail_years: int = Field(
+        0, ge=0, le=MAX_YEARS,
+        description="The last year's recurring net benefit (its plan, at its prices, all staff freed) counts this "
+        "many more years, discounted on.",
+    )
+    max_changes_per_year: int | None = Field(
+        None, ge=0, le=MAX_COUNT,
+        description="The transition team's capacity: at most this many functions change provider in one year "
+        "(absent = no limit).",
+    )
+    budget: RoadmapBudget = Field(default_factory=RoadmapBudget, description="Budgets per plan year.")
+
+
 class Instance(_Frozen):
     """One company or division: its functions, vendors, offers, budget, staff and rules."""
 
@@ -384,6 +448,11 @@ class Instance(_Frozen):
     rules: Rules = Field(default_factory=Rules, description="Business rules.")
     vendor_groups: list[VendorGroup] = Field(
         default_factory=list, description="Named groups of vendors with spend or count quotas."
+    )
+    roadmap: Roadmap | None = Field(
+        None,
+        description="Makes the instance a multi-year plan (models/roadmap.md); absent = one steady state "
+        "(one-offs amortised over `horizon`).",
     )
 
     # --- uncertainty (outopt.instance.ranges): ranges are read as their modes and kept here ---

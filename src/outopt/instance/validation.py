@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from outopt.errors import InputError, Problem
 from outopt.instance.numerics import MAX_AMOUNT, MIN_SHARE
 from outopt.instance.salvage import salvaged_problems
+from outopt.instance.roadmap import check_roadmap
 from outopt.instance.schema import INHOUSE, FunctionGroup, Instance
 
 RANGE_MESSAGE = (f"must be at most {MAX_AMOUNT:.0e} in absolute value, outopt's range of numbers "
@@ -495,6 +496,7 @@ CHECKS: list[Callable[[Instance], list[Problem]]] = [
     check_incumbents,
     check_numeric_range,
     check_soft_limits,
+    check_roadmap,
 ]
 
 

@@ -19,7 +19,8 @@ from outopt.errors import InputError, Problem
 from outopt.instance.io.atomic import atomic_write_bytes, atomic_write_text
 from outopt.instance.io.cells import EXCEL_CELL_CHARS, set_excel_cell
 from outopt.instance.io.csv import table_csv
-from outopt.report import tables
+from outopt.report import roadmap, tables
+from outopt.solver.roadmap import RoadmapSolution
 from outopt.solver.solution import CompanySolution, Solution
 
 RESULT_FORMATS = (".xlsx", ".csv", ".json", ".html", ".htm")
@@ -54,12 +55,17 @@ def result_tables(sol: Solution | CompanySolution) -> dict[str, pd.DataFrame]:
 def results_workbook(sol: Solution | CompanySolution, extra: Mapping[str, pd.DataFrame] | None = None) -> bytes:
     """Sheets decisions, totals, vendors, resources, limits (a company's: divisions, totals, corporate_limits,
     vendors, coordination, then the divisions' decisions, resources and limits), and any extra tables."""
+    return frames_workbook({**result_tables(sol), **(extra or {})})
+
+
+def frames_workbook(frames: Mapping[str, pd.DataFrame]) -> bytes:
+    """A workbook of one sheet per table, headers bold in row 1."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     wb.remove(wb.active)
-    for name, frame in {**result_tables(sol), **(extra or {})}.items():
+    for name, frame in frames.items():
         ws = wb.create_sheet(name[:31])
         for j, c in enumerate(frame.columns, start=1):
             set_excel_cell(ws.cell(row=1, column=j), _cell(str(c)))
@@ -86,6 +92,8 @@ def write_results(sol: Solution | CompanySolution, path: str | Path, explanation
     workbook and the report when given (DataFrames, or results with ``.frame()`` / ``.table()``)."""
     path = Path(path)
     ext = path.suffix.lower()
+    if isinstance(sol, RoadmapSolution):
+        return write_roadmap_results(sol, path, explanation, frontier)
     if ext == ".json":
         atomic_write_text(path, sol.to_json() + "\n")
     elif ext == ".csv":
@@ -102,6 +110,28 @@ def write_results(sol: Solution | CompanySolution, path: str | Path, explanation
 
         draw = render_company if isinstance(sol, CompanySolution) else render
         atomic_write_text(path, draw(sol, explanation=explanation, frontier=frontier))
+    else:
+        raise InputError([Problem("", f"unsupported results type '{path.suffix}'; use one of "
+                                      f"{', '.join(RESULT_FORMATS)}")], str(path))
+
+
+def write_roadmap_results(sol: RoadmapSolution, path: Path, explanation=None, frontier=None) -> None:
+    """A roadmap's results: ``.xlsx`` (sheets roadmap, changes, years, totals, and the explanation or frontier),
+    ``.csv`` (the roadmap, one row per function and year), ``.json`` or the ``.html`` report."""
+    from outopt.report.html import as_frame
+
+    ext = path.suffix.lower()
+    explanation, frontier = as_frame(explanation, "frame"), as_frame(frontier, "table")
+    if ext == ".json":
+        atomic_write_text(path, sol.to_json() + "\n")
+    elif ext == ".csv":
+        rows = sol.roadmap_rows()
+        atomic_write_text(path, table_csv(["function", "year", "provider"], [list(r.values()) for r in rows]))
+    elif ext == ".xlsx":
+        extra = {k: v for k, v in (("explanation", explanation), ("frontier", frontier)) if v is not None}
+        atomic_write_bytes(path, frames_workbook({**roadmap.tables(sol), **extra}))
+    elif ext in (".html", ".htm"):
+        atomic_write_text(path, roadmap.render(sol, explanation=explanation, frontier=frontier))
     else:
         raise InputError([Problem("", f"unsupported results type '{path.suffix}'; use one of "
                                       f"{', '.join(RESULT_FORMATS)}")], str(path))

@@ -16,7 +16,7 @@ _WHERE = {
     "build": "outopt.solver.highs",
     "stdout_to_stderr": "outopt.solver.highs",
     "SolveOptions": "outopt.solver.options",
-    "solve": "outopt.solver.pipeline",
+    "solve": "outopt.solver.entry",  # a roadmap to solver.roadmap, any other instance to solver.pipeline
     "Solution": "outopt.solver.solution",
     "Status": "outopt.solver.solution",
 }
