@@ -23,6 +23,7 @@ import statistics
 import time
 
 import outopt
+from outopt.instance.schema import derived
 from outopt.instance.validation import instance_from_data
 from outopt.solver import SolveOptions
 from outopt.uncertainty.assess import starting_plan
@@ -74,7 +75,7 @@ def benchmark_instance(functions: int, vendors: int, profile: str):
     quo = outopt.verify(inst, {f.id: "inhouse" for f in inst.functions})
     budget = outopt.Budget(operating=round(quo.operating_cost - 0.4 * (quo.operating_cost - best.operating_cost)),
                            transition=round(0.6 * best.transition_cost))
-    return inst.model_copy(update={"budget": budget})
+    return derived(inst, budget=budget)
 
 
 def scenario_model(inst, n: int, text: str, time_limit: float) -> str:

@@ -14,6 +14,7 @@ import outopt
 from outopt.cli import app
 from outopt.instance.io.text import json_schema
 from outopt.instance.ranges import Range, ranges
+from outopt.instance.schema import derived
 from outopt.instance.validation import instance_from_data
 from outopt.uncertainty.check import check_scenarios
 from outopt.uncertainty.evaluate import evaluate
@@ -44,10 +45,10 @@ def test_round_trips_keep_the_ranges(tmp_path, target):
 
 def test_copies_keep_ranges_by_what_they_belong_to():
     inst = outopt.load(RANGES)
-    fewer = inst.model_copy(update={"offers": inst.offers[5:]})  # offers[6] is now offers[1]
+    fewer = derived(inst, offers=inst.offers[5:])  # offers[6] is now offers[1]
     assert ranges(fewer)["offers[1].cost"] == Range(low=66000, mode=70000, high=80000)
     changed = inst.offers[6].model_copy(update={"cost": 71000.0})
-    bumped = inst.model_copy(update={"offers": [*inst.offers[:6], changed, *inst.offers[7:]]})
+    bumped = derived(inst, offers=[*inst.offers[:6], changed, *inst.offers[7:]])
     assert "offers[6].cost" not in ranges(bumped)  # its mode is no longer the amount: a plain number
     assert bumped.model_dump()["offers"][6]["cost"] == 71000.0
     assert bumped.model_dump()["offers"][0]["transition"] == {"low": 7000.0, "mode": 8000.0, "high": 14000.0}
@@ -440,8 +441,8 @@ def test_priority_levels_come_before_the_measure(tmp_path):
     best_plain = outopt.solve(inst, robust="mean", samples=str(_write(tmp_path, header, rows)), out_of_sample=0)
     # a soft lock at a priority level against the best plan's choice for one outsourced function
     f, v = next((f, v) for f, v in best_plain.plan.items() if v != "inhouse")
-    locked = inst.model_copy(update={"rules": outopt.Rules(locks=[outopt.Lock(
-        function=f, provider="inhouse", reason="test", soft=outopt.Soft(priority=1))])})
+    locked = derived(inst, rules=outopt.Rules(locks=[outopt.Lock(
+        function=f, provider="inhouse", reason="test", soft=outopt.Soft(priority=1))]))
     scenarios = scenario_instances(locked, header, [[float(f"{x:.6f}") for x in r] for r in rows])
     plans = enumerate_measures(locked, scenarios, None, 0.0)
     least = min(verify(locked, p).level_violation.get(1, 0.0) for _, _, p in plans)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from outopt.instance.company import Company, CompanyPlan
-from outopt.instance.schema import INHOUSE, Function, Instance
+from outopt.instance.schema import INHOUSE, Function, Instance, derived
 from outopt.solver import Model, SolveOptions, build, solve
 from outopt.solver.company import CompanyModel, build_company, solve_company
 from outopt.verifier.company import verify_company
@@ -145,7 +145,7 @@ class InstanceSubject(Subject):
     def with_costs(self, shift: float) -> Instance:
         """The subject with every offer's yearly cost ``shift`` higher."""
         inst = self.source
-        return inst.model_copy(update={"offers": [o.model_copy(update={"cost": o.cost + shift}) for o in inst.offers]})
+        return derived(inst, offers=[o.model_copy(update={"cost": o.cost + shift}) for o in inst.offers])
 
     def scale(self) -> float:
         """A bound on every amount of the objective: benefits, engagement costs and offer costs together."""
@@ -219,8 +219,8 @@ class CompanySubject(Subject):
 
     def with_costs(self, shift: float) -> Company:
         company = self.source
-        divisions = [d.model_copy(update={"instance": d.instance.model_copy(update={"offers": [
-            o.model_copy(update={"cost": o.cost + shift}) for o in d.instance.offers]})}) for d in company.divisions]
+        divisions = [d.model_copy(update={"instance": derived(d.instance, offers=[
+            o.model_copy(update={"cost": o.cost + shift}) for o in d.instance.offers])}) for d in company.divisions]
         return company.model_copy(update={"divisions": divisions})
 
     def scale(self) -> float:

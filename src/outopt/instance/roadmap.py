@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from outopt.errors import Problem
 from outopt.instance.numerics import MAX_AMOUNT
-from outopt.instance.schema import INHOUSE, Budget, Forbid, Instance, Rules
+from outopt.instance.schema import INHOUSE, Budget, Forbid, Instance, Rules, derived
 
 AVAILABILITY = "available from year {year}"
 """The reason of the ban a year view puts on a vendor not yet available (rules.forbid, model only)."""
@@ -88,10 +88,8 @@ def year_view(instance: Instance, year: int, bans: bool = False) -> Instance:
         if extra:
             rules = Rules.model_validate({**rules.model_dump(), "forbid": [*rules.model_dump()["forbid"],
                                                                             *(b.model_dump() for b in extra)]})
-    return instance.model_copy(update={
-        "horizon": 1.0, "budget": budget, "functions": functions, "vendors": new_vendors, "offers": offers,
-        "resources": resources, "rules": rules, "roadmap": None,
-    })
+    return derived(instance, horizon=1.0, budget=budget, functions=functions, vendors=new_vendors, offers=offers,
+                   resources=resources, rules=rules, roadmap=None)
 
 
 def old_cost(instance: Instance, function: str, provider: str, year: int) -> float:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from outopt.instance.numerics import tolerance
-from outopt.instance.schema import Instance
+from outopt.instance.schema import Instance, derived
 from outopt.uncertainty.samples import Place, Samples
 from outopt.verifier.portfolio import verify
 
@@ -35,7 +35,7 @@ def sampled_instance(instance: Instance, values: dict[Place, float]) -> Instance
     vendors = list(instance.vendors)
     for i, update in by_table["vendors"].items():
         vendors[i] = vendors[i].model_copy(update=update)
-    return instance.model_copy(update={"offers": offers, "functions": functions, "vendors": vendors})
+    return derived(instance, offers=offers, functions=functions, vendors=vendors)
 
 
 @dataclass
