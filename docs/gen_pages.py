@@ -19,7 +19,7 @@ import mkdocs_gen_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
-README_LINKS = {"(docs/guide/": "(guide/", "(models/": "(formulation/", "(benchmarks/README.md": "(benchmarks/index.md",
+README_LINKS = {"(docs/guide/": "(guide/", "(docs/workbench.png": "(workbench.png", "(models/": "(formulation/", "(benchmarks/README.md": "(benchmarks/index.md",
                 "(examples/": "(examples/"}
 
 
@@ -42,7 +42,9 @@ def relinked(text: str, links: dict[str, str]) -> str:
 # --- the instance format, from the schema ---------------------------------------------------------------
 
 
-def _type(spec: dict) -> str:
+def _type(spec: dict | bool) -> str:
+    if isinstance(spec, bool):  # JSON Schema's "anything" (True)
+        return "any"
     if "$ref" in spec:
         name = spec["$ref"].split("/")[-1]
         return f"[{name}](#{name.lower()})"

@@ -100,6 +100,7 @@ def test_problems_name_the_sheet_and_cell(tmp_path):
     assert _broken(tmp_path, edit) == [  # a row of no division, and every problem of the divisions it could read
         "offers!A10: division 'services' is not in divisions",
         "divisions!E3: Input should be a valid number, unable to parse string as a number (got 'two')",
+        "offers!C7: vendor 'ledgrly' is not in vendors; did you mean 'ledgerly'?",
     ]
 
     def edit2(wb):
@@ -107,7 +108,7 @@ def test_problems_name_the_sheet_and_cell(tmp_path):
         wb["divisions"]["F2"] = 1000  # retail's budget.operating
 
     assert _broken(tmp_path, edit2) == [
-        "offers!C7: vendor 'ledgrly' is not in vendors",
+        "offers!C7: vendor 'ledgrly' is not in vendors; did you mean 'ledgerly'?",
     ]
 
 
@@ -181,5 +182,5 @@ def test_unknown_columns_and_tables_are_named_once(tmp_path):
         "sheet notes: unknown table 'notes'; the tables of a company are company, company_vendors, divisions, "
         "resources, functions, vendors, discounts, bundles, offers, vendor_groups, rules",
         "divisions!H1: unknown column 'colour'",
-        "offers!K1: unknown column 'discount'",
+        "offers!K1: unknown column 'discount'; did you mean 'stay_discount'?",
     ]

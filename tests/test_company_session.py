@@ -21,9 +21,8 @@ SCENARIOS = """scenarios:
 
 
 def command_lines() -> list[str]:
-    """The commands of the README's Command line section (its first code block)."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("\n## Command line\n", 1)[1]
+    """The commands of the manual's command line page (docs/guide/cli.md, its first code block)."""
+    section = (ROOT / "docs" / "guide" / "cli.md").read_text()
     block = section.split("```text\n", 1)[1].split("```", 1)[0]
     return [line.split()[1] for line in block.splitlines() if line.startswith("outopt ")]
 

@@ -14,6 +14,7 @@ import importlib
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
+import outopt.solver as _solver
 from outopt.errors import InputError, OutoptError, PlanError, Problem, SolverError
 
 if TYPE_CHECKING:
@@ -59,9 +60,7 @@ def solve(instance: "Instance", *args, robust: str | None = None, samples=None, 
     if robust is None:
         if samples is not None:
             raise TypeError("samples= goes with robust= (the measure to maximise over the scenarios)")
-        from outopt.solver import solve as solve_instance
-
-        return solve_instance(instance, *args, **kwargs)
+        return _solver.solve(instance, *args, **kwargs)
     from outopt.uncertainty.assess import solve_robust
 
     return solve_robust(instance, robust, 200 if samples is None else samples, *args, **kwargs)

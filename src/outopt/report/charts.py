@@ -90,7 +90,8 @@ def resources(sol: Solution, ax=None):
     over = (r["used"] - r["capacity"]).clip(lower=0)
     if (over > 0).any():
         ax.barh(at, over, left=r["capacity"], color=RED, label="over capacity (soft)")
-    top = max(float(r[["used", "capacity"]].max().max()), 1e-9)
+    top = float(r[["used", "capacity"]].max().max()) if not r.empty else 1.0  # an instance without resources
+    top = top if top > 1e-9 else 1.0
     for y, row in zip(at, r.itertuples()):
         ax.text(max(row.used, row.capacity) + 0.02 * top, y,
                 f"{row.used:,.3g} of {row.capacity:,.3g} used; outsourcing frees {row.freed:,.3g}"

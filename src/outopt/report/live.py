@@ -68,14 +68,20 @@ class LiveLine:
         self.stop()
 
     def phase(self, text: str) -> None:
-        """Say what is being done now (before any progress report: reading the file, building)."""
+        """Say what is being done now (before any progress report: reading the file, building); shown at
+        once, so that a short phase is seen too."""
         with self._lock:
             self._phase, self._last = text, None
+        if self._live is not None:
+            self._live.refresh()
 
     def update(self, progress: Progress) -> None:
-        """A progress report (called from any thread)."""
+        """A progress report (called from any thread); a new phase is shown at once."""
         with self._lock:
+            new_phase = (self._last.phase if self._last is not None else self._phase) != progress.phase
             self._last = progress
+        if new_phase and self._live is not None:
+            self._live.refresh()
 
     def render(self) -> Text:
         with self._lock:

@@ -54,9 +54,14 @@ def is_company_tables(names) -> bool:
     return DIVISIONS in {str(n).strip() for n in names}
 
 
+def division_settings_rows():
+    """The instance's settings a division can have (not a roadmap's: a company plans one steady state)."""
+    return [c for c in settings_rows() if c.path[0] != "roadmap"]
+
+
 def _division_settings() -> list[str]:
     """The columns of the divisions sheet after id and path: the instance's settings."""
-    return [c.name for c in settings_rows()]
+    return [c.name for c in division_settings_rows()]
 
 
 def company_notes(name: str) -> dict[str, str] | None:
@@ -71,7 +76,7 @@ def company_notes(name: str) -> dict[str, str] | None:
         return {"id": "Division id; the rows of the other sheets name it in their 'division' column. Required.",
                 "path": "An instance file (relative to this workbook) to read the division from instead of the "
                         "other sheets; blank = the division is in this workbook.",
-                **{c.name: c.description for c in settings_rows()}}
+                **{c.name: c.description for c in division_settings_rows()}}
     return None
 
 
@@ -95,7 +100,7 @@ def company_to_tables(company: Company) -> dict[str, Table]:
     per_division = {d.id: instance_to_tables(d.instance) for d in company.divisions}
     own = {did: dict(row[:2] for row in t[SETTINGS].rows) for did, t in per_division.items()}
     # a soft marker's columns only where some division has one
-    settings = [c.name for c in settings_rows() if c.part_of is None or any(c.name in o for o in own.values())]
+    settings = [c.name for c in division_settings_rows() if c.part_of is None or any(c.name in o for o in own.values())]
     tables[DIVISIONS] = Table(["id", "path", *settings])
     for d in company.divisions:
         tables[DIVISIONS].rows.append([d.id, None] + [own[d.id].get(name) for name in settings])
