@@ -136,6 +136,6 @@ def test_the_manual_builds_with_warnings_as_errors(tmp_path):
     assert "max_share" in schema and "Max recurring cost per year" in schema
     api = (site / "reference" / "api" / "index.html").read_text()
     assert "replace" in api and "A copy with fields changed, validated as a file is" in api
-    assert (site / "formulation" / "portfolio" / "index.html").exists() and (site / "report.png").exists()
+    assert (site / "formulation" / "portfolio" / "index.html").exists() and (site / "report.png").exists() and (site / "workbench.png").exists()
     home = (site / "index.html").read_text()
-    assert "Two commands" in home and 'href="guide/format/"' in home
+    assert "Three commands" in home and "workbench.png" in home and 'href="guide/format/"' in home

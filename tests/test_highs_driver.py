@@ -95,12 +95,39 @@ def test_a_solve_with_another_thread_count_works():
         assert sol.objective == pytest.approx(339500.0)
 
 
+def test_analyses_and_sub_mips_run_after_a_solve_with_another_thread_count():
+    """The analyses' HiGHS session and the search's sub-MIPs (one thread each) came back as 'timeout' in
+    0.03 s after any solve with threads=2 in the same process (seen as a flaky Ctrl-C test)."""
+    import numpy as np
+
+    from outopt.analysis._session import Session
+    from outopt.solver.search import run
+
+    inst = outopt.load(INSTANCES / "small_business.yaml")
+    outopt.solve(inst, threads=2)
+    session = Session(outopt.build(inst), threads=1)
+    assert session.solve() == ("optimal", pytest.approx(339500.0))
+    outopt.solve(inst, threads=2)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    lp = highspy.HighsLp()  # max x + y, x + y <= 1.5, x, y binary: 1
+    lp.num_col_, lp.num_row_ = 2, 1
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.array([-1.0, -1.0]), np.zeros(2), np.ones(2)
+    lp.row_lower_, lp.row_upper_ = np.array([-highspy.kHighsInf]), np.array([1.5])
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = [0, 1, 2], [0, 0], [1.0, 1.0]
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * 2
+    h.passModel(lp)
+    assert run(h, 5.0) is False
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal and h.getInfo().objective_function_value == -1.0
+
+
 def test_a_highs_failure_raises_instead_of_timeout(monkeypatch):
     """Fault injection: the scheduler is not restarted for another thread count, so HiGHS
     refuses to run (model status kNotset): the driver raises SolverError."""
     inst = outopt.load(INSTANCES / "small_business.yaml")
     outopt.solve(inst, threads=2)
-    monkeypatch.setattr(outopt.solver.highs, "_use_threads", lambda threads: None)
+    monkeypatch.setattr(outopt.solver.highs, "use_threads", lambda threads: None)
     model = outopt.solver.build(inst)
     with pytest.raises(SolverError, match="kNotset"):
         model.solve(threads=1)

@@ -23,7 +23,7 @@ from pyomo.environ import Param
 from outopt.analysis._subject import subject_of
 from outopt.errors import SolverError
 from outopt.instance.schema import INHOUSE
-from outopt.solver.highs import quiet_update, stdout_to_stderr
+from outopt.solver.highs import quiet_update, stdout_to_stderr, use_threads
 from outopt.solver.interrupts import cancelled_by_ctrl_c
 
 
@@ -72,6 +72,7 @@ class Session:
             self.sync()
             if start is not None:
                 self._set_start(start)
+            use_threads(self.threads)  # HiGHS fails a run whose thread count differs from the last one's
             with cancelled_by_ctrl_c(self._solver._solver_model) as interrupted:
                 try:
                     res = self._solver.solve(m, tee=[], time_limit=remaining, rel_gap=gap, threads=self.threads,
@@ -172,6 +173,7 @@ class Session:
                  and (subject.x((f, v)).value or 0.0) > 0.5}
         stop = threading.Event()
         deadline = self.deadline
+        use_threads(1)  # the copies run with one thread each
 
         def interrupt(event):
             if stop.is_set() or (deadline is not None and time.perf_counter() >= deadline):

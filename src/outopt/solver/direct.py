@@ -23,7 +23,7 @@ from outopt.solver.highs import (
     _Doubt,
     _option,
     _StatusError,
-    _use_threads,
+    use_threads,
     check_model_status,
     confirmed,
     deadline_guard,
@@ -237,7 +237,7 @@ def run_highs(highs, options: SolveOptions, remaining: float | None, start=None,
     """Run HiGHS once with the options' gap, seed, threads and time left; stopped at the deadline and on
     Ctrl-C (:func:`~outopt.solver.highs.deadline_guard`). With ``options.progress``, HiGHS's best plan and
     bound are reported about twice a second (as the net benefit's only when ``net_benefit``)."""
-    _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
+    use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
     highs.setOptionValue("random_seed", options.seed)
     highs.setOptionValue("mip_rel_gap", options.gap)
     highs.setOptionValue("time_limit", remaining if remaining is not None else float("inf"))

@@ -307,7 +307,7 @@ class Model:
         Ctrl-C turned into a clean cancel). The model is brought up to date first and Pyomo's own update
         is switched off for the run: an update touching the HiGHS model discards the starting plan."""
         # None keeps this HiGHS object's setting (0 = HiGHS's default, unless an earlier solve set one)
-        _use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
+        use_threads(options.threads if options.threads is not None else _option(highs, "threads"))
         if self._pending_start is not None:
             set_start(highs, *self._pending_start)
             self._pending_start = None
@@ -513,7 +513,7 @@ def _option(highs, name: str):
     return value[1] if isinstance(value, tuple) else value
 
 
-def _use_threads(threads: int | None) -> None:
+def use_threads(threads: int | None) -> None:
     """Restart HiGHS's process-wide task scheduler when a solve asks for another thread count.
 
     HiGHS starts one scheduler per process with the first run's ``threads``; a later run with

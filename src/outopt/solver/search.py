@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from outopt.instance.schema import INHOUSE
 from outopt.model.matrix import Matrix
-from outopt.solver.highs import deadline_guard, stdout_to_stderr
+from outopt.solver.highs import deadline_guard, stdout_to_stderr, use_threads
 from outopt.solver.options import Progress, SolveOptions
 from outopt.solver.solution import Solution, Status
 from outopt.verifier.portfolio import verify
@@ -116,6 +116,7 @@ def run(h, seconds: float, start=None) -> bool:
     h.setOptionValue("time_limit", float(h.getRunTime() + max(0.05, seconds)))
     if start is not None:
         h.setSolution(len(start), np.arange(len(start), dtype=np.int32), np.asarray(start, dtype=float))
+    use_threads(1)  # the sub-models run with one thread (HiGHS fails a run whose count differs from the last)
     with stdout_to_stderr(), deadline_guard(h, max(0.05, seconds)) as state:
         h.run()
     return state["interrupted"]
