@@ -626,6 +626,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"), help="raw results (JSON lines)")
     ap.add_argument("--readme", action="store_true", help="write the table into benchmarks/README.md")
     ap.add_argument("--list", action="store_true", help="list the registry and exit")
+    ap.add_argument("--report", nargs="+", metavar="JSONL", help="print the targets and table of earlier runs' raw "
+                    "results (--out files) and exit")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--cache", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -635,6 +637,10 @@ def main(argv=None) -> int:
     if args.worker:
         name, solver, tl, threads = args.worker
         worker(name, solver, float(tl), int(threads))
+        return 0
+    if args.report:
+        rows = [json.loads(line) for path in args.report for line in Path(path).read_text().splitlines() if line]
+        print(f"### Targets\n\n{summary(rows)}\n\n### Table\n\n{table(rows)}")
         return 0
     cases = registry()
     if args.list:
