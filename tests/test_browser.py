@@ -8,6 +8,7 @@ fails the test instead of skipping it.
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,17 +37,27 @@ def run_browser(tmp_path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=90, cwd=tmp_path)
 
 
+def written_report(tmp_path_factory, name: str, sol) -> Path:
+    """The HTML report of ``sol``, written in a fresh folder."""
+    path = tmp_path_factory.mktemp(name) / "report.html"
+    write_results(sol, path)
+    return path
+
+
+def dump_dom(tmp_path, page: Path) -> subprocess.CompletedProcess:
+    """Headless chromium's run on the page: its DOM on stdout, the browser's messages on stderr."""
+    r = run_browser(tmp_path, "--dump-dom", page.as_uri())
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("report")
-    sol = outopt.solve(outopt.load(INSTANCES / "small_business.yaml"))
-    write_results(sol, folder / "report.html")
-    return folder / "report.html"
+    return written_report(tmp_path_factory, "report", outopt.solve(outopt.load(INSTANCES / "small_business.yaml")))
 
 
 def test_report_renders_in_chromium(tmp_path, report):
-    r = run_browser(tmp_path, "--dump-dom", report.as_uri())
-    assert r.returncode == 0, r.stderr[-2000:]
+    r = dump_dom(tmp_path, report)
     dom = r.stdout
     assert "<h1>BrightPath Ltd: outsourcing plan</h1>" in dom
     assert "The plan outsources <b>5 of 8</b> functions" in dom
@@ -84,16 +95,12 @@ def chart_blue(pixels):
 
 @pytest.fixture(scope="module")
 def midsize_report(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("midsize")
-    sol = outopt.solve(outopt.load(INSTANCES / "midsize.yaml"))
-    write_results(sol, folder / "report.html")
-    return folder / "report.html"
+    return written_report(tmp_path_factory, "midsize", outopt.solve(outopt.load(INSTANCES / "midsize.yaml")))
 
 
 def test_midsize_report_reads_right_in_chromium(tmp_path, midsize_report):
     """The report of midsize (issue 15): the figures that misled now say what they show, in words."""
-    r = run_browser(tmp_path, "--dump-dom", midsize_report.as_uri())
-    assert r.returncode == 0, r.stderr[-2000:]
+    r = dump_dom(tmp_path, midsize_report)
     dom = r.stdout
     assert "The plan outsources <b>26 of 40</b> functions to <b>7</b> vendors" in dom
     assert ("Today's arrangement is no plan to keep: it breaks budget.operating: recurring cost 8,762,820.00 "

@@ -3,25 +3,21 @@ summary, then each division, with their charts; a screenshot is a non-blank page
 
 import pytest
 from conftest import INSTANCES
-from test_browser import chart_blue, run_browser, screenshot
+from test_browser import chart_blue, dump_dom, screenshot, written_report
 
 import outopt
-from outopt.report.files import write_results
 
 HEIGHT = 2400
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("company_report")
-    sol = outopt.solve_company(outopt.load_company(INSTANCES / "company" / "group.yaml"))
-    write_results(sol, folder / "report.html")
-    return folder / "report.html"
+    return written_report(tmp_path_factory, "company_report",
+                          outopt.solve_company(outopt.load_company(INSTANCES / "company" / "group.yaml")))
 
 
 def test_company_report_renders_in_chromium(tmp_path, report):
-    r = run_browser(tmp_path, "--dump-dom", report.as_uri())
-    assert r.returncode == 0, r.stderr[-2000:]
+    r = dump_dom(tmp_path, report)
     dom = r.stdout
     assert "<h1>Harbor Group: outsourcing plan</h1>" in dom
     assert ("The plan outsources <b>5 of 6</b> functions across <b>2</b> divisions to <b>2</b> vendors, whose "
